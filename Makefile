@@ -1,0 +1,50 @@
+# The two set-up commands are `make run` and `make test`; everything installs into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint e2e bench install install-dev messages clean
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.e2e: $(VENV)/.dev
+	$(PY) -m pip install --quiet -e '.[dev,e2e]'
+	touch $@
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+## run: migrate a SQLite database under var/, load demo data once, print the demo accounts, serve
+run: $(VENV)/.base
+	$(PY) -m app serve --demo --port $(PORT)
+
+## test: the unit and HTTP test suite (SQLite, or PostgreSQL when DATABASE_URL says so)
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+## lint: ruff and mypy
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+## e2e: the browser tests in Debian's Chromium (/usr/bin/chromium)
+e2e: $(VENV)/.e2e
+	$(PY) -m pytest tests/e2e -p no:randomly
+
+## messages: extract translatable strings and update the catalogues
+messages: $(VENV)/.dev
+	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale -D messages --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Transparent selection procedures for Dutch postgraduate medical training."""

@@ -1,0 +1,189 @@
+"""The command-line tool: python -m app COMMAND (also installed as `selectieplatform`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from app.config import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="bring the database schema up to date")
+
+    admin = commands.add_parser("create-admin", help="create a platform admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    demo = commands.add_parser("demo", help="load the demo data into an empty database")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+
+    export = commands.add_parser("export-audit", help="print a chain as JSON Lines")
+    export.add_argument("reference", help="the procedure's reference, or 'platform'")
+
+    verify = commands.add_parser("verify-audit", help="verify an exported chain")
+    verify.add_argument("file", type=Path, help="a JSON Lines export, or - for standard input")
+
+    serve = commands.add_parser("serve", help="migrate and serve (what `make run` does)")
+    serve.add_argument("--demo", action="store_true", help="load demo data on first start")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    commands.add_parser("prune", help="remove expired sessions and old login failures")
+
+    args = parser.parse_args(argv)
+    handler = globals()[f"_{args.command.replace('-', '_')}"]
+    return int(handler(args) or 0)
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    print("Database is up to date.")
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from app.accounts.passwords import MIN_LENGTH
+    from app.accounts.service import create_user, find_user, normalise_email
+    from app.db import connect
+    from app.errors import DomainError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+    if len(password) < MIN_LENGTH:
+        print(f"The password needs at least {MIN_LENGTH} characters.", file=sys.stderr)
+        return 2
+    database = connect(get_settings().database_url)
+    try:
+        with database.session(write=True) as session:
+            if find_user(session, normalise_email(args.email)):
+                print(f"An account for {args.email} exists already.", file=sys.stderr)
+                return 2
+            create_user(
+                session, email=args.email, name=args.name, password=password, platform_admin=True
+            )
+    except DomainError as error:
+        print(error.message, file=sys.stderr)
+        return 2
+    finally:
+        database.dispose()
+    print(f"Platform admin {args.email} created.")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app import demo
+    from app.db import connect
+
+    settings = get_settings()
+    database = connect(settings.database_url)
+    try:
+        with database.session() as session:
+            loaded = demo.is_loaded(session)
+        if loaded:
+            if args.if_empty:
+                return 0
+            print("The database holds data already; the demo loads only into an empty one.")
+            return 2
+        accounts = demo.load(database, settings)
+    finally:
+        database.dispose()
+    print(demo.describe(accounts, settings.base_url))
+    return 0
+
+
+def _export_audit(args: argparse.Namespace) -> int:
+    from app.audit.service import export_lines
+    from app.db import connect
+
+    database = connect(get_settings().database_url)
+    try:
+        with database.session() as session:
+            count = 0
+            for line in export_lines(session, args.reference):
+                sys.stdout.write(line)
+                count += 1
+    finally:
+        database.dispose()
+    if count == 0:
+        print(f"No chain named {args.reference}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _verify_audit(args: argparse.Namespace) -> int:
+    from app.audit.chain import verify_lines
+
+    try:
+        if str(args.file) == "-":
+            verdict = verify_lines(sys.stdin)
+        else:
+            with args.file.open(encoding="utf-8", errors="replace") as handle:
+                verdict = verify_lines(handle)
+    except OSError as error:
+        print(f"Cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(verdict.describe())
+    return 0 if verdict.ok else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app import demo
+
+    settings = get_settings()
+    _migrate(args)
+    if args.demo:
+        from app.db import connect
+
+        database = connect(settings.database_url)
+        with database.session() as session:
+            empty = not demo.is_loaded(session)
+        if empty:
+            demo.load(database, settings)
+        database.dispose()
+        accounts = demo.saved_accounts(settings.var_dir)
+        if accounts:
+            print(demo.describe(accounts, f"http://{args.host}:{args.port}"), flush=True)
+    print(f"Serving on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _prune(_args: argparse.Namespace) -> int:
+    from app.accounts.service import prune_expired
+    from app.db import connect
+
+    settings = get_settings()
+    database = connect(settings.database_url)
+    try:
+        with database.session(write=True) as session:
+            prune_expired(session, settings)
+    finally:
+        database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

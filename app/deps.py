@@ -1,0 +1,62 @@
+"""FastAPI dependencies shared by every domain: the database session and who is asking."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.accounts.models import LoginSession, User
+from app.config import Settings
+from app.db import Database, utcnow
+from app.permissions import ANONYMOUS, Principal, principal_for
+from app.security import SAFE_METHODS
+
+SESSION_COOKIE = "session"
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; requests that may write get a write transaction."""
+    database: Database = request.app.state.database
+    session = database.session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_principal(request: Request, session: DbSession) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    principal = ANONYMOUS
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        login = session.get(LoginSession, token_hash(token))
+        if login is not None and login.expires_at > utcnow():
+            user = session.get(User, login.user_id)
+            principal = principal_for(session, user)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

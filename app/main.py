@@ -1,0 +1,161 @@
+"""create_app(): settings, database, middleware, routers, static files and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.accounts.routes import router as accounts_router
+from app.applications.routes import router as applications_router
+from app.config import Settings, get_settings
+from app.db import connect
+from app.errors import DomainError, LoginRequired, TooManyAttempts
+from app.i18n import LANGUAGES, gettext as _, set_language
+from app.oversight.routes import router as oversight_router
+from app.procedures.routes import router as procedures_router
+from app.scoring.routes import router as scoring_router
+from app.security import (
+    LANGUAGE_COOKIE,
+    RequestContextMiddleware,
+    security_headers,
+    verify_csrf,
+)
+from app.procedures.service import function_label, phase_label, role_label
+from app.web import render, templates
+
+templates.env.globals.update(
+    phase_label=phase_label, role_label=role_label, function_label=function_label
+)
+
+log = logging.getLogger("app")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = connect(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Selectieplatform",
+        summary="Transparent selection procedures for postgraduate medical training",
+        lifespan=lifespan,
+        dependencies=[Depends(verify_csrf)],
+        docs_url=None,
+        redoc_url="/api/docs",
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.add_middleware(
+        RequestContextMiddleware,
+        default_language=settings.default_language,
+        https=settings.https,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        procedures_router,
+        accounts_router,
+        applications_router,
+        scoring_router,
+        oversight_router,
+    ):
+        app.include_router(router)
+    _add_basic_routes(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_basic_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> Response:
+        try:
+            with request.app.state.database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/lang/{language}", name="set_language", include_in_schema=False)
+    def switch_language(request: Request, language: str, next: str = "/") -> Response:
+        if language not in LANGUAGES:
+            language = request.app.state.settings.default_language
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=365 * 86_400, samesite="lax", httponly=True
+        )
+        return response
+
+
+def _wants_fragment(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    template = "errors/fragment.html" if _wants_fragment(request) else "errors/error.html"
+    if not hasattr(request.state, "csrf_seed"):
+        request.state.csrf_seed = ""
+    return render(
+        request, template, {"status": status_code, "message": message}, status_code=status_code
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if isinstance(error, LoginRequired) and not _wants_fragment(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        response = _error_page(request, error.status_code, error.message)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        messages = {
+            404: _("This page does not exist. Check the address, or start again from the home page."),
+            405: _("This page cannot be used this way."),
+        }
+        message = messages.get(error.status_code, _("This request could not be handled."))
+        return _error_page(request, error.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        fields = sorted({str(item["loc"][-1]) for item in error.errors() if item.get("loc")})
+        message = _(
+            "Some of what was sent is not valid (%(fields)s). Check the form and try again.",
+            fields=", ".join(fields),
+        )
+        return _error_page(request, 422, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        set_language(getattr(request.state, "language", "nl"))
+        response = _error_page(
+            request,
+            500,
+            _(
+                "Something went wrong on our side. It has been logged; please try again in "
+                "a moment."
+            ),
+        )
+        # This handler runs outside the middleware that adds these to every other answer.
+        secure = request.app.state.settings.https or request.url.scheme == "https"
+        for name, value in security_headers(secure):
+            response.headers[name.decode()] = value.decode()
+        return response

@@ -1,0 +1,20 @@
+"""Run the Alembic migrations: the only way the schema is made, in the app and in the tests."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from app.config import ROOT
+from app.db import normalise_url
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")

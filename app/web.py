@@ -1,0 +1,65 @@
+"""Rendering: the Jinja2 environment and render(), which serves a whole page or, for an htmx
+request, one named block of the same template, so a page and its fragment never drift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from app.config import ROOT
+from app.i18n import current_language, gettext, ngettext
+from app.security import csrf_token
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_environment = Environment(
+    loader=FileSystemLoader(ROOT / "templates"),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    undefined=StrictUndefined,
+)
+_environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates = Jinja2Blocks(env=_environment)
+
+
+def local_time(moment: datetime | None, style: str = "medium") -> str:
+    """A UTC moment as Dutch (or English) wall-clock time in Europe/Amsterdam."""
+    if moment is None:
+        return ""
+    return babel_format_datetime(
+        moment.astimezone(AMSTERDAM), format=style, locale=current_language()
+    )
+
+
+templates.env.filters["local_time"] = local_time
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+) -> HTMLResponse:
+    values: dict[str, Any] = {
+        "principal": getattr(request.state, "principal", None),
+        "lang": current_language(),
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+    }
+    values.update(context or {})
+    if block is None and request.headers.get("hx-request") and "hx-boosted" not in request.headers:
+        block = request.headers.get("x-fragment")
+    if block:
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, template, values, status_code=status_code, block_name=block
+        )
+    return templates.TemplateResponse(request, template, values, status_code=status_code)  # type: ignore[no-any-return]
