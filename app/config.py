@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+
 def _stored_secret_key(var_dir: Path) -> str:
     """A key generated on first start and kept in var/, so restarts keep sessions valid.
 
@@ -73,6 +75,7 @@ def _stored_secret_key(var_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
 
 @lru_cache
 def get_settings() -> Settings:

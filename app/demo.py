@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.accounts.service import create_user
@@ -70,42 +69,116 @@ INT_DESCRIPTION = (
 def _procedures(now: datetime) -> list[dict[str, object]]:
     day = timedelta(days=1)
     return [
-        dict(org="nva", reference="ANE-UTR-2027-1", phase=Phase.OPEN, places=4,
-             title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2027)",
-             specialty="Anesthesiologie", region=UTRECHT, description=ANE_DESCRIPTION,
-             opens_at=now - 10 * day, closes_at=now + 21 * day, committee=True),
-        dict(org="niv", reference="INT-BTG-2027-1", phase=Phase.PUBLISHED, places=1,
-             title="Differentiatie Bloedtransfusiegeneeskunde, LUMC en Erasmus MC",
-             specialty="Interne geneeskunde", region="LUMC Leiden en Erasmus MC Rotterdam",
-             description=BTG_DESCRIPTION, opens_at=now + 14 * day, closes_at=now + 45 * day),
-        dict(org="nva", reference="ANE-ZWN-2027-1", phase=Phase.CLOSED, places=3,
-             title="Opleiding Anesthesiologie, regio Zuidwest-Nederland",
-             specialty="Anesthesiologie", region="Erasmus MC en opleidingsziekenhuizen OOR ZWN",
-             description="", opens_at=now - 40 * day, closes_at=now - 2 * day),
-        dict(org="niv", reference="INT-NN-2027-1", phase=Phase.LETTER_ROUND, places=5,
-             title="Opleiding Interne geneeskunde, Noord-Nederland",
-             specialty="Interne geneeskunde", region="UMC Groningen en OOR Noord-Nederland",
-             description=INT_DESCRIPTION, opens_at=now - 50 * day, closes_at=now - 12 * day),
-        dict(org="nva", reference="ANE-UTR-2026-2", phase=Phase.INTERVIEWS, places=4,
-             title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2026)",
-             specialty="Anesthesiologie", region=UTRECHT, description=ANE_DESCRIPTION,
-             opens_at=now - 80 * day, closes_at=now - 30 * day, committee=True),
-        dict(org="niv", reference="INT-AMS-2026-2", phase=Phase.DELIBERATION, places=6,
-             title="Opleiding Interne geneeskunde, OOR Amsterdam",
-             specialty="Interne geneeskunde", region="Amsterdam UMC en OOR Amsterdam",
-             description=INT_DESCRIPTION, opens_at=now - 100 * day, closes_at=now - 60 * day),
-        dict(org="nva", reference="ANE-UTR-2026-1", phase=Phase.RESULTS, places=4,
-             title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2026)",
-             specialty="Anesthesiologie", region=UTRECHT, description=ANE_DESCRIPTION,
-             opens_at=now - 220 * day, closes_at=now - 180 * day),
-        dict(org="niv", reference="INT-ZUID-2025-2", phase=Phase.ARCHIVED, places=4,
-             title="Opleiding Interne geneeskunde, OOR Zuid (najaar 2025)",
-             specialty="Interne geneeskunde", region="Maastricht UMC+ en OOR Zuid",
-             description=INT_DESCRIPTION, opens_at=now - 400 * day, closes_at=now - 360 * day),
-        dict(org="nva", reference="ANE-UTR-2027-2", phase=Phase.DRAFT, places=4,
-             title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2027)",
-             specialty="Anesthesiologie", region=UTRECHT, description=ANE_DESCRIPTION,
-             opens_at=now + 200 * day, closes_at=now + 230 * day),
+        dict(
+            org="nva",
+            reference="ANE-UTR-2027-1",
+            phase=Phase.OPEN,
+            places=4,
+            title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2027)",
+            specialty="Anesthesiologie",
+            region=UTRECHT,
+            description=ANE_DESCRIPTION,
+            opens_at=now - 10 * day,
+            closes_at=now + 21 * day,
+            committee=True,
+        ),
+        dict(
+            org="niv",
+            reference="INT-BTG-2027-1",
+            phase=Phase.PUBLISHED,
+            places=1,
+            title="Differentiatie Bloedtransfusiegeneeskunde, LUMC en Erasmus MC",
+            specialty="Interne geneeskunde",
+            region="LUMC Leiden en Erasmus MC Rotterdam",
+            description=BTG_DESCRIPTION,
+            opens_at=now + 14 * day,
+            closes_at=now + 45 * day,
+        ),
+        dict(
+            org="nva",
+            reference="ANE-ZWN-2027-1",
+            phase=Phase.CLOSED,
+            places=3,
+            title="Opleiding Anesthesiologie, regio Zuidwest-Nederland",
+            specialty="Anesthesiologie",
+            region="Erasmus MC en opleidingsziekenhuizen OOR ZWN",
+            description="",
+            opens_at=now - 40 * day,
+            closes_at=now - 2 * day,
+        ),
+        dict(
+            org="niv",
+            reference="INT-NN-2027-1",
+            phase=Phase.LETTER_ROUND,
+            places=5,
+            title="Opleiding Interne geneeskunde, Noord-Nederland",
+            specialty="Interne geneeskunde",
+            region="UMC Groningen en OOR Noord-Nederland",
+            description=INT_DESCRIPTION,
+            opens_at=now - 50 * day,
+            closes_at=now - 12 * day,
+        ),
+        dict(
+            org="nva",
+            reference="ANE-UTR-2026-2",
+            phase=Phase.INTERVIEWS,
+            places=4,
+            title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2026)",
+            specialty="Anesthesiologie",
+            region=UTRECHT,
+            description=ANE_DESCRIPTION,
+            opens_at=now - 80 * day,
+            closes_at=now - 30 * day,
+            committee=True,
+        ),
+        dict(
+            org="niv",
+            reference="INT-AMS-2026-2",
+            phase=Phase.DELIBERATION,
+            places=6,
+            title="Opleiding Interne geneeskunde, OOR Amsterdam",
+            specialty="Interne geneeskunde",
+            region="Amsterdam UMC en OOR Amsterdam",
+            description=INT_DESCRIPTION,
+            opens_at=now - 100 * day,
+            closes_at=now - 60 * day,
+        ),
+        dict(
+            org="nva",
+            reference="ANE-UTR-2026-1",
+            phase=Phase.RESULTS,
+            places=4,
+            title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2026)",
+            specialty="Anesthesiologie",
+            region=UTRECHT,
+            description=ANE_DESCRIPTION,
+            opens_at=now - 220 * day,
+            closes_at=now - 180 * day,
+        ),
+        dict(
+            org="niv",
+            reference="INT-ZUID-2025-2",
+            phase=Phase.ARCHIVED,
+            places=4,
+            title="Opleiding Interne geneeskunde, OOR Zuid (najaar 2025)",
+            specialty="Interne geneeskunde",
+            region="Maastricht UMC+ en OOR Zuid",
+            description=INT_DESCRIPTION,
+            opens_at=now - 400 * day,
+            closes_at=now - 360 * day,
+        ),
+        dict(
+            org="nva",
+            reference="ANE-UTR-2027-2",
+            phase=Phase.DRAFT,
+            places=4,
+            title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2027)",
+            specialty="Anesthesiologie",
+            region=UTRECHT,
+            description=ANE_DESCRIPTION,
+            opens_at=now + 200 * day,
+            closes_at=now + 230 * day,
+        ),
     ]
 
 
@@ -131,15 +204,22 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
         }
         organisations = {
             "nva": procedures.create_organisation(
-                session, actor="system", slug="nva",
-                name="Nederlandse Vereniging voor Anesthesiologie", short_name="NVA",
+                session,
+                actor="system",
+                slug="nva",
+                name="Nederlandse Vereniging voor Anesthesiologie",
+                short_name="NVA",
             ),
             "niv": procedures.create_organisation(
-                session, actor="system", slug="niv",
-                name="Nederlandse Internisten Vereniging", short_name="NIV",
+                session,
+                actor="system",
+                slug="niv",
+                name="Nederlandse Internisten Vereniging",
+                short_name="NIV",
             ),
         }
         wv_admin = users["secretariaat.nva@example.org"]
+        assert organisations["nva"].id is not None and wv_admin.id is not None
         session.add(OrganisationAdmin(organisation_id=organisations["nva"].id, user_id=wv_admin.id))
         session.commit()
         admin_actor = f"user:{wv_admin.id}"
@@ -182,8 +262,15 @@ def _compose_committee(
     ):
         user = users[email]
         procedures.invite_to_procedure(
-            session, settings, actor=actor, procedure=procedure, email=user.email,
-            name=user.name, role=role, function=function, training_done=True,
+            session,
+            settings,
+            actor=actor,
+            procedure=procedure,
+            email=user.email,
+            name=user.name,
+            role=role,
+            function=function,
+            training_done=True,
         )
 
 

@@ -19,11 +19,11 @@ SESSION_COOKIE = "session"
 
 
 def get_database(request: Request) -> Database:
-    return request.app.state.database  # type: ignore[no-any-return]
+    return request.app.state.database
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -47,7 +47,7 @@ def token_hash(token: str) -> str:
 def get_principal(request: Request, session: DbSession) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     principal = ANONYMOUS
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -19,9 +19,11 @@ from app.applications.routes import router as applications_router
 from app.config import Settings, get_settings
 from app.db import connect
 from app.errors import DomainError, LoginRequired, TooManyAttempts
-from app.i18n import LANGUAGES, gettext as _, set_language
+from app.i18n import LANGUAGES, set_language
+from app.i18n import gettext as _
 from app.oversight.routes import router as oversight_router
 from app.procedures.routes import router as procedures_router
+from app.procedures.service import function_label, phase_label, role_label
 from app.scoring.routes import router as scoring_router
 from app.security import (
     LANGUAGE_COOKIE,
@@ -29,7 +31,6 @@ from app.security import (
     security_headers,
     verify_csrf,
 )
-from app.procedures.service import function_label, phase_label, role_label
 from app.web import render, templates
 
 templates.env.globals.update(
@@ -127,7 +128,9 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         messages = {
-            404: _("This page does not exist. Check the address, or start again from the home page."),
+            404: _(
+                "This page does not exist. Check the address, or start again from the home page."
+            ),
             405: _("This page cannot be used this way."),
         }
         message = messages.get(error.status_code, _("This request could not be handled."))

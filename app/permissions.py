@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import User
 from app.errors import Forbidden, LoginRequired, NotFound
@@ -71,10 +71,10 @@ def principal_for(session: Session, user: User | None) -> Principal:
     if user is None:
         return ANONYMOUS
     organisation_ids = session.execute(
-        select(OrganisationAdmin.organisation_id).where(OrganisationAdmin.user_id == user.id)
+        select(col(OrganisationAdmin.organisation_id)).where(OrganisationAdmin.user_id == user.id)
     ).scalars()
     roles = session.execute(
-        select(ProcedureMember.procedure_id, ProcedureMember.role).where(
+        select(col(ProcedureMember.procedure_id), col(ProcedureMember.role)).where(
             ProcedureMember.user_id == user.id
         )
     ).all()
@@ -160,24 +160,24 @@ def require_visible(allowed: bool) -> None:
 # Query helpers: lists filtered by the same rules as single objects ---------------------
 
 
-def public_procedures() -> Select[tuple[Procedure]]:
-    return select(Procedure).where(Procedure.phase.in_(PUBLIC_PHASES))  # type: ignore[attr-defined]
+def public_procedures() -> SelectOfScalar[Procedure]:
+    return select(Procedure).where(col(Procedure.phase).in_(PUBLIC_PHASES))
 
 
-def managed_procedures(principal: Principal) -> Select[tuple[Procedure]]:
+def managed_procedures(principal: Principal) -> SelectOfScalar[Procedure]:
     query = select(Procedure)
     if not principal.is_platform_admin:
-        query = query.where(Procedure.organisation_id.in_(principal.organisation_ids))  # type: ignore[attr-defined]
+        query = query.where(col(Procedure.organisation_id).in_(principal.organisation_ids))
     return query
 
 
-def managed_organisations(principal: Principal) -> Select[tuple[Organisation]]:
+def managed_organisations(principal: Principal) -> SelectOfScalar[Organisation]:
     query = select(Organisation)
     if not principal.is_platform_admin:
-        query = query.where(Organisation.id.in_(principal.organisation_ids))  # type: ignore[union-attr]
+        query = query.where(col(Organisation.id).in_(principal.organisation_ids))
     return query
 
 
-def procedures_with_role(principal: Principal, *roles: str) -> Select[tuple[Procedure]]:
+def procedures_with_role(principal: Principal, *roles: str) -> SelectOfScalar[Procedure]:
     ids = [pid for pid, role in principal.procedure_roles.items() if role in roles]
-    return select(Procedure).where(Procedure.id.in_(ids))  # type: ignore[union-attr]
+    return select(Procedure).where(col(Procedure.id).in_(ids))

@@ -19,7 +19,8 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import Forbidden
-from app.i18n import LANGUAGES, gettext as _, set_language
+from app.i18n import LANGUAGES, set_language
+from app.i18n import gettext as _
 
 CSRF_COOKIE = "csrf_seed"
 CSRF_FIELD = "csrf_token"
@@ -109,7 +110,9 @@ class RequestContextMiddleware:
                         headers.append((name, value))
                 if new_seed:
                     attributes = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
-                    headers.append((b"set-cookie", f"{CSRF_COOKIE}={new_seed}; {attributes}".encode()))
+                    headers.append(
+                        (b"set-cookie", f"{CSRF_COOKIE}={new_seed}; {attributes}".encode())
+                    )
                 message["headers"] = headers
             await send(message)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as babel_format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.config import ROOT
@@ -23,7 +23,6 @@ _environment = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
     autoescape=select_autoescape(["html"]),
     extensions=["jinja2.ext.i18n"],
-    undefined=StrictUndefined,
 )
 _environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Blocks(env=_environment)
@@ -59,7 +58,7 @@ def render(
     if block is None and request.headers.get("hx-request") and "hx-boosted" not in request.headers:
         block = request.headers.get("x-fragment")
     if block:
-        return templates.TemplateResponse(  # type: ignore[no-any-return]
+        return templates.TemplateResponse(  # type: ignore[return-value]
             request, template, values, status_code=status_code, block_name=block
         )
-    return templates.TemplateResponse(request, template, values, status_code=status_code)  # type: ignore[no-any-return]
+    return templates.TemplateResponse(request, template, values, status_code=status_code)  # type: ignore[return-value]

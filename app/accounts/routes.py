@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from app import permissions
 from app.accounts import service
@@ -59,7 +59,8 @@ def login(
         result = service.login(session, settings, email=email, password=password, address=address)
     except InvalidInput as error:
         context = {"next": safe_next(next), "email": email, "error": error.message}
-        return render(request, "accounts/login.html", context, status_code=400)
+        status = 400 if error.field is None else 422
+        return render(request, "accounts/login.html", context, status_code=status)
     return signed_in(request, settings, result.token, safe_next(next))
 
 
@@ -218,7 +219,7 @@ def dashboard(principal: CurrentPrincipal) -> Response:
 @router.get("/admin/outbox", name="outbox")
 def outbox(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     permissions.require(principal, permissions.can_read_outbox(principal))
-    mails = session.execute(select(Mail).order_by(Mail.id.desc()).limit(200)).scalars().all()  # type: ignore[union-attr]
+    mails = session.execute(select(Mail).order_by(col(Mail.id).desc()).limit(200)).scalars().all()
     return render(request, "admin/outbox.html", {"mails": mails})
 
 

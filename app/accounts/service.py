@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
 
 from app.accounts import mail
 from app.accounts.models import LoginFailure, LoginSession, Token, User
@@ -80,9 +80,7 @@ def valid_token(session: Session, token: str, purpose: str) -> Token:
         select(Token).where(Token.token_hash == _hash(token), Token.purpose == purpose)
     ).scalar_one_or_none()
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise NotFound(
-            _("This link is not valid: it has expired or has been used already.")
-        )
+        raise NotFound(_("This link is not valid: it has expired or has been used already."))
     return row
 
 
@@ -189,6 +187,8 @@ class Login:
 def login(
     session: Session, settings: Settings, *, email: str, password: str, address: str
 ) -> Login:
+    if not email.strip() or not password:
+        raise InvalidInput(_("Enter your e-mail address and your password."), field="email")
     account = email.strip().lower()[:254]
     address = address[:64]
     _check_throttle(session, settings, account, address)
@@ -200,7 +200,7 @@ def login(
     assert user.id is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.execute(delete(LoginFailure).where(LoginFailure.account == account))
+    session.execute(delete(LoginFailure).where(col(LoginFailure.account) == account))
     token = start_session(session, settings, user)
     session.commit()
     return Login(user=user, token=token)
@@ -210,19 +210,16 @@ def _check_throttle(session: Session, settings: Settings, account: str, address:
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
     by_account, by_address = session.execute(
         select(
-            func.count().filter(LoginFailure.account == account),
-            func.count().filter(LoginFailure.address == address),
-        ).where(LoginFailure.at > since)
+            func.count().filter(col(LoginFailure.account) == account),
+            func.count().filter(col(LoginFailure.address) == address),
+        ).where(col(LoginFailure.at) > since)
     ).one()
     if (
         by_account >= settings.login_max_failures
         or by_address >= settings.login_max_failures_per_address
     ):
         raise TooManyAttempts(
-            _(
-                "Too many failed attempts. Wait a minute and try again, or reset your "
-                "password."
-            ),
+            _("Too many failed attempts. Wait a minute and try again, or reset your password."),
             retry_after=settings.login_window_seconds,
         )
 
@@ -242,16 +239,16 @@ def start_session(session: Session, settings: Settings, user: User) -> str:
 
 def logout(session: Session, token: str | None) -> None:
     if token:
-        session.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))
+        session.execute(delete(LoginSession).where(col(LoginSession.token_hash) == _hash(token)))
         session.commit()
 
 
 def prune_expired(session: Session, settings: Settings) -> None:
     """Old sessions and login failures are of no use; the daily job removes them."""
     now = utcnow()
-    session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
+    session.execute(delete(LoginSession).where(col(LoginSession.expires_at) <= now))
     window = now - timedelta(seconds=settings.login_window_seconds)
-    session.execute(delete(LoginFailure).where(LoginFailure.at <= window))
+    session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= window))
     session.commit()
 
 
@@ -294,8 +291,8 @@ def reset_password(
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     # A new password ends every session that the old one opened.
-    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
-    session.execute(delete(LoginFailure).where(LoginFailure.account == user.email))
+    session.execute(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    session.execute(delete(LoginFailure).where(col(LoginFailure.account) == user.email))
     record(
         session,
         chain=PLATFORM_CHAIN,

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from app import permissions
 from app.deps import CurrentPrincipal, DbSession
+from app.procedures.models import Phase, Procedure
 from app.web import render
 
 router = APIRouter()
@@ -15,7 +16,9 @@ router = APIRouter()
 @router.get("/my", name="applicant_home")
 def applicant_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     permissions.require_login(principal)
-    procedures = session.execute(
-        permissions.public_procedures().where(permissions.Procedure.phase == "open")
-    ).scalars().all()
+    procedures = (
+        session.execute(permissions.public_procedures().where(Procedure.phase == Phase.OPEN))
+        .scalars()
+        .all()
+    )
     return render(request, "applications/home.html", {"open_procedures": procedures})

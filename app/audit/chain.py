@@ -110,8 +110,8 @@ def verify_lines(lines: Iterable[str]) -> Verdict:
         line = raw.rstrip("\r\n")
         if not line.strip():
             continue
-
-        def fail(problem: str, seq: int | None = None, **args: Any) -> Verdict:
+        problem, seq, args = _check_line(line, expected_seq=count + 1, prev=prev, chain=chain)
+        if problem is not None:
             return Verdict(
                 ok=False,
                 entries=count,
@@ -122,35 +122,41 @@ def verify_lines(lines: Iterable[str]) -> Verdict:
                 problem=problem,
                 problem_args=args,
             )
-
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            return fail("not valid JSON")
-        if not isinstance(entry, dict):
-            return fail("not a JSON object")
-        missing = [key for key in FIELDS if key not in entry]
-        if missing:
-            return fail("missing fields", missing=",".join(missing))
-        seq = entry["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            return fail("seq is not an integer")
-        if chain is None:
-            chain = entry["chain"]
-        elif entry["chain"] != chain:
-            return fail("entry belongs to another chain", seq, found=entry["chain"])
-        if seq != count + 1:
-            return fail("seq is not consecutive", seq, expected=count + 1)
-        if entry["prev"] != prev:
-            return fail("prev does not match the hash of the entry before", seq)
-        try:
-            recomputed = entry_hash(entry)
-        except TypeError:
-            return fail("entry cannot be put in canonical form", seq)
-        if entry["hash"] != recomputed:
-            return fail("hash does not match the entry's content", seq)
+        entry = json.loads(line)
+        chain = entry["chain"]
         prev = entry["hash"]
         count += 1
     if count == 0:
         return Verdict(ok=False, entries=0, head=None, problem="the export holds no entries")
     return Verdict(ok=True, entries=count, head=prev, chain=chain)
+
+
+def _check_line(
+    line: str, *, expected_seq: int, prev: str, chain: str | None
+) -> tuple[str | None, int | None, dict[str, Any]]:
+    """(problem, seq, details) for one line; problem is None when the line is sound."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return "not valid JSON", None, {}
+    if not isinstance(entry, dict):
+        return "not a JSON object", None, {}
+    missing = [key for key in FIELDS if key not in entry]
+    if missing:
+        return "missing fields", None, {"missing": ",".join(missing)}
+    seq = entry["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return "seq is not an integer", None, {}
+    if chain is not None and entry["chain"] != chain:
+        return "entry belongs to another chain", seq, {"found": entry["chain"]}
+    if seq != expected_seq:
+        return "seq is not consecutive", seq, {"expected": expected_seq}
+    if entry["prev"] != prev:
+        return "prev does not match the hash of the entry before", seq, {}
+    try:
+        recomputed = entry_hash(entry)
+    except TypeError:
+        return "entry cannot be put in canonical form", seq, {}
+    if entry["hash"] != recomputed:
+        return "hash does not match the entry's content", seq, {}
+    return None, seq, {}

@@ -10,10 +10,10 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.audit import chain as chainlib
 from app.audit.models import AuditEntry, AuditHead
@@ -62,7 +62,7 @@ def record(
     session.add(row)
     session.execute(
         update(AuditHead)
-        .where(AuditHead.chain == chain)  # type: ignore[arg-type]
+        .where(col(AuditHead.chain) == chain)
         .values(seq=entry["seq"], hash=entry["hash"])
     )
     session.flush()
@@ -82,7 +82,7 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
     else:
         session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
     head = session.execute(
-        select(AuditHead.seq, AuditHead.hash)  # type: ignore[call-overload]
+        select(col(AuditHead.seq), col(AuditHead.hash))
         .where(AuditHead.chain == chain)
         .with_for_update()
     ).one()
@@ -91,7 +91,7 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
 
 def entries(session: Session, chain: str) -> Iterator[dict[str, Any]]:
     rows = session.execute(
-        select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq)  # type: ignore[arg-type]
+        select(AuditEntry).where(AuditEntry.chain == chain).order_by(col(AuditEntry.seq))
     ).scalars()
     for row in rows:
         yield {

@@ -18,9 +18,11 @@ router = APIRouter()
 @router.get("/observer", name="observer_home")
 def observer_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     permissions.require(principal, permissions.can_use_observer_home(principal))
-    rows = session.execute(
-        permissions.procedures_with_role(principal, ProcedureRole.OBSERVER)
-    ).scalars().all()
+    rows = (
+        session.execute(permissions.procedures_with_role(principal, ProcedureRole.OBSERVER))
+        .scalars()
+        .all()
+    )
     heads = {p.reference: audit.head(session, p.reference) for p in rows}
     return render(request, "oversight/home.html", {"procedures": rows, "heads": heads})
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlmodel import select
 
 from app import permissions
 from app.audit import service as audit
@@ -22,9 +22,13 @@ router = APIRouter()
 
 @router.get("/", name="home")
 def home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    procedures = session.execute(
-        permissions.public_procedures().order_by(Procedure.closes_at, Procedure.title)  # type: ignore[arg-type]
-    ).scalars().all()
+    procedures = (
+        session.execute(
+            permissions.public_procedures().order_by(Procedure.closes_at, Procedure.title)  # type: ignore[arg-type]
+        )
+        .scalars()
+        .all()
+    )
     organisations = {o.id: o for o in session.execute(select(Organisation)).scalars()}
     return render(
         request, "procedures/home.html", {"procedures": procedures, "organisations": organisations}
@@ -52,12 +56,16 @@ def procedure_page(
 @router.get("/manage", name="manage")
 def manage_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     permissions.require(principal, permissions.can_use_manage_home(principal))
-    organisations = session.execute(
-        permissions.managed_organisations(principal).order_by(Organisation.name)
-    ).scalars().all()
-    procedures = session.execute(
-        permissions.managed_procedures(principal).order_by(Procedure.reference)
-    ).scalars().all()
+    organisations = (
+        session.execute(permissions.managed_organisations(principal).order_by(Organisation.name))
+        .scalars()
+        .all()
+    )
+    procedures = (
+        session.execute(permissions.managed_procedures(principal).order_by(Procedure.reference))
+        .scalars()
+        .all()
+    )
     by_organisation: dict[int | None, list[Procedure]] = {}
     for procedure in procedures:
         by_organisation.setdefault(procedure.organisation_id, []).append(procedure)

@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.accounts import mail
 from app.accounts.models import User
@@ -55,7 +54,9 @@ def create_organisation(
 ) -> Organisation:
     slug, name, short_name = slug.strip().lower(), name.strip(), short_name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput(_("Enter the organisation's name (at most 200 characters)."), field="name")
+        raise InvalidInput(
+            _("Enter the organisation's name (at most 200 characters)."), field="name"
+        )
     if not short_name or len(short_name) > 20:
         raise InvalidInput(_("Enter a short name of at most 20 characters."), field="short_name")
     if not SLUG_PATTERN.match(slug) or len(slug) > 40:
@@ -63,8 +64,10 @@ def create_organisation(
             _("The web address name may hold only lower-case letters, digits and hyphens."),
             field="slug",
         )
-    if session.execute(select(Organisation.id).where(Organisation.slug == slug)).first():
-        raise Conflict(_("An organisation with this web address name exists already."), field="slug")
+    if session.execute(select(col(Organisation.id)).where(Organisation.slug == slug)).first():
+        raise Conflict(
+            _("An organisation with this web address name exists already."), field="slug"
+        )
     organisation = Organisation(slug=slug, name=name, short_name=short_name)
     session.add(organisation)
     session.flush()
@@ -113,7 +116,7 @@ def add_organisation_admin(
     invitation = _invite_user(session, email, name)
     user = invitation.user
     exists = session.execute(
-        select(OrganisationAdmin.id).where(
+        select(col(OrganisationAdmin.id)).where(
             OrganisationAdmin.organisation_id == organisation.id,
             OrganisationAdmin.user_id == user.id,
         )
@@ -189,7 +192,7 @@ def create_procedure(
             _("A reference consists of capitals and digits in parts joined by hyphens."),
             field="reference",
         )
-    if session.execute(select(Procedure.id).where(Procedure.reference == reference)).first():
+    if session.execute(select(col(Procedure.id)).where(Procedure.reference == reference)).first():
         raise Conflict(_("A procedure with this reference exists already."), field="reference")
     if places < 1:
         raise InvalidInput(_("The number of places must be at least 1."), field="places")
@@ -264,7 +267,7 @@ def invite_to_procedure(
     invitation = _invite_user(session, email, name)
     user = invitation.user
     exists = session.execute(
-        select(ProcedureMember.id).where(
+        select(col(ProcedureMember.id)).where(
             ProcedureMember.procedure_id == procedure.id, ProcedureMember.user_id == user.id
         )
     ).first()
@@ -310,7 +313,7 @@ def invite_to_procedure(
 def _has_role(session: Session, procedure: Procedure, role: str) -> bool:
     return (
         session.execute(
-            select(ProcedureMember.id).where(
+            select(col(ProcedureMember.id)).where(
                 ProcedureMember.procedure_id == procedure.id, ProcedureMember.role == role
             )
         ).first()
@@ -321,9 +324,9 @@ def _has_role(session: Session, procedure: Procedure, role: str) -> bool:
 def members(session: Session, procedure: Procedure) -> list[tuple[ProcedureMember, User]]:
     rows = session.execute(
         select(ProcedureMember, User)
-        .join(User, User.id == ProcedureMember.user_id)  # type: ignore[arg-type]
+        .join(User, col(User.id) == col(ProcedureMember.user_id))
         .where(ProcedureMember.procedure_id == procedure.id)
-        .order_by(ProcedureMember.role, User.name)
+        .order_by(col(ProcedureMember.role), col(User.name))
     ).all()
     return [(member, user) for member, user in rows]
 

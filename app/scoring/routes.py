@@ -16,9 +16,13 @@ router = APIRouter()
 @router.get("/committee", name="committee_home")
 def committee_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     permissions.require(principal, permissions.can_use_committee_home(principal))
-    rows = session.execute(
-        permissions.procedures_with_role(
-            principal, ProcedureRole.MEMBER, ProcedureRole.CHAIR
-        ).order_by(Procedure.reference)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            permissions.procedures_with_role(
+                principal, ProcedureRole.MEMBER, ProcedureRole.CHAIR
+            ).order_by(Procedure.reference)
+        )
+        .scalars()
+        .all()
+    )
     return render(request, "scoring/home.html", {"procedures": rows})

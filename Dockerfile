@@ -1,0 +1,26 @@
+# Production image: slim Python, a non-root user, migrations on start, several workers.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/var/lib/selectie \
+    WEB_CONCURRENCY=4 \
+    PORT=8000
+
+RUN useradd --system --create-home --home-dir /home/app app \
+ && mkdir -p /var/lib/selectie && chown app /var/lib/selectie
+
+WORKDIR /srv/app
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY templates ./templates
+COPY rubrics ./rubrics
+COPY migrations ./migrations
+RUN pip install --upgrade pip && pip install -e .
+
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz',timeout=4)"
+# Migrate once, then serve; behind a proxy set FORWARDED_ALLOW_IPS to its address.
+CMD ["sh", "-c", "python -m app migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --proxy-headers"]

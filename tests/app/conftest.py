@@ -1,0 +1,176 @@
+"""An app and an HTTP client per test, and small factories for the data a test needs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.accounts.models import User
+from app.accounts.service import create_user
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+from app.procedures import service as procedures
+from app.procedures.models import (
+    Organisation,
+    OrganisationAdmin,
+    Phase,
+    Procedure,
+    ProcedureMember,
+)
+from app.security import CSRF_COOKIE, csrf_token_for
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.database.dispose()
+
+
+@pytest.fixture
+def database(app: FastAPI) -> Database:
+    return app.state.database  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """The test's own view of the database. Call rollback() to see what the app committed
+    since (on SQLite a read transaction keeps its snapshot)."""
+    with database.session() as db_session:
+        yield db_session
+
+
+class Browser:
+    """A TestClient that behaves like a browser: it keeps cookies and sends the CSRF token."""
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        self.client = TestClient(app, follow_redirects=False)
+        self.settings = settings
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(url, **kwargs)
+
+    def token(self) -> str:
+        if CSRF_COOKIE not in self.client.cookies:
+            self.client.get("/healthz")
+        return csrf_token_for(self.settings.secret_key, self.client.cookies[CSRF_COOKIE])
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        form = {"csrf_token": self.token(), **(data or {})}
+        return self.client.post(url, data=form, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        response = self.post("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.text
+        return response
+
+
+@pytest.fixture
+def browser(app: FastAPI, settings: Settings) -> Browser:
+    return Browser(app, settings)
+
+
+@pytest.fixture
+def new_browser(app: FastAPI, settings: Settings) -> Any:
+    return lambda: Browser(app, settings)
+
+
+@dataclass
+class Factory:
+    session: Session
+    settings: Settings
+    counter: int = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def user(self, name: str = "", *, platform_admin: bool = False, verified: bool = True) -> User:
+        number = self._next()
+        return create_user(
+            self.session,
+            email=f"user{number}@example.org",
+            name=name or f"User {number}",
+            password=PASSWORD,
+            platform_admin=platform_admin,
+            verified=verified,
+        )
+
+    def organisation(self, slug: str = "") -> Organisation:
+        number = self._next()
+        slug = slug or f"org{number}"
+        return procedures.create_organisation(
+            self.session, actor="system", slug=slug, name=f"Vereniging {number}", short_name=slug
+        )
+
+    def org_admin(self, organisation: Organisation) -> User:
+        user = self.user()
+        self.session.add(OrganisationAdmin(organisation_id=organisation.id, user_id=user.id))
+        self.session.commit()
+        return user
+
+    def procedure(
+        self, organisation: Organisation | None = None, *, phase: Phase = Phase.DRAFT
+    ) -> Procedure:
+        organisation = organisation or self.organisation()
+        number = self._next()
+        procedure = procedures.create_procedure(
+            self.session,
+            actor="system",
+            organisation=organisation,
+            reference=f"TST-{number}-2027",
+            title=f"Testprocedure {number}",
+            specialty="Anesthesiologie",
+            region="Utrecht",
+            places=2,
+        )
+        for step in list(Phase)[1 : list(Phase).index(phase) + 1]:
+            procedures.advance_phase(self.session, actor="system", procedure=procedure, to=step)
+        return procedure
+
+    def member(self, procedure: Procedure, role: str = "member", user: User | None = None) -> User:
+        user = user or self.user()
+        self.session.add(
+            ProcedureMember(
+                procedure_id=procedure.id,
+                user_id=user.id,
+                role=role,
+                function="staff" if role != "observer" else "",
+                training_done=True,
+            )
+        )
+        self.session.commit()
+        return user
+
+
+@pytest.fixture
+def factory(session: Session, settings: Settings) -> Factory:
+    return Factory(session, settings)
+
+
+def outbox_link(session: Session, recipient: str, path: str) -> str:
+    """The newest link to `path` e-mailed to `recipient`, as the recipient would click it."""
+    from sqlalchemy import select
+
+    from app.accounts.models import Mail
+
+    session.rollback()
+    bodies = session.execute(
+        select(Mail.body).where(Mail.recipient == recipient).order_by(Mail.id.desc())  # type: ignore[union-attr]
+    ).scalars()
+    for body in bodies:
+        match = re.search(rf"http://testserver({re.escape(path)}[\w\-/]+)", body)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no mail to {recipient} with a link to {path}")

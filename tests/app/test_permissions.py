@@ -1,0 +1,215 @@
+"""The access-control matrix: every route against every role and phase.
+
+A route added to the app without a row here fails `test_every_route_has_a_row`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.routing import Route
+
+from app.accounts.models import Mail
+from app.procedures.models import Phase
+from tests.app.conftest import Browser, Factory
+
+ROLES = (
+    "anonymous",
+    "applicant",
+    "member",
+    "chair",
+    "observer",
+    "own_admin",
+    "other_admin",
+    "platform_admin",
+)
+
+EVERYONE = dict.fromkeys(ROLES)
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def logged_in(status: int, *, anonymous: int = 303, **others: int) -> dict[str, int]:
+    return {**dict.fromkeys(ROLES, status), "anonymous": anonymous, **others}
+
+
+def only(allowed: dict[str, int], *, otherwise: int = 403) -> dict[str, int]:
+    return {**dict.fromkeys(ROLES, otherwise), "anonymous": 303, **allowed}
+
+
+# (method, path) -> phase -> role -> expected status. "any" holds for every phase not named.
+MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
+    ("GET", "/"): {"any": everyone(200)},
+    ("GET", "/healthz"): {"any": everyone(200)},
+    ("GET", "/lang/{language}"): {"any": everyone(303)},
+    ("GET", "/openapi.json"): {"any": everyone(200)},
+    ("GET", "/api/docs"): {"any": everyone(200)},
+    ("GET", "/login"): {"any": everyone(200)},
+    ("POST", "/login"): {"any": everyone(422)},
+    ("POST", "/logout"): {"any": everyone(303)},
+    ("GET", "/register"): {"any": everyone(200)},
+    ("POST", "/register"): {"any": everyone(422)},
+    ("GET", "/verify/{token}"): {"any": everyone(404)},
+    ("POST", "/verify/{token}"): {"any": everyone(404)},
+    ("GET", "/password/forgot"): {"any": everyone(200)},
+    ("POST", "/password/forgot"): {"any": everyone(422)},
+    ("GET", "/password/reset/{token}"): {"any": everyone(404)},
+    ("POST", "/password/reset/{token}"): {"any": everyone(404)},
+    ("GET", "/invitations/{token}"): {"any": everyone(404)},
+    ("POST", "/invitations/{token}"): {"any": everyone(404)},
+    ("GET", "/account"): {"any": logged_in(200)},
+    ("POST", "/account/verification"): {"any": logged_in(200)},
+    ("GET", "/home"): {"any": logged_in(303)},
+    ("GET", "/my"): {"any": logged_in(200)},
+    ("GET", "/committee"): {"any": only({"member": 200, "chair": 200})},
+    ("GET", "/observer"): {"any": only({"observer": 200})},
+    ("GET", "/manage"): {
+        "any": only({"own_admin": 200, "other_admin": 200, "platform_admin": 200})
+    },
+    ("GET", "/admin"): {"any": only({"platform_admin": 200})},
+    ("GET", "/admin/outbox"): {"any": only({"platform_admin": 200})},
+    ("GET", "/admin/outbox/{mail_id}"): {"any": only({"platform_admin": 200})},
+    ("POST", "/admin/organisations"): {"any": only({"platform_admin": 422})},
+    ("POST", "/admin/organisations/{slug}/admins"): {"any": only({"platform_admin": 422})},
+    ("GET", "/procedures/{reference}"): {
+        "any": everyone(200),
+        "draft": {
+            **everyone(200),
+            "anonymous": 404,
+            "applicant": 404,
+            "other_admin": 404,
+        },
+    },
+    ("GET", "/manage/procedures/{reference}"): {
+        "any": only({"own_admin": 200, "platform_admin": 200}),
+        "draft": only(
+            {"own_admin": 200, "platform_admin": 200, "applicant": 404, "other_admin": 404}
+        ),
+    },
+    ("POST", "/manage/procedures/{reference}/invitations"): {
+        "any": only({"own_admin": 422, "platform_admin": 422}),
+        "draft": only(
+            {"own_admin": 422, "platform_admin": 422, "applicant": 404, "other_admin": 404}
+        ),
+        "archived": only({"applicant": 403, "other_admin": 403}),
+    },
+    ("GET", "/procedures/{reference}/audit.jsonl"): {
+        "any": only({"own_admin": 200, "platform_admin": 200, "observer": 200}),
+        "draft": only(
+            {
+                "own_admin": 200,
+                "platform_admin": 200,
+                "observer": 200,
+                "applicant": 404,
+                "other_admin": 404,
+            }
+        ),
+    },
+}
+
+PHASES = (Phase.DRAFT, Phase.OPEN, Phase.INTERVIEWS, Phase.ARCHIVED)
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, including those of included routers."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            if included is not None:  # FastAPI keeps included routers as a wrapper
+                walk(included.routes)
+            elif isinstance(route, APIRoute | Route):
+                found.update((m, route.path) for m in route.methods or () if m != "HEAD")
+
+    walk(app.routes)
+    return found
+
+
+def test_every_route_has_a_row(app: FastAPI) -> None:
+    missing = app_routes(app) - set(MATRIX)
+    assert not missing, f"routes without a row in the permission matrix: {sorted(missing)}"
+    stale = set(MATRIX) - app_routes(app)
+    assert not stale, f"rows for routes that no longer exist: {sorted(stale)}"
+
+
+@dataclass
+class World:
+    reference: str
+    slug: str
+    mail_id: int
+    browsers: dict[str, Browser]
+
+
+@pytest.fixture(params=PHASES, ids=lambda phase: phase.value)
+def world(request: Any, factory: Factory, session: Session, new_browser: Any) -> World:
+    organisation = factory.organisation()
+    other = factory.organisation()
+    procedure = factory.procedure(organisation, phase=request.param)
+    users = {
+        "applicant": factory.user(),
+        "member": factory.member(procedure, "member"),
+        "chair": factory.member(procedure, "chair"),
+        "observer": factory.member(procedure, "observer"),
+        "own_admin": factory.org_admin(organisation),
+        "other_admin": factory.org_admin(other),
+        "platform_admin": factory.user(platform_admin=True),
+    }
+    mail = Mail(recipient="x@example.org", subject="s", body="b")
+    session.add(mail)
+    session.commit()
+    browsers = {"anonymous": new_browser()}
+    for role, user in users.items():
+        browsers[role] = new_browser()
+        browsers[role].login(user.email)
+    assert mail.id is not None
+    return World(procedure.reference, organisation.slug, mail.id, browsers)
+
+
+def test_the_matrix(world: World, app: FastAPI) -> None:
+    phase = next(p for p in PHASES if world.reference and p.value in _phase_of(world, app))
+    values = {
+        "reference": world.reference,
+        "slug": world.slug,
+        "mail_id": str(world.mail_id),
+        "token": "not-a-real-token",
+        "language": "en",
+    }
+    failures = []
+    # Logging out last, so every other row is asked by a logged-in browser.
+    for (method, path), by_phase in sorted(MATRIX.items(), key=lambda row: row[0][1] == "/logout"):
+        expected = by_phase.get(phase.value, by_phase["any"])
+        url = path.format(**values)
+        for role in ROLES:
+            browser = world.browsers[role]
+            response = browser.get(url) if method == "GET" else browser.post(url, {})
+            if response.status_code != expected[role]:
+                failures.append(
+                    f"{method} {url} as {role}: {response.status_code}, expected {expected[role]}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+def _phase_of(world: World, app: FastAPI) -> str:
+    from sqlalchemy import select
+
+    from app.procedures.models import Procedure
+
+    with app.state.database.session() as session:
+        return session.execute(
+            select(Procedure.phase).where(Procedure.reference == world.reference)
+        ).scalar_one()
+
+
+def test_a_conflict_free_page_never_leaks_drafts_into_lists(world: World) -> None:
+    """The public list shows a procedure exactly when its page may be seen anonymously."""
+    listed = world.reference in world.browsers["anonymous"].get("/").text
+    visible = world.browsers["anonymous"].get(f"/procedures/{world.reference}").status_code == 200
+    assert listed == visible

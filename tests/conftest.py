@@ -1,0 +1,75 @@
+"""Test databases: the migrations run once per session, then every test gets a clean copy.
+
+SQLite (the default): the migrated file is copied for each test. PostgreSQL (when
+DATABASE_URL names one, as in .ci/run): the migrated database is truncated after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.config import Settings
+from app.db import normalise_url
+from app.migrate import upgrade
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql"))
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + DATABASE_URL if ON_POSTGRES else 'SQLite (per-test copy)'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if ON_POSTGRES:
+        upgrade(DATABASE_URL)
+        return normalise_url(DATABASE_URL)
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    if not ON_POSTGRES:
+        target = tmp_path / "app.db"
+        shutil.copyfile(migrated_template, target)
+        yield f"sqlite:///{target}"
+        return
+    yield migrated_template
+    engine = create_engine(migrated_template)
+    with engine.begin() as connection:
+        tables = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        if names:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        VAR_DIR=tmp_path / "var",
+        DATABASE_URL=database_url,
+        SECRET_KEY="test-secret-key-not-used-anywhere-else",
+        BASE_URL="http://testserver",
+        DEFAULT_LANGUAGE="en",
+    )

@@ -1,0 +1,121 @@
+"""Browser tests: a real server on 127.0.0.1 with the demo data, driven by Debian's Chromium.
+
+Run with `make e2e`. Screenshots go to test-artifacts/e2e/ (kept, not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app import demo
+from app.config import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "desktop": (1366, 900)}
+
+
+@dataclass
+class Server:
+    url: str
+    var_dir: Path
+    accounts: list[demo.DemoAccount]
+
+    def account(self, role: str) -> demo.DemoAccount:
+        return next(a for a in self.accounts if a.role == role)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    var_dir = tmp_path_factory.mktemp("var")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var_dir),
+        "DATABASE_URL": os.environ.get("E2E_DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}"),
+        "BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = (var_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError((var_dir / "server.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield Server(url=url, var_dir=var_dir, accounts=demo.saved_accounts(var_dir))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[object]:
+    """A fresh browser context (its own cookies) per call, at a named screen size."""
+    contexts = []
+
+    def make(size: str = "desktop", language: str = "nl") -> Page:
+        width, height = SIZES[size]
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=language)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def log_in(page: Page, server: Server, email: str, password: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("#f-email", email)
+    page.fill("#f-password", password)
+    page.click("button[type=submit].button-primary")
+    page.wait_for_load_state()
