@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -30,14 +31,25 @@ def append(session: Session, count: int, chain: str = CHAIN) -> None:
         session.commit()
 
 
-def drop_append_only_guard(session: Session) -> None:
-    """The database itself refuses edits; a tamper test has to remove that guard first."""
-    if session.get_bind().dialect.name == "postgresql":
+@pytest.fixture
+def without_append_only_guard(session: Session) -> Iterator[None]:
+    """The database itself refuses edits; a tamper test has to remove that guard first.
+
+    SQLite tests run on a copy of their own; PostgreSQL tests share one database, so the
+    guard is put back afterwards.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         session.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
     else:
         session.execute(text("DROP TRIGGER audit_entry_no_update"))
         session.execute(text("DROP TRIGGER audit_entry_no_delete"))
     session.commit()
+    yield
+    session.rollback()
+    if postgres:
+        session.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only"))
+        session.commit()
 
 
 def test_entries_link_up_and_the_head_follows(session: Session) -> None:
@@ -73,10 +85,10 @@ def test_the_database_refuses_to_update_or_delete_an_entry(session: Session) -> 
 
 @pytest.mark.parametrize("tampering", ["edit", "delete", "reorder"])
 def test_tampering_in_the_database_is_named_by_the_verifier(
-    session: Session, tampering: str
+    session: Session, tampering: str, request: pytest.FixtureRequest
 ) -> None:
     append(session, 6)
-    drop_append_only_guard(session)
+    request.getfixturevalue("without_append_only_guard")
     if tampering == "edit":
         session.execute(
             text("UPDATE audit_entry SET data = :data WHERE seq = 4"), {"data": '{"number":99}'}
