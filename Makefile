@@ -43,7 +43,7 @@ e2e: $(VENV)/.e2e
 
 ## messages: extract translatable strings and update the catalogues
 messages: $(VENV)/.dev
-	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel extract -F babel.cfg -o app/locale/messages.pot --no-location --sort-output -k N_ .
 	$(VENV)/bin/pybabel update -i app/locale/messages.pot -d app/locale -D messages --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.accounts.service import create_user
 from app.config import Settings
 from app.db import Database, utcnow
+from app.procedures import lifecycle
 from app.procedures import service as procedures
 from app.procedures.models import Organisation, OrganisationAdmin, Phase, Procedure
 
@@ -66,120 +67,263 @@ INT_DESCRIPTION = (
 )
 
 
-def _procedures(now: datetime) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class DemoProcedure:
+    organisation: str
+    reference: str
+    phase: Phase
+    places: int
+    title: str
+    specialty: str
+    region: str
+    description: str
+    # When applications close, counted in days from now (negative: in the past).
+    closes_in_days: int
+
+
+DEMO_PROCEDURES = (
+    DemoProcedure(
+        "nva",
+        "ANE-UTR-2027-1",
+        Phase.OPEN,
+        4,
+        "Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2027)",
+        "Anesthesiologie",
+        UTRECHT,
+        ANE_DESCRIPTION,
+        21,
+    ),
+    DemoProcedure(
+        "niv",
+        "INT-BTG-2027-1",
+        Phase.PUBLISHED,
+        1,
+        "Differentiatie Bloedtransfusiegeneeskunde, LUMC en Erasmus MC",
+        "Interne geneeskunde",
+        "LUMC Leiden en Erasmus MC Rotterdam",
+        BTG_DESCRIPTION,
+        45,
+    ),
+    DemoProcedure(
+        "nva",
+        "ANE-ZWN-2027-1",
+        Phase.CLOSED,
+        3,
+        "Opleiding Anesthesiologie, regio Zuidwest-Nederland",
+        "Anesthesiologie",
+        "Erasmus MC en opleidingsziekenhuizen OOR ZWN",
+        "",
+        -2,
+    ),
+    DemoProcedure(
+        "niv",
+        "INT-NN-2027-1",
+        Phase.LETTER_ROUND,
+        5,
+        "Opleiding Interne geneeskunde, Noord-Nederland",
+        "Interne geneeskunde",
+        "UMC Groningen en OOR Noord-Nederland",
+        INT_DESCRIPTION,
+        -12,
+    ),
+    DemoProcedure(
+        "nva",
+        "ANE-UTR-2026-2",
+        Phase.INTERVIEWS,
+        4,
+        "Opleiding Anesthesiologie, Cluster Utrecht (najaar 2026)",
+        "Anesthesiologie",
+        UTRECHT,
+        ANE_DESCRIPTION,
+        -30,
+    ),
+    DemoProcedure(
+        "niv",
+        "INT-AMS-2026-2",
+        Phase.DELIBERATION,
+        6,
+        "Opleiding Interne geneeskunde, OOR Amsterdam",
+        "Interne geneeskunde",
+        "Amsterdam UMC en OOR Amsterdam",
+        INT_DESCRIPTION,
+        -60,
+    ),
+    DemoProcedure(
+        "nva",
+        "ANE-UTR-2026-1",
+        Phase.RESULTS,
+        4,
+        "Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2026)",
+        "Anesthesiologie",
+        UTRECHT,
+        ANE_DESCRIPTION,
+        -180,
+    ),
+    DemoProcedure(
+        "niv",
+        "INT-ZUID-2025-2",
+        Phase.ARCHIVED,
+        4,
+        "Opleiding Interne geneeskunde, OOR Zuid (najaar 2025)",
+        "Interne geneeskunde",
+        "Maastricht UMC+ en OOR Zuid",
+        INT_DESCRIPTION,
+        -360,
+    ),
+    DemoProcedure(
+        "nva",
+        "ANE-UTR-2027-2",
+        Phase.DRAFT,
+        4,
+        "Opleiding Anesthesiologie, Cluster Utrecht (najaar 2027)",
+        "Anesthesiologie",
+        UTRECHT,
+        ANE_DESCRIPTION,
+        230,
+    ),
+)
+
+METHOD = (
+    "Brievenronde: de commissie toetst elke sollicitatie aan de gepubliceerde minimale eisen; "
+    "iedereen die daaraan voldoet, wordt uitgenodigd voor een gesprek.\n\n"
+    "Gespreksronde: een gesprek van 45 minuten volgens de STARR-methode met drie "
+    "commissieleden. Elk commissielid vult de uniforme matrix eerst individueel in, met een "
+    "geschreven reden per score; daarna bespreekt de commissie de scores samen en legt zij "
+    "per criterium de gezamenlijke uitkomst en een motivering vast.\n\n"
+    "Wie geschikt is en niet kan worden geplaatst omdat er meer gelijkwaardige kandidaten "
+    "dan plaatsen zijn, neemt deel aan een openbaar controleerbare loting."
+)
+REQUIREMENTS = (
+    (
+        "minimum",
+        "Artsexamen behaald en BIG-registratie als arts (of aangevraagd)",
+        "Zonder BIG-registratie mag je de opleiding wettelijk niet beginnen.",
+    ),
+    (
+        "minimum",
+        "Beheersing van het Nederlands op minimaal niveau C1",
+        "Je communiceert vanaf de eerste dag met patiënten en collega's, ook in acute situaties.",
+    ),
+    (
+        "criterion",
+        "Zicht op het vak: wat weet je van het werk en waarom past het bij je?",
+        "Een realistische beeld van het vak voorspelt beter of de opleiding bij je past dan "
+        "eerdere werkervaring in een bepaald ziekenhuis.",
+    ),
+    (
+        "criterion",
+        "Wat heb je gedaan sinds je artsexamen (werk, onderwijs, bestuur, zorg)?",
+        "Alle ervaring telt mee; de landelijke leidraad vraagt om aandacht voor diverse "
+        "profielen en niet-klinische vaardigheden.",
+    ),
+)
+PLUSES = (
+    ("anios", "Klinische ervaring als anios telt als pre, alleen bij gelijke geschiktheid."),
+    ("languages", "Beheersing van een extra taal die patiënten in de regio spreken."),
+)
+
+
+def complete_procedure(
+    session: Session,
+    settings: Settings,
+    *,
+    organisation: Organisation,
+    spec: DemoProcedure,
+    committee: list[tuple[User, str, str]],
+    actor: str,
+    now: datetime,
+) -> Procedure:
+    """A procedure filled in as an admin would, then walked through its life cycle.
+
+    Each step is taken at the moment it would have been taken (`now` is simulated), so
+    the preconditions of the life cycle hold just as they do in real use.
+    """
     day = timedelta(days=1)
-    return [
-        dict(
-            org="nva",
-            reference="ANE-UTR-2027-1",
-            phase=Phase.OPEN,
-            places=4,
-            title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2027)",
-            specialty="Anesthesiologie",
-            region=UTRECHT,
-            description=ANE_DESCRIPTION,
-            opens_at=now - 10 * day,
-            closes_at=now + 21 * day,
-            committee=True,
-        ),
-        dict(
-            org="niv",
-            reference="INT-BTG-2027-1",
-            phase=Phase.PUBLISHED,
-            places=1,
-            title="Differentiatie Bloedtransfusiegeneeskunde, LUMC en Erasmus MC",
-            specialty="Interne geneeskunde",
-            region="LUMC Leiden en Erasmus MC Rotterdam",
-            description=BTG_DESCRIPTION,
-            opens_at=now + 14 * day,
-            closes_at=now + 45 * day,
-        ),
-        dict(
-            org="nva",
-            reference="ANE-ZWN-2027-1",
-            phase=Phase.CLOSED,
-            places=3,
-            title="Opleiding Anesthesiologie, regio Zuidwest-Nederland",
-            specialty="Anesthesiologie",
-            region="Erasmus MC en opleidingsziekenhuizen OOR ZWN",
-            description="",
-            opens_at=now - 40 * day,
-            closes_at=now - 2 * day,
-        ),
-        dict(
-            org="niv",
-            reference="INT-NN-2027-1",
-            phase=Phase.LETTER_ROUND,
-            places=5,
-            title="Opleiding Interne geneeskunde, Noord-Nederland",
-            specialty="Interne geneeskunde",
-            region="UMC Groningen en OOR Noord-Nederland",
-            description=INT_DESCRIPTION,
-            opens_at=now - 50 * day,
-            closes_at=now - 12 * day,
-        ),
-        dict(
-            org="nva",
-            reference="ANE-UTR-2026-2",
-            phase=Phase.INTERVIEWS,
-            places=4,
-            title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2026)",
-            specialty="Anesthesiologie",
-            region=UTRECHT,
-            description=ANE_DESCRIPTION,
-            opens_at=now - 80 * day,
-            closes_at=now - 30 * day,
-            committee=True,
-        ),
-        dict(
-            org="niv",
-            reference="INT-AMS-2026-2",
-            phase=Phase.DELIBERATION,
-            places=6,
-            title="Opleiding Interne geneeskunde, OOR Amsterdam",
-            specialty="Interne geneeskunde",
-            region="Amsterdam UMC en OOR Amsterdam",
-            description=INT_DESCRIPTION,
-            opens_at=now - 100 * day,
-            closes_at=now - 60 * day,
-        ),
-        dict(
-            org="nva",
-            reference="ANE-UTR-2026-1",
-            phase=Phase.RESULTS,
-            places=4,
-            title="Opleiding Anesthesiologie, Cluster Utrecht (voorjaar 2026)",
-            specialty="Anesthesiologie",
-            region=UTRECHT,
-            description=ANE_DESCRIPTION,
-            opens_at=now - 220 * day,
-            closes_at=now - 180 * day,
-        ),
-        dict(
-            org="niv",
-            reference="INT-ZUID-2025-2",
-            phase=Phase.ARCHIVED,
-            places=4,
-            title="Opleiding Interne geneeskunde, OOR Zuid (najaar 2025)",
-            specialty="Interne geneeskunde",
-            region="Maastricht UMC+ en OOR Zuid",
-            description=INT_DESCRIPTION,
-            opens_at=now - 400 * day,
-            closes_at=now - 360 * day,
-        ),
-        dict(
-            org="nva",
-            reference="ANE-UTR-2027-2",
-            phase=Phase.DRAFT,
-            places=4,
-            title="Opleiding Anesthesiologie, Cluster Utrecht (najaar 2027)",
-            specialty="Anesthesiologie",
-            region=UTRECHT,
-            description=ANE_DESCRIPTION,
-            opens_at=now + 200 * day,
-            closes_at=now + 230 * day,
-        ),
-    ]
+    closes_at = (now + spec.closes_in_days * day).replace(
+        hour=23, minute=59, second=0, microsecond=0
+    )
+    opens_at = closes_at - 35 * day
+    letter_round = closes_at + 10 * day
+    interviews = [(closes_at + 21 * day).date(), (closes_at + 22 * day).date()]
+    final = closes_at + 35 * day
+    procedure = procedures.create_procedure(
+        session,
+        actor=actor,
+        organisation=organisation,
+        reference=spec.reference,
+        title=spec.title,
+        specialty=spec.specialty,
+        region=spec.region,
+        places=spec.places,
+        description=spec.description,
+    )
+    procedures.update_basics(
+        session,
+        actor=actor,
+        procedure=procedure,
+        title=spec.title,
+        specialty=spec.specialty,
+        region=spec.region,
+        description=spec.description,
+        places=spec.places,
+        method=METHOD,
+        quorum=3,
+        ranking_rule="lottery_among_suitable",
+        retention_weeks=4,
+    )
+    procedures.set_timeline(
+        session,
+        actor=actor,
+        procedure=procedure,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        letter_round_result_at=letter_round,
+        interview_days=interviews,
+        final_result_at=final,
+    )
+    for kind, text, rationale in REQUIREMENTS:
+        procedures.add_requirement(
+            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
+        )
+    for kind, description in PLUSES:
+        procedures.add_plus(
+            session, actor=actor, procedure=procedure, kind=kind, description=description
+        )
+    rubric = procedures.available_rubrics()[0]
+    procedures.pin_rubric(
+        session, actor=actor, procedure=procedure, key=f"{rubric.id}@{rubric.version}"
+    )
+    for user, role, function in committee:
+        procedures.invite_to_procedure(
+            session,
+            settings,
+            actor=actor,
+            procedure=procedure,
+            email=user.email,
+            name=user.name,
+            role=role,
+            function=function,
+            training_done=True,
+        )
+        assert user.id is not None
+        procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
+    moments = {
+        "publish": opens_at - 7 * day,
+        "open": opens_at + timedelta(minutes=1),
+        "close": closes_at + timedelta(minutes=1),
+        "start_letter_round": closes_at + day,
+        "start_interviews": datetime.combine(interviews[0], datetime.min.time(), UTC),
+        "start_deliberation": datetime.combine(interviews[-1], datetime.max.time(), UTC),
+        "publish_results": final,
+        "archive": final + 30 * day,
+    }
+    for step in lifecycle.TRANSITIONS:
+        if list(Phase).index(step.target) > list(Phase).index(spec.phase):
+            break
+        procedures.transition(
+            session, actor=actor, procedure=procedure, action=step.action, now=moments[step.action]
+        )
+    return procedure
 
 
 def is_loaded(session: Session) -> bool:
@@ -223,55 +367,47 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
         session.add(OrganisationAdmin(organisation_id=organisations["nva"].id, user_id=wv_admin.id))
         session.commit()
         admin_actor = f"user:{wv_admin.id}"
-        for spec in _procedures(utcnow()):
-            organisation = organisations[str(spec["org"])]
-            procedure = procedures.create_procedure(
+        nva_committee = [
+            (users["opleider@example.org"], "chair", "opleider"),
+            (users["staflid@example.org"], "member", "staff"),
+            (users["aios@example.org"], "member", "aios"),
+            (users["waarnemer@example.org"], "observer", ""),
+        ]
+        niv_committee = [
+            (_invitee(session, email, name), role, function)
+            for email, name, role, function in NIV_COMMITTEE
+        ]
+        now = utcnow()
+        for spec in DEMO_PROCEDURES:
+            nva = spec.organisation == "nva"
+            complete_procedure(
                 session,
-                actor=admin_actor if spec["org"] == "nva" else "system",
-                organisation=organisation,
-                reference=str(spec["reference"]),
-                title=str(spec["title"]),
-                specialty=str(spec["specialty"]),
-                region=str(spec["region"]),
-                places=int(spec["places"]),  # type: ignore[call-overload]
-                description=str(spec["description"]),
-                opens_at=spec["opens_at"],  # type: ignore[arg-type]
-                closes_at=spec["closes_at"],  # type: ignore[arg-type]
+                settings,
+                organisation=organisations[spec.organisation],
+                spec=spec,
+                committee=nva_committee if nva else niv_committee,
+                actor=admin_actor if nva else "system",
+                now=now,
             )
-            if spec.get("committee"):
-                _compose_committee(session, settings, procedure, users, admin_actor)
-            target = Phase(str(spec["phase"]))
-            for phase in list(Phase)[1 : list(Phase).index(target) + 1]:
-                procedures.advance_phase(session, actor=admin_actor, procedure=procedure, to=phase)
     _save_accounts(settings.var_dir, accounts)
     return accounts
 
 
-def _compose_committee(
-    session: Session,
-    settings: Settings,
-    procedure: Procedure,
-    users: dict[str, User],
-    actor: str,
-) -> None:
-    for email, role, function in (
-        ("opleider@example.org", "chair", "opleider"),
-        ("staflid@example.org", "member", "staff"),
-        ("aios@example.org", "member", "aios"),
-        ("waarnemer@example.org", "observer", ""),
-    ):
-        user = users[email]
-        procedures.invite_to_procedure(
-            session,
-            settings,
-            actor=actor,
-            procedure=procedure,
-            email=user.email,
-            name=user.name,
-            role=role,
-            function=function,
-            training_done=True,
-        )
+NIV_COMMITTEE = (
+    ("opleider.niv@example.org", "prof. dr. Hanneke Smit", "chair", "opleider"),
+    ("internist.niv@example.org", "dr. Youssef Benali", "member", "staff"),
+    ("aios.niv@example.org", "Lotte de Graaf", "member", "aios"),
+    ("vpk.niv@example.org", "Marieke Dijkstra", "member", "nurse"),
+    ("waarnemer.niv@example.org", "dr. Peter Wouters (psycholoog)", "observer", ""),
+)
+
+
+def _invitee(session: Session, email: str, name: str) -> User:
+    """A committee member without a demo login; they would accept an e-mailed invitation."""
+    user = User(email=email, name=name)
+    session.add(user)
+    session.commit()
+    return user
 
 
 def _save_accounts(var_dir: Path, accounts: list[DemoAccount]) -> None:

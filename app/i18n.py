@@ -59,4 +59,9 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
+def N_(message: str) -> str:
+    """Mark a constant for extraction; it is translated where it is shown, with _()."""
+    return message
+
+
 _ = gettext

@@ -22,8 +22,10 @@ from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
 from app.oversight.routes import router as oversight_router
+from app.procedures import lifecycle
+from app.procedures import service as procedures
+from app.procedures.api import router as api_router
 from app.procedures.routes import router as procedures_router
-from app.procedures.service import function_label, phase_label, role_label
 from app.scoring.routes import router as scoring_router
 from app.security import (
     LANGUAGE_COOKIE,
@@ -34,7 +36,14 @@ from app.security import (
 from app.web import render, templates
 
 templates.env.globals.update(
-    phase_label=phase_label, role_label=role_label, function_label=function_label
+    phase_label=procedures.phase_label,
+    role_label=procedures.role_label,
+    function_label=procedures.function_label,
+    ranking_rule_label=procedures.ranking_rule_label,
+    requirement_kind_label=procedures.requirement_kind_label,
+    plus_label=procedures.plus_label,
+    correction_subject_label=procedures.correction_subject_label,
+    action_label=lifecycle.action_label,
 )
 
 log = logging.getLogger("app")
@@ -67,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
+        api_router,
         procedures_router,
         accounts_router,
         applications_router,

@@ -3,21 +3,34 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginFailure, LoginSession, Mail, Token, User
+from app.applications.models import Application
 from app.audit.models import AuditEntry, AuditHead
-from app.procedures.models import Organisation, OrganisationAdmin, Procedure, ProcedureMember
+from app.procedures.models import (
+    Correction,
+    Organisation,
+    OrganisationAdmin,
+    Plus,
+    Procedure,
+    ProcedureMember,
+    Requirement,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Application",
     "AuditEntry",
     "AuditHead",
+    "Correction",
     "LoginFailure",
     "LoginSession",
     "Mail",
     "Organisation",
     "OrganisationAdmin",
+    "Plus",
     "Procedure",
     "ProcedureMember",
+    "Requirement",
     "Token",
     "User",
     "metadata",

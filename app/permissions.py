@@ -112,6 +112,22 @@ def can_view_procedure(principal: Principal, procedure: Procedure) -> bool:
     )
 
 
+def can_edit_procedure(principal: Principal, procedure: Procedure) -> bool:
+    """Each editor change checks its own rule (frozen fields, phase) in the service."""
+    return can_manage_procedure(principal, procedure)
+
+
+def can_declare_ties(principal: Principal, procedure: Procedure) -> bool:
+    """The observer declares their personal ties before the interviews start."""
+    return principal.role_in(procedure) == ProcedureRole.OBSERVER and Phase(procedure.phase) in (
+        Phase.DRAFT,
+        Phase.PUBLISHED,
+        Phase.OPEN,
+        Phase.CLOSED,
+        Phase.LETTER_ROUND,
+    )
+
+
 def can_invite_to_procedure(principal: Principal, procedure: Procedure) -> bool:
     return can_manage_procedure(principal, procedure) and procedure.phase != Phase.ARCHIVED
 

@@ -3,10 +3,11 @@ request, one named block of the same template, so a page and its fragment never 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.config import ROOT
+from app.forms import local_input
 from app.i18n import current_language, gettext, ngettext
 from app.security import csrf_token
 
@@ -37,7 +39,14 @@ def local_time(moment: datetime | None, style: str = "medium") -> str:
     )
 
 
+def local_date(day: str | date) -> str:
+    value = date.fromisoformat(day) if isinstance(day, str) else day
+    return babel_format_date(value, format="full", locale=current_language())
+
+
 templates.env.filters["local_time"] = local_time
+templates.env.filters["local_date"] = local_date
+templates.env.filters["local_input"] = local_input
 
 
 def render(

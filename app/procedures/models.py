@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -53,10 +54,74 @@ class Procedure(SQLModel, table=True):
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     places: int = 1
     phase: str = Field(default=Phase.DRAFT, max_length=20, index=True)
+    # Timeline, stored in UTC and shown in Europe/Amsterdam time.
     opens_at: datetime | None = None
     closes_at: datetime | None = None
+    letter_round_result_at: datetime | None = None
+    # ISO dates (YYYY-MM-DD) of the interview days, in order.
+    interview_days: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    final_result_at: datetime | None = None
+    method: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Unconflicted scorers needed per applicant.
+    quorum: int = 3
+    ranking_rule: str = Field(default="", max_length=40)
+    retention_weeks: int | None = 4
+    # The pinned interview rubric: a copy of its content, so editing the file changes nothing.
+    rubric_id: str | None = Field(default=None, max_length=60)
+    rubric_version: int | None = None
+    rubric_hash: str | None = Field(default=None, max_length=64)
+    rubric_content: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    published_at: datetime | None = None
+    # The guideline check's warnings at publication, published with the procedure.
+    published_warnings: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RequirementKind(StrEnum):
+    MINIMUM = "minimum"  # a hard requirement, checked per application in the letter round
+    CRITERION = "criterion"  # weighed in the letter round, not a gate
+
+
+class Requirement(SQLModel, table=True):
+    """A letter-round criterion or minimum requirement, with what is asked and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    position: int = 0
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class PlusKind(StrEnum):
+    PHD = "phd"
+    ANIOS = "anios"
+    REGIONAL = "regional"
+    LANGUAGES = "languages"
+    OTHER = "other"
+
+
+class Plus(SQLModel, table=True):
+    """A published plus: it counts only between equally suitable candidates, never as a gate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Correction(SQLModel, table=True):
+    """A dated, justified public change-log entry of a procedure."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    subject: str = Field(max_length=40)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    justification: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class ProcedureRole(StrEnum):
@@ -79,3 +144,7 @@ class ProcedureMember(SQLModel, table=True):
     training_done: bool = False
     invited_at: datetime = Field(default_factory=utcnow)
     accepted_at: datetime | None = None
+    # The person's own declaration of personal ties (the observer's is checked before
+    # the interviews); empty text with a date means "no ties".
+    ties: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    ties_declared_at: datetime | None = None

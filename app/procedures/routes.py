@@ -2,36 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from app import permissions
+from app import forms, permissions
 from app.audit import service as audit
 from app.audit.service import actor_id
+from app.db import utcnow
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
-from app.procedures import service
-from app.procedures.models import Organisation, Procedure
-from app.web import render
+from app.i18n import gettext as _
+from app.procedures import lifecycle, service
+from app.procedures.models import Organisation, Phase, PlusKind, Procedure
+from app.web import local_time, render
 
 router = APIRouter()
 
 
 @router.get("/", name="home")
-def home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    procedures = (
-        session.execute(
-            permissions.public_procedures().order_by(Procedure.closes_at, Procedure.title)  # type: ignore[arg-type]
-        )
-        .scalars()
-        .all()
+def home(
+    request: Request,
+    session: DbSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+    specialty: Annotated[str, Query(max_length=100)] = "",
+    region: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    closes_before: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The public catalogue: search and filter by specialty, region, status and deadline."""
+    error = None
+    try:
+        deadline = forms.dates([closes_before], "closes_before")
+    except DomainError as problem:
+        error, deadline = problem, []
+    query = service.CatalogueFilter(
+        text=q,
+        specialty=specialty,
+        region=region,
+        status=status if status in permissions.PUBLIC_PHASES else "",
+        closes_before=deadline[0] if deadline else None,
     )
-    organisations = {o.id: o for o in session.execute(select(Organisation)).scalars()}
     return render(
-        request, "procedures/home.html", {"procedures": procedures, "organisations": organisations}
+        request,
+        "procedures/home.html",
+        {
+            "results": service.catalogue(session, query),
+            "specialties": service.specialties(session),
+            "statuses": [p.value for p in Phase if p.value in permissions.PUBLIC_PHASES],
+            "query": {
+                "q": q,
+                "specialty": specialty,
+                "region": region,
+                "status": status,
+                "closes_before": closes_before,
+            },
+            "filtered": any([q, specialty, region, status, closes_before]),
+            "error": error,
+        },
+        status_code=error.status_code if error else 200,
     )
 
 
@@ -41,14 +73,19 @@ def procedure_page(
 ) -> Response:
     procedure = service.get_procedure(session, reference)
     permissions.require_visible(permissions.can_view_procedure(principal, procedure))
-    organisation = session.get(Organisation, procedure.organisation_id)
     return render(
         request,
         "procedures/public.html",
         {
             "procedure": procedure,
-            "organisation": organisation,
+            "organisation": session.get(Organisation, procedure.organisation_id),
             "members": service.members(session, procedure),
+            "requirements": service.requirements(session, procedure),
+            "pluses": service.pluses(session, procedure),
+            "corrections": service.corrections(session, procedure),
+            "rubric": service.pinned_rubric(procedure),
+            "warnings": service.published_findings(procedure),
+            "can_manage": permissions.can_manage_procedure(principal, procedure),
         },
     )
 
@@ -86,32 +123,84 @@ def _managed(session: DbSession, principal: CurrentPrincipal, reference: str) ->
     return procedure
 
 
-def _procedure_admin_page(
+def _editor(
     request: Request,
     session: DbSession,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
-    values: dict[str, str] | None = None,
-    invited: str | None = None,
+    section: str | None = None,
+    values: dict[str, Any] | None = None,
+    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    head = audit.head(session, procedure.reference)
+    findings = service.guideline_check(session, procedure)
+    step = lifecycle.next_transition(procedure.phase)
+    facts = service.facts_for(session, procedure)
+    blockers = (
+        lifecycle.blockers(step, procedure.phase, facts, utcnow(), local_time) if step else []
+    )
     return render(
         request,
-        "procedures/admin.html",
+        "procedures/editor.html",
         {
             "procedure": procedure,
             "organisation": session.get(Organisation, procedure.organisation_id),
             "members": service.members(session, procedure),
-            "head": head,
+            "requirements": service.requirements(session, procedure),
+            "pluses": service.pluses(session, procedure),
+            "corrections": service.corrections(session, procedure),
+            "rubric": service.pinned_rubric(procedure),
+            "rubrics": service.available_rubrics(),
+            "frozen": service.is_frozen(session, procedure),
+            "findings": findings,
+            "step": step,
+            "blockers": blockers,
+            "head": audit.head(session, procedure.reference),
             "functions": service.FUNCTIONS,
+            "ranking_rules": service.RANKING_RULES,
+            "plus_kinds": [kind.value for kind in PlusKind],
+            "correction_subjects": service.CORRECTION_SUBJECTS,
             "error": error,
+            "section": section,
             "values": values or {},
-            "invited": invited,
+            "notice": notice,
         },
         status_code=status_code,
     )
+
+
+def _back(procedure: Procedure, section: str) -> Response:
+    return RedirectResponse(f"/manage/procedures/{procedure.reference}#{section}", status_code=303)
+
+
+def _edit(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    section: str,
+    change: Callable[[Procedure, str], object],
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """Run one editor change; on a refusal show the editor with the message in place."""
+    procedure = _managed(session, principal, reference)
+    permissions.require(principal, permissions.can_edit_procedure(principal, procedure))
+    try:
+        change(procedure, actor_id(principal.user_id))
+    except DomainError as error:
+        session.rollback()
+        procedure = service.get_procedure(session, reference)
+        return _editor(
+            request,
+            session,
+            procedure,
+            error=error,
+            section=section,
+            values=values,
+            status_code=error.status_code,
+        )
+    return _back(procedure, section)
 
 
 @router.get("/manage/procedures/{reference}", name="manage_procedure")
@@ -119,7 +208,310 @@ def manage_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _managed(session, principal, reference)
-    return _procedure_admin_page(request, session, procedure)
+    return _editor(request, session, procedure)
+
+
+@router.get("/manage/organisations/{slug}/procedures/new", name="new_procedure")
+def new_procedure_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal, slug: str
+) -> Response:
+    organisation = _managed_organisation(session, principal, slug)
+    return render(request, "procedures/new.html", {"organisation": organisation, "values": {}})
+
+
+def _managed_organisation(
+    session: DbSession, principal: CurrentPrincipal, slug: str
+) -> Organisation:
+    permissions.require_login(principal)
+    organisation = service.get_organisation(session, slug)
+    permissions.require(principal, permissions.can_manage_organisation(principal, organisation))
+    return organisation
+
+
+@router.post("/manage/organisations/{slug}/procedures")
+def create_procedure(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    slug: str,
+    reference: Annotated[str, Form(max_length=200)] = "",
+    title: Annotated[str, Form(max_length=1000)] = "",
+    specialty: Annotated[str, Form(max_length=1000)] = "",
+    region: Annotated[str, Form(max_length=1000)] = "",
+    places: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    organisation = _managed_organisation(session, principal, slug)
+    values = {
+        "reference": reference,
+        "title": title,
+        "specialty": specialty,
+        "region": region,
+        "places": places,
+    }
+    try:
+        procedure = service.create_procedure(
+            session,
+            actor=actor_id(principal.user_id),
+            organisation=organisation,
+            reference=reference,
+            title=title,
+            specialty=specialty,
+            region=region,
+            places=forms.integer(places, "places", _("places")),
+        )
+    except DomainError as error:
+        session.rollback()
+        return render(
+            request,
+            "procedures/new.html",
+            {"organisation": organisation, "values": values, "error": error},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/manage/procedures/{procedure.reference}", status_code=303)
+
+
+@router.post("/manage/procedures/{reference}/basics")
+def edit_basics(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    specialty: Annotated[str, Form(max_length=1000)] = "",
+    region: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str, Form(max_length=20_000)] = "",
+    places: Annotated[str, Form(max_length=20)] = "",
+    method: Annotated[str, Form(max_length=20_000)] = "",
+    quorum: Annotated[str, Form(max_length=20)] = "",
+    ranking_rule: Annotated[str, Form(max_length=100)] = "",
+    retention_weeks: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    values = {
+        "title": title,
+        "specialty": specialty,
+        "region": region,
+        "description": description,
+        "places": places,
+        "method": method,
+        "quorum": quorum,
+        "ranking_rule": ranking_rule,
+        "retention_weeks": retention_weeks,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        service.update_basics(
+            session,
+            actor=actor,
+            procedure=procedure,
+            title=title,
+            specialty=specialty,
+            region=region,
+            description=description,
+            places=forms.integer(places, "places", _("places")),
+            method=method,
+            quorum=forms.integer(quorum, "quorum", _("quorum")),
+            ranking_rule=ranking_rule,
+            retention_weeks=forms.optional_integer(
+                retention_weeks, "retention_weeks", _("retention period")
+            ),
+        )
+
+    return _edit(request, session, principal, reference, "basics", change, values)
+
+
+@router.post("/manage/procedures/{reference}/timeline")
+def edit_timeline(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    opens_at: Annotated[str, Form(max_length=40)] = "",
+    closes_at: Annotated[str, Form(max_length=40)] = "",
+    letter_round_result_at: Annotated[str, Form(max_length=40)] = "",
+    interview_day: Annotated[list[str], Form(max_length=40)] = [],  # noqa: B006
+    final_result_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    values = {
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "letter_round_result_at": letter_round_result_at,
+        "interview_days": interview_day,
+        "final_result_at": final_result_at,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        service.set_timeline(
+            session,
+            actor=actor,
+            procedure=procedure,
+            opens_at=forms.local_datetime(opens_at, "opens_at"),
+            closes_at=forms.local_datetime(closes_at, "closes_at"),
+            letter_round_result_at=forms.local_datetime(
+                letter_round_result_at, "letter_round_result_at"
+            ),
+            interview_days=forms.dates(interview_day[:10], "interview_days"),
+            final_result_at=forms.local_datetime(final_result_at, "final_result_at"),
+        )
+
+    return _edit(request, session, principal, reference, "timeline", change, values)
+
+
+@router.post("/manage/procedures/{reference}/requirements")
+def add_requirement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    kind: Annotated[str, Form(max_length=40)] = "",
+    text: Annotated[str, Form(max_length=5000)] = "",
+    rationale: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.add_requirement(
+            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
+        )
+
+    values = {"kind": kind, "text": text, "rationale": rationale}
+    return _edit(request, session, principal, reference, "requirements", change, values)
+
+
+@router.post("/manage/procedures/{reference}/requirements/{requirement_id}/delete")
+def remove_requirement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    requirement_id: int,
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.remove_requirement(
+            session, actor=actor, procedure=procedure, requirement_id=requirement_id
+        )
+
+    return _edit(request, session, principal, reference, "requirements", change)
+
+
+@router.post("/manage/procedures/{reference}/pluses")
+def add_plus(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    plus_kind: Annotated[str, Form(max_length=40)] = "",
+    plus_description: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.add_plus(
+            session, actor=actor, procedure=procedure, kind=plus_kind, description=plus_description
+        )
+
+    values = {"plus_kind": plus_kind, "plus_description": plus_description}
+    return _edit(request, session, principal, reference, "pluses", change, values)
+
+
+@router.post("/manage/procedures/{reference}/pluses/{plus_id}/delete")
+def remove_plus(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    plus_id: int,
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.remove_plus(session, actor=actor, procedure=procedure, plus_id=plus_id)
+
+    return _edit(request, session, principal, reference, "pluses", change)
+
+
+@router.post("/manage/procedures/{reference}/rubric")
+def pin_rubric(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    rubric: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.pin_rubric(session, actor=actor, procedure=procedure, key=rubric)
+
+    return _edit(request, session, principal, reference, "rubric", change)
+
+
+@router.post("/manage/procedures/{reference}/members/{member_id}")
+def update_member(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    member_id: int,
+    function: Annotated[str, Form(max_length=40)] = "",
+    training_done: Annotated[bool, Form()] = False,
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.update_member(
+            session,
+            actor=actor,
+            procedure=procedure,
+            member_id=member_id,
+            function=function,
+            training_done=training_done,
+        )
+
+    return _edit(request, session, principal, reference, "committee", change)
+
+
+@router.post("/manage/procedures/{reference}/members/{member_id}/delete")
+def remove_member(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    member_id: int,
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.remove_member(session, actor=actor, procedure=procedure, member_id=member_id)
+
+    return _edit(request, session, principal, reference, "committee", change)
+
+
+@router.post("/manage/procedures/{reference}/transition")
+def transition(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    action: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.transition(
+            session, actor=actor, procedure=procedure, action=action, format_time=local_time
+        )
+
+    return _edit(request, session, principal, reference, "status", change)
+
+
+@router.post("/manage/procedures/{reference}/corrections")
+def add_correction(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    subject: Annotated[str, Form(max_length=40)] = "",
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        service.add_correction(
+            session,
+            actor=actor,
+            procedure=procedure,
+            subject=subject,
+            text=text,
+            justification=justification,
+        )
+
+    values = {"subject": subject, "text": text, "justification": justification}
+    return _edit(request, session, principal, reference, "corrections", change, values)
 
 
 @router.post("/manage/procedures/{reference}/invitations")
@@ -152,10 +544,17 @@ def invite(
         )
     except DomainError as error:
         session.rollback()
-        return _procedure_admin_page(
-            request, session, procedure, error=error, values=values, status_code=error.status_code
+        procedure = service.get_procedure(session, reference)
+        return _editor(
+            request,
+            session,
+            procedure,
+            error=error,
+            section="committee",
+            values=values,
+            status_code=error.status_code,
         )
-    return _procedure_admin_page(request, session, procedure, invited=invitation.user.email)
+    return _editor(request, session, procedure, notice=invitation.user.email)
 
 
 @router.get("/admin", name="platform_admin")

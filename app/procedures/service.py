@@ -3,32 +3,44 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app.accounts import mail
 from app.accounts.models import User
 from app.accounts.service import INVITE, find_user, issue_token, normalise_email
+from app.applications.models import Application
 from app.audit.service import PLATFORM_CHAIN, record
-from app.config import Settings
+from app.config import ROOT, Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.procedures import checks, lifecycle, rubric
 from app.procedures.models import (
+    Correction,
     Organisation,
     OrganisationAdmin,
     Phase,
+    Plus,
+    PlusKind,
     Procedure,
     ProcedureMember,
     ProcedureRole,
+    Requirement,
+    RequirementKind,
 )
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FUNCTIONS = ("opleider", "staff", "aios", "nurse", "other")
-PHASE_ORDER = list(Phase)
+RUBRICS_DIR = ROOT / "rubrics"
+RANKING_RULES = ("lottery_among_suitable", "score_then_lottery_at_cut")
+CORRECTION_SUBJECTS = ("criteria", "rubric", "pluses", "method", "timeline", "committee", "other")
 
 
 def get_procedure(session: Session, reference: str) -> Procedure:
@@ -222,30 +234,6 @@ def create_procedure(
     return procedure
 
 
-def advance_phase(session: Session, *, actor: str, procedure: Procedure, to: Phase) -> None:
-    """Move one step along the life cycle; never back, never skipping a phase."""
-    current = PHASE_ORDER.index(Phase(procedure.phase))
-    if PHASE_ORDER.index(to) != current + 1:
-        raise Conflict(
-            _(
-                "A procedure in phase %(current)s cannot move to %(target)s.",
-                current=phase_label(procedure.phase),
-                target=phase_label(to),
-            )
-        )
-    record(
-        session,
-        chain=procedure.reference,
-        actor=actor,
-        action="procedure.phase_changed",
-        subject=f"procedure:{procedure.reference}",
-        data={"from": procedure.phase, "to": to.value},
-    )
-    procedure.phase = to.value
-    procedure.updated_at = utcnow()
-    session.commit()
-
-
 def invite_to_procedure(
     session: Session,
     settings: Settings,
@@ -364,3 +352,645 @@ def function_label(function: str) -> str:
         "other": _("other"),
     }
     return labels.get(function, function)
+
+
+# The editor -------------------------------------------------------------------------------
+
+
+def is_frozen(session: Session, procedure: Procedure) -> bool:
+    """Once the first application exists, criteria, rubric, weights, pluses and method are
+    fixed; only a dated, justified public correction can be added."""
+    return (
+        session.execute(
+            select(col(Application.id)).where(Application.procedure_id == procedure.id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _refuse_if_frozen(session: Session, procedure: Procedure, what: str) -> None:
+    if is_frozen(session, procedure):
+        raise Conflict(
+            _(
+                "%(what)s can no longer be changed: applications have been received. Add a "
+                "public correction instead.",
+                what=what,
+            )
+        )
+    if procedure.phase == Phase.ARCHIVED:
+        raise Conflict(_("An archived procedure cannot be changed."))
+
+
+def _changed(session: Session, procedure: Procedure, actor: str, fields: dict[str, object]) -> None:
+    procedure.updated_at = utcnow()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="procedure.changed",
+        subject=f"procedure:{procedure.reference}",
+        data={key: _audit_value(value) for key, value in fields.items()},
+    )
+    session.commit()
+
+
+def _audit_value(value: object) -> object:
+    if isinstance(value, datetime):
+        from app.audit.chain import format_time
+
+        return format_time(value)
+    if isinstance(value, float):
+        return str(value)
+    return value
+
+
+def requirements(session: Session, procedure: Procedure) -> list[Requirement]:
+    return list(
+        session.execute(
+            select(Requirement)
+            .where(Requirement.procedure_id == procedure.id)
+            .order_by(col(Requirement.kind).desc(), col(Requirement.position), col(Requirement.id))
+        ).scalars()
+    )
+
+
+def pluses(session: Session, procedure: Procedure) -> list[Plus]:
+    return list(
+        session.execute(
+            select(Plus).where(Plus.procedure_id == procedure.id).order_by(col(Plus.id))
+        ).scalars()
+    )
+
+
+def corrections(session: Session, procedure: Procedure) -> list[Correction]:
+    return list(
+        session.execute(
+            select(Correction)
+            .where(Correction.procedure_id == procedure.id)
+            .order_by(col(Correction.created_at))
+        ).scalars()
+    )
+
+
+def update_basics(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    title: str,
+    specialty: str,
+    region: str,
+    description: str,
+    places: int,
+    method: str,
+    quorum: int,
+    ranking_rule: str,
+    retention_weeks: int | None,
+) -> None:
+    title, specialty, region = title.strip(), specialty.strip(), region.strip()
+    if not title or len(title) > 200:
+        raise InvalidInput(_("Enter a title of at most 200 characters."), field="title")
+    if not specialty or len(specialty) > 100:
+        raise InvalidInput(_("Enter the specialty (at most 100 characters)."), field="specialty")
+    if not region or len(region) > 200:
+        raise InvalidInput(
+            _("Enter the region or institutes (at most 200 characters)."), field="region"
+        )
+    if places < 1 or places > 500:
+        raise InvalidInput(_("The number of places must be between 1 and 500."), field="places")
+    if quorum < 1 or quorum > 20:
+        raise InvalidInput(_("The quorum must be between 1 and 20."), field="quorum")
+    if ranking_rule and ranking_rule not in RANKING_RULES:
+        raise InvalidInput(_("Choose one of the ranking rules."), field="ranking_rule")
+    if retention_weeks is not None and not 1 <= retention_weeks <= 52:
+        raise InvalidInput(
+            _("The retention period is between 1 and 52 weeks (a year at most)."),
+            field="retention_weeks",
+        )
+    new = {
+        "title": title,
+        "specialty": specialty,
+        "region": region,
+        "description": description.strip(),
+        "places": places,
+        "method": method.strip(),
+        "quorum": quorum,
+        "ranking_rule": ranking_rule,
+        "retention_weeks": retention_weeks,
+    }
+    changed = {key: value for key, value in new.items() if getattr(procedure, key) != value}
+    if not changed:
+        return
+    frozen = {"method", "ranking_rule", "quorum"} & set(changed)
+    if frozen:
+        _refuse_if_frozen(session, procedure, _("The method and the ranking rule"))
+    if procedure.phase == Phase.ARCHIVED:
+        raise Conflict(_("An archived procedure cannot be changed."))
+    for key, value in changed.items():
+        setattr(procedure, key, value)
+    _changed(session, procedure, actor, {"fields": sorted(changed)} | _public(changed))
+
+
+def _public(changed: dict[str, object]) -> dict[str, object]:
+    # Numbers and rules go into the chain as values; long texts only by name.
+    return {
+        k: v
+        for k, v in changed.items()
+        if k in ("places", "quorum", "ranking_rule", "retention_weeks")
+    }
+
+
+def set_timeline(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    letter_round_result_at: datetime | None,
+    interview_days: list[date],
+    final_result_at: datetime | None,
+) -> None:
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise InvalidInput(_("The closing date must be after the opening date."), field="closes_at")
+    if closes_at and letter_round_result_at and letter_round_result_at <= closes_at:
+        raise InvalidInput(
+            _("The letter-round result must come after the closing date."),
+            field="letter_round_result_at",
+        )
+    days = sorted(set(interview_days))
+    if days and closes_at and days[0] <= closes_at.date():
+        raise InvalidInput(
+            _("Interview days must come after the closing date."), field="interview_days"
+        )
+    if days and final_result_at and final_result_at.date() < days[-1]:
+        raise InvalidInput(
+            _("The final result cannot come before the last interview day."),
+            field="final_result_at",
+        )
+    if procedure.phase == Phase.ARCHIVED:
+        raise Conflict(_("An archived procedure cannot be changed."))
+    new = {
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "letter_round_result_at": letter_round_result_at,
+        "interview_days": [day.isoformat() for day in days],
+        "final_result_at": final_result_at,
+    }
+    changed = {key: value for key, value in new.items() if getattr(procedure, key) != value}
+    if not changed:
+        return
+    if procedure.phase not in (Phase.DRAFT, Phase.PUBLISHED) and (
+        "opens_at" in changed or ("closes_at" in changed and procedure.phase != Phase.OPEN)
+    ):
+        raise Conflict(
+            _("Applications have opened: the opening date and a passed deadline stay as they were.")
+        )
+    for key, value in changed.items():
+        setattr(procedure, key, value)
+    _changed(session, procedure, actor, changed)
+
+
+def add_requirement(
+    session: Session, *, actor: str, procedure: Procedure, kind: str, text: str, rationale: str
+) -> Requirement:
+    _refuse_if_frozen(session, procedure, _("The letter-round criteria"))
+    if kind not in {k.value for k in RequirementKind}:
+        raise InvalidInput(_("Choose minimum requirement or letter-round criterion."), field="kind")
+    text, rationale = text.strip(), rationale.strip()
+    if not text or len(text) > 500:
+        raise InvalidInput(_("Describe what is asked (at most 500 characters)."), field="text")
+    if len(rationale) > 2000:
+        raise InvalidInput(_("The rationale is at most 2000 characters."), field="rationale")
+    assert procedure.id is not None
+    position = len(requirements(session, procedure))
+    requirement = Requirement(
+        procedure_id=procedure.id, kind=kind, position=position, text=text, rationale=rationale
+    )
+    session.add(requirement)
+    session.flush()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="requirement.added",
+        subject=f"procedure:{procedure.reference}",
+        data={"requirement": requirement.id, "kind": kind, "text": text, "rationale": rationale},
+    )
+    procedure.updated_at = utcnow()
+    session.commit()
+    return requirement
+
+
+def remove_requirement(
+    session: Session, *, actor: str, procedure: Procedure, requirement_id: int
+) -> None:
+    _refuse_if_frozen(session, procedure, _("The letter-round criteria"))
+    requirement = session.get(Requirement, requirement_id)
+    if requirement is None or requirement.procedure_id != procedure.id:
+        raise NotFound(_("This criterion does not exist (any more)."))
+    session.delete(requirement)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="requirement.removed",
+        subject=f"procedure:{procedure.reference}",
+        data={"requirement": requirement_id},
+    )
+    session.commit()
+
+
+def add_plus(
+    session: Session, *, actor: str, procedure: Procedure, kind: str, description: str
+) -> Plus:
+    _refuse_if_frozen(session, procedure, _("The pluses"))
+    if kind not in {k.value for k in PlusKind}:
+        raise InvalidInput(_("Choose the kind of plus."), field="plus_kind")
+    description = description.strip()
+    if kind == PlusKind.OTHER and not description:
+        raise InvalidInput(_("Describe the plus."), field="plus_description")
+    if len(description) > 500:
+        raise InvalidInput(
+            _("The description is at most 500 characters."), field="plus_description"
+        )
+    assert procedure.id is not None
+    plus = Plus(procedure_id=procedure.id, kind=kind, description=description)
+    session.add(plus)
+    session.flush()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="plus.added",
+        subject=f"procedure:{procedure.reference}",
+        data={"plus": plus.id, "kind": kind, "description": description},
+    )
+    session.commit()
+    return plus
+
+
+def remove_plus(session: Session, *, actor: str, procedure: Procedure, plus_id: int) -> None:
+    _refuse_if_frozen(session, procedure, _("The pluses"))
+    plus = session.get(Plus, plus_id)
+    if plus is None or plus.procedure_id != procedure.id:
+        raise NotFound(_("This plus does not exist (any more)."))
+    session.delete(plus)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="plus.removed",
+        subject=f"procedure:{procedure.reference}",
+        data={"plus": plus_id},
+    )
+    session.commit()
+
+
+def available_rubrics(directory: Path = RUBRICS_DIR) -> list[rubric.Rubric]:
+    return [rubric.load(path) for path in rubric.available(directory).values()]
+
+
+def pin_rubric(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    key: str,
+    directory: Path = RUBRICS_DIR,
+) -> None:
+    """Pin a rubric file (by "id@version") and keep a copy of its content."""
+    _refuse_if_frozen(session, procedure, _("The interview matrix"))
+    found = {f"{r.id}@{r.version}": r for r in available_rubrics(directory)}
+    chosen = found.get(key)
+    if chosen is None:
+        raise InvalidInput(_("Choose one of the available interview matrices."), field="rubric")
+    procedure.rubric_id = chosen.id
+    procedure.rubric_version = chosen.version
+    procedure.rubric_content = chosen.content()
+    procedure.rubric_hash = chosen.content_hash()
+    _changed(
+        session,
+        procedure,
+        actor,
+        {
+            "rubric": chosen.id,
+            "rubric_version": chosen.version,
+            "rubric_hash": procedure.rubric_hash,
+        },
+    )
+
+
+def pinned_rubric(procedure: Procedure) -> rubric.Rubric | None:
+    if procedure.rubric_content is None:
+        return None
+    return rubric.Rubric.model_validate(procedure.rubric_content)
+
+
+def add_correction(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    subject: str,
+    text: str,
+    justification: str,
+) -> Correction:
+    if procedure.phase == Phase.DRAFT:
+        raise Conflict(_("A draft is edited directly; corrections are for published procedures."))
+    if subject not in CORRECTION_SUBJECTS:
+        raise InvalidInput(_("Choose what the correction is about."), field="subject")
+    text, justification = text.strip(), justification.strip()
+    if not text or len(text) > 4000:
+        raise InvalidInput(_("Write the correction (at most 4000 characters)."), field="text")
+    if not justification or len(justification) > 2000:
+        raise InvalidInput(
+            _("Say why the correction is needed (at most 2000 characters)."), field="justification"
+        )
+    assert procedure.id is not None
+    correction = Correction(
+        procedure_id=procedure.id, subject=subject, text=text, justification=justification
+    )
+    session.add(correction)
+    session.flush()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="procedure.corrected",
+        subject=f"procedure:{procedure.reference}",
+        data={"subject": subject, "text": text, "justification": justification},
+    )
+    session.commit()
+    return correction
+
+
+def update_member(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    member_id: int,
+    function: str,
+    training_done: bool,
+) -> None:
+    member = _member(session, procedure, member_id)
+    if member.role != ProcedureRole.OBSERVER and function not in FUNCTIONS:
+        raise InvalidInput(_("Choose the member's function."), field="function")
+    member.function = "" if member.role == ProcedureRole.OBSERVER else function
+    member.training_done = training_done
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="committee.updated",
+        subject=f"user:{member.user_id}",
+        data={"function": member.function, "training_done": training_done},
+    )
+    session.commit()
+
+
+def remove_member(session: Session, *, actor: str, procedure: Procedure, member_id: int) -> None:
+    member = _member(session, procedure, member_id)
+    if Phase(procedure.phase) in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
+        raise Conflict(_("The committee can no longer change in this phase."))
+    session.delete(member)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="committee.removed",
+        subject=f"user:{member.user_id}",
+        data={"role": member.role},
+    )
+    session.commit()
+
+
+def _member(session: Session, procedure: Procedure, member_id: int) -> ProcedureMember:
+    member = session.get(ProcedureMember, member_id)
+    if member is None or member.procedure_id != procedure.id:
+        raise NotFound(_("This person has no role in this procedure (any more)."))
+    return member
+
+
+def declare_ties(
+    session: Session, *, procedure: Procedure, user_id: int, ties: str
+) -> ProcedureMember:
+    """A committee member or the observer declares their personal ties (empty: none)."""
+    member = session.execute(
+        select(ProcedureMember).where(
+            ProcedureMember.procedure_id == procedure.id, ProcedureMember.user_id == user_id
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise NotFound(_("This page does not exist."))
+    ties = ties.strip()
+    if len(ties) > 2000:
+        raise InvalidInput(_("The declaration is at most 2000 characters."), field="ties")
+    member.ties = ties
+    member.ties_declared_at = utcnow()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id_of(user_id),
+        action="ties.declared",
+        subject=f"user:{user_id}",
+        data={"role": member.role, "has_ties": bool(ties)},
+    )
+    session.commit()
+    return member
+
+
+def actor_id_of(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+# Facts, the guideline check and the life cycle ----------------------------------------------
+
+
+def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
+    return checks.ProcedureFacts(
+        opens_at=procedure.opens_at,
+        closes_at=procedure.closes_at,
+        letter_round_result_at=procedure.letter_round_result_at,
+        interview_days=tuple(procedure.interview_days or ()),
+        final_result_at=procedure.final_result_at,
+        method=procedure.method,
+        quorum=procedure.quorum,
+        ranking_rule=procedure.ranking_rule,
+        retention_weeks=procedure.retention_weeks,
+        rubric_pinned=procedure.rubric_hash is not None,
+        requirements=tuple(
+            checks.RequirementFacts(r.kind, r.text, r.rationale)
+            for r in requirements(session, procedure)
+        ),
+        members=tuple(
+            checks.MemberFacts(
+                m.role, m.function, m.training_done, m.ties, m.ties_declared_at is not None
+            )
+            for m, _user in members(session, procedure)
+        ),
+    )
+
+
+def guideline_check(session: Session, procedure: Procedure) -> list[checks.Finding]:
+    return checks.run(facts_for(session, procedure), utcnow())
+
+
+def transition(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    action: str,
+    now: datetime | None = None,
+    format_time: Callable[[datetime], str] = str,
+) -> None:
+    """Take one step of the life cycle, after checking its preconditions."""
+    step = lifecycle.BY_ACTION.get(action)
+    if step is None:
+        raise InvalidInput(_("This step does not exist."))
+    moment = now or utcnow()
+    facts = facts_for(session, procedure)
+    reasons = lifecycle.blockers(step, procedure.phase, facts, moment, format_time)
+    if reasons:
+        raise Conflict(" ".join(reasons))
+    data: dict[str, object] = {"from": procedure.phase, "to": step.target.value}
+    if step.action == "publish":
+        procedure.published_at = moment
+        warnings = [f.check for f in checks.run(facts, moment)]
+        procedure.published_warnings = warnings
+        data |= {"rubric_hash": procedure.rubric_hash, "warnings": warnings}
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action=f"procedure.{step.target.value}",
+        subject=f"procedure:{procedure.reference}",
+        data=data,
+    )
+    procedure.phase = step.target.value
+    procedure.updated_at = utcnow()
+    session.commit()
+
+
+def ranking_rule_label(rule: str) -> str:
+    labels = {
+        "lottery_among_suitable": _(
+            "Everyone found suitable is equal; when there are more suitable candidates than "
+            "places, a verifiable lottery decides the order (published pluses first decide "
+            "between them, as published)."
+        ),
+        "score_then_lottery_at_cut": _(
+            "Suitable candidates are ranked by their weighted total score; a verifiable lottery "
+            "decides between candidates who tie at the last place."
+        ),
+    }
+    return labels.get(rule, _("No rule chosen yet."))
+
+
+def requirement_kind_label(kind: str) -> str:
+    return {
+        "minimum": _("Minimum requirement"),
+        "criterion": _("Letter-round criterion"),
+    }.get(kind, kind)
+
+
+def plus_label(kind: str) -> str:
+    return {
+        "phd": _("PhD (doctorate)"),
+        "anios": _("Experience as anios"),
+        "regional": _("Experience in the region"),
+        "languages": _("Extra languages"),
+        "other": _("Other plus"),
+    }.get(kind, kind)
+
+
+def correction_subject_label(subject: str) -> str:
+    return {
+        "criteria": _("Criteria"),
+        "rubric": _("Interview matrix"),
+        "pluses": _("Pluses"),
+        "method": _("Method"),
+        "timeline": _("Timeline"),
+        "committee": _("Committee"),
+        "other": _("Other"),
+    }.get(subject, subject)
+
+
+# The public catalogue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueFilter:
+    text: str = ""
+    specialty: str = ""
+    region: str = ""
+    status: str = ""
+    closes_before: date | None = None
+
+
+def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure, Organisation]]:
+    from app import permissions
+
+    statement = (
+        permissions.public_procedures()
+        .join(Organisation, col(Organisation.id) == col(Procedure.organisation_id))
+        .add_columns(Organisation)
+    )
+    if query.text.strip():
+        pattern = f"%{query.text.strip().lower()}%"
+        statement = statement.where(
+            func.lower(Procedure.title).like(pattern)
+            | func.lower(Procedure.specialty).like(pattern)
+            | func.lower(Procedure.region).like(pattern)
+            | func.lower(Organisation.name).like(pattern)
+            | func.lower(Procedure.reference).like(pattern)
+        )
+    if query.specialty:
+        statement = statement.where(Procedure.specialty == query.specialty)
+    if query.region.strip():
+        statement = statement.where(
+            func.lower(Procedure.region).like(f"%{query.region.strip().lower()}%")
+        )
+    if query.status:
+        statement = statement.where(Procedure.phase == query.status)
+    if query.closes_before:
+        limit = datetime.combine(query.closes_before, datetime.max.time(), tzinfo=UTC)
+        statement = statement.where(col(Procedure.closes_at) <= limit)
+    statement = statement.order_by(
+        case(
+            (col(Procedure.phase) == Phase.OPEN, 0),
+            (col(Procedure.phase) == Phase.PUBLISHED, 1),
+            else_=2,
+        ),
+        col(Procedure.closes_at).desc(),
+    )
+    return [
+        (procedure, organisation) for procedure, organisation in session.execute(statement).all()
+    ]
+
+
+def specialties(session: Session) -> list[str]:
+    from app import permissions
+
+    rows = session.execute(
+        permissions.public_procedures().with_only_columns(col(Procedure.specialty)).distinct()
+    ).scalars()
+    return sorted(set(rows))
+
+
+def published_findings(procedure: Procedure) -> list[checks.Finding]:
+    """The warnings the guideline check gave at publication, as published."""
+    by_name = {check.name: check for check in checks.CHECKS}
+    return [
+        checks.Finding(
+            check=name,
+            severity=by_name[name].severity,
+            title=by_name[name].title(),
+            source=by_name[name].source,
+            quote=by_name[name].quote(),
+        )
+        for name in procedure.published_warnings or []
+        if name in by_name
+    ]

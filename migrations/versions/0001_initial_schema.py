@@ -140,6 +140,19 @@ def upgrade() -> None:
     sa.Column('phase', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('opens_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('closes_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('letter_round_result_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('interview_days', sa.JSON(), nullable=False),
+    sa.Column('final_result_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('method', sa.Text(), nullable=False),
+    sa.Column('quorum', sa.Integer(), nullable=False),
+    sa.Column('ranking_rule', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('retention_weeks', sa.Integer(), nullable=True),
+    sa.Column('rubric_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('rubric_version', sa.Integer(), nullable=True),
+    sa.Column('rubric_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('rubric_content', sa.JSON(), nullable=True),
+    sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('published_warnings', sa.JSON(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_procedure_organisation_id_organisation')),
@@ -150,6 +163,48 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_procedure_phase'), ['phase'], unique=False)
         batch_op.create_index(batch_op.f('ix_procedure_reference'), ['reference'], unique=True)
 
+    op.create_table('application',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['applicant_id'], ['user_account.id'], name=op.f('fk_application_applicant_id_user_account')),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_application_procedure_id_procedure')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
+    sa.UniqueConstraint('procedure_id', 'applicant_id', name=op.f('uq_application_procedure_id_applicant_id')),
+    sa.UniqueConstraint('reference', name=op.f('uq_application_reference'))
+    )
+    with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_application_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_application_procedure_id'), ['procedure_id'], unique=False)
+
+    op.create_table('correction',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_correction_procedure_id_procedure'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_correction'))
+    )
+    with op.batch_alter_table('correction', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_correction_procedure_id'), ['procedure_id'], unique=False)
+
+    op.create_table('plus',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_plus_procedure_id_procedure'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plus'))
+    )
+    with op.batch_alter_table('plus', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plus_procedure_id'), ['procedure_id'], unique=False)
+
     op.create_table('procedure_member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('procedure_id', sa.Integer(), nullable=False),
@@ -159,6 +214,8 @@ def upgrade() -> None:
     sa.Column('training_done', sa.Boolean(), nullable=False),
     sa.Column('invited_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('accepted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('ties', sa.Text(), nullable=False),
+    sa.Column('ties_declared_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_procedure_member_procedure_id_procedure'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_procedure_member_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_procedure_member')),
@@ -167,6 +224,19 @@ def upgrade() -> None:
     with op.batch_alter_table('procedure_member', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_procedure_member_procedure_id'), ['procedure_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_procedure_member_user_id'), ['user_id'], unique=False)
+
+    op.create_table('requirement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['procedure_id'], ['procedure.id'], name=op.f('fk_requirement_procedure_id_procedure'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_requirement'))
+    )
+    with op.batch_alter_table('requirement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_requirement_procedure_id'), ['procedure_id'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -192,11 +262,28 @@ def _make_audit_entries_append_only() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('requirement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_requirement_procedure_id'))
+
+    op.drop_table('requirement')
     with op.batch_alter_table('procedure_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_procedure_member_user_id'))
         batch_op.drop_index(batch_op.f('ix_procedure_member_procedure_id'))
 
     op.drop_table('procedure_member')
+    with op.batch_alter_table('plus', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plus_procedure_id'))
+
+    op.drop_table('plus')
+    with op.batch_alter_table('correction', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_correction_procedure_id'))
+
+    op.drop_table('correction')
+    with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_application_procedure_id'))
+        batch_op.drop_index(batch_op.f('ix_application_applicant_id'))
+
+    op.drop_table('application')
     with op.batch_alter_table('procedure', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_procedure_reference'))
         batch_op.drop_index(batch_op.f('ix_procedure_phase'))

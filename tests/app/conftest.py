@@ -13,10 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app import demo
 from app.accounts.models import User
 from app.accounts.service import create_user
 from app.config import Settings
-from app.db import Database
+from app.db import Database, utcnow
 from app.main import create_app
 from app.procedures import service as procedures
 from app.procedures.models import (
@@ -120,12 +121,11 @@ class Factory:
         self.session.commit()
         return user
 
-    def procedure(
-        self, organisation: Organisation | None = None, *, phase: Phase = Phase.DRAFT
-    ) -> Procedure:
+    def bare_procedure(self, organisation: Organisation | None = None) -> Procedure:
+        """A draft with only the essentials: the guideline check fails on it."""
         organisation = organisation or self.organisation()
         number = self._next()
-        procedure = procedures.create_procedure(
+        return procedures.create_procedure(
             self.session,
             actor="system",
             organisation=organisation,
@@ -135,9 +135,40 @@ class Factory:
             region="Utrecht",
             places=2,
         )
-        for step in list(Phase)[1 : list(Phase).index(phase) + 1]:
-            procedures.advance_phase(self.session, actor="system", procedure=procedure, to=step)
-        return procedure
+
+    def procedure(
+        self, organisation: Organisation | None = None, *, phase: Phase = Phase.DRAFT
+    ) -> Procedure:
+        """A complete procedure (it passes the guideline check), walked to `phase`."""
+        organisation = organisation or self.organisation()
+        number = self._next()
+        committee = [
+            (self.user(f"Voorzitter {number}"), "chair", "opleider"),
+            (self.user(f"Staflid {number}"), "member", "staff"),
+            (self.user(f"Aios {number}"), "member", "aios"),
+            (self.user(f"Waarnemer {number}"), "observer", ""),
+        ]
+        early = list(Phase).index(phase) <= list(Phase).index(Phase.OPEN)
+        spec = demo.DemoProcedure(
+            organisation=organisation.slug,
+            reference=f"TST-{number}-2027",
+            phase=phase,
+            places=2,
+            title=f"Testprocedure {number}",
+            specialty="Anesthesiologie",
+            region="Utrecht",
+            description="Een testprocedure.",
+            closes_in_days=20 if early else -100,
+        )
+        return demo.complete_procedure(
+            self.session,
+            self.settings,
+            organisation=organisation,
+            spec=spec,
+            committee=committee,
+            actor="system",
+            now=utcnow(),
+        )
 
     def member(self, procedure: Procedure, role: str = "member", user: User | None = None) -> User:
         user = user or self.user()

@@ -193,7 +193,7 @@ def test_invitation_to_a_committee(
 ) -> None:
     organisation = factory.organisation()
     admin = factory.org_admin(organisation)
-    procedure = factory.procedure(organisation)
+    procedure = factory.bare_procedure(organisation)
     browser.login(admin.email)
     response = browser.post(
         f"/manage/procedures/{procedure.reference}/invitations",
@@ -226,7 +226,7 @@ def test_invitation_to_a_committee(
 def test_invitation_refusals_are_specific(browser: Browser, factory: Factory) -> None:
     organisation = factory.organisation()
     admin = factory.org_admin(organisation)
-    procedure = factory.procedure(organisation)
+    procedure = factory.bare_procedure(organisation)
     factory.member(procedure, "observer")
     browser.login(admin.email)
     url = f"/manage/procedures/{procedure.reference}/invitations"

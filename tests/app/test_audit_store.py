@@ -118,7 +118,7 @@ def test_chains_are_independent(session: Session) -> None:
 def test_100_concurrent_actions_leave_one_unbroken_chain(
     database: Database, factory: Factory
 ) -> None:
-    procedure = factory.procedure()
+    procedure = factory.bare_procedure()
     start = threading.Barrier(20)
     errors: list[BaseException] = []
 

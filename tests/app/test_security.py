@@ -76,7 +76,16 @@ def test_every_state_changing_route_checks_csrf(browser: Browser) -> None:
     for method, path in MATRIX:
         if method == "GET":
             continue
-        url = path.format(reference="X-1", slug="x", token="t", mail_id=1, language="nl")
+        url = path.format(
+            reference="X-1",
+            slug="x",
+            token="t",
+            mail_id=1,
+            language="nl",
+            requirement_id=1,
+            plus_id=1,
+            member_id=1,
+        )
         response = browser.client.request(method, url, data={})
         assert response.status_code == 403, f"{method} {url} answered {response.status_code}"
 

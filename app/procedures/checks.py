@@ -1,0 +1,388 @@
+"""The guideline check: named checks run on every draft and shown beside it.
+
+Each check cites the sentence of the national guideline (theme 3) it comes from. Errors
+block publishing; warnings are published with the procedure so applicants can see them.
+Pure code: it reads plain facts, not the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from itertools import pairwise
+
+from app.i18n import N_
+from app.i18n import gettext as _
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class RequirementFacts:
+    kind: str  # minimum or criterion
+    text: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    role: str  # member, chair or observer
+    function: str
+    training_done: bool
+    ties: str
+    ties_declared: bool
+
+
+@dataclass(frozen=True)
+class ProcedureFacts:
+    """What the checks look at, copied out of the stored procedure."""
+
+    opens_at: datetime | None
+    closes_at: datetime | None
+    letter_round_result_at: datetime | None
+    interview_days: tuple[str, ...]
+    final_result_at: datetime | None
+    method: str
+    quorum: int
+    ranking_rule: str
+    retention_weeks: int | None
+    rubric_pinned: bool
+    requirements: tuple[RequirementFacts, ...] = ()
+    members: tuple[MemberFacts, ...] = ()
+
+    @property
+    def scorers(self) -> list[MemberFacts]:
+        return [m for m in self.members if m.role in ("member", "chair")]
+
+    @property
+    def observer(self) -> MemberFacts | None:
+        return next((m for m in self.members if m.role == "observer"), None)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: Severity
+    title: str
+    source: str
+    quote: str
+    details: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: Severity
+    title: Callable[[], str]
+    source: str
+    quote: Callable[[], str]
+    run: Callable[[ProcedureFacts, datetime], list[str] | bool]
+
+
+# Words that make a minimum requirement a PhD, anios or regional gate (Dutch and English).
+GATE_PATTERNS = {
+    "phd": re.compile(r"\b(phd|promo(tie|veren|vendus)|gepromoveerd|proefschrift|doctora)", re.I),
+    "anios": re.compile(r"\b(anios\w*|arts niet in opleiding|ani?o?s-?ervaring)", re.I),
+    "regional": re.compile(r"\b(oor|in de regio|regionale ervaring|regional experience)\b", re.I),
+}
+
+
+def _rationale_missing(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    return [r.text for r in facts.requirements if not r.rationale.strip()]
+
+
+def _no_requirements(facts: ProcedureFacts, _now: datetime) -> bool:
+    return not any(r.kind == "minimum" for r in facts.requirements)
+
+
+def _no_method(facts: ProcedureFacts, _now: datetime) -> bool:
+    return not facts.method.strip()
+
+
+def _no_rubric(facts: ProcedureFacts, _now: datetime) -> bool:
+    return not facts.rubric_pinned
+
+
+def _no_observer(facts: ProcedureFacts, _now: datetime) -> bool:
+    return facts.observer is None
+
+
+def _observer_tie(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    observer = facts.observer
+    return [observer.ties.strip()] if observer and observer.ties.strip() else []
+
+
+def _hard_gate(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    return [
+        r.text
+        for r in facts.requirements
+        if r.kind == "minimum" and any(p.search(r.text) for p in GATE_PATTERNS.values())
+    ]
+
+
+def _no_lottery_rule(facts: ProcedureFacts, _now: datetime) -> bool:
+    return not facts.ranking_rule
+
+
+def _no_aios(facts: ProcedureFacts, _now: datetime) -> bool:
+    return bool(facts.scorers) and not any(m.function == "aios" for m in facts.scorers)
+
+
+def _one_function(facts: ProcedureFacts, _now: datetime) -> bool:
+    return len(facts.scorers) > 1 and len({m.function for m in facts.scorers}) == 1
+
+
+def _untrained(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    return [
+        _("%(count)s of %(total)s committee members", count=count, total=len(facts.members))
+        for count in [sum(not m.training_done for m in facts.members)]
+        if count
+    ]
+
+
+def _timeline(facts: ProcedureFacts, now: datetime) -> list[str]:
+    problems = []
+    moments = [
+        (_("applications open"), facts.opens_at),
+        (_("applications close"), facts.closes_at),
+        (_("letter-round result"), facts.letter_round_result_at),
+    ]
+    for label, moment in [*moments, (_("final result"), facts.final_result_at)]:
+        if moment is None:
+            problems.append(_("no date for: %(what)s", what=label))
+    if not facts.interview_days:
+        problems.append(_("no interview days"))
+    if facts.closes_at is not None and facts.closes_at <= now:
+        problems.append(_("the closing date has passed"))
+    known = [(label, moment) for label, moment in moments if moment is not None]
+    for (first, a), (second, b) in pairwise(known):
+        if a >= b:
+            problems.append(_("%(first)s is not before %(second)s", first=first, second=second))
+    days = sorted(datetime.fromisoformat(day).date() for day in facts.interview_days)
+    result = facts.letter_round_result_at
+    if days and result is not None and result.date() > days[0]:
+        problems.append(
+            _(
+                "%(first)s is not before %(second)s",
+                first=_("letter-round result"),
+                second=_("first interview day"),
+            )
+        )
+    final = facts.final_result_at
+    if days and final is not None and final.date() < days[-1]:
+        problems.append(
+            _(
+                "%(first)s is not before %(second)s",
+                first=_("last interview day"),
+                second=_("final result"),
+            )
+        )
+    return problems
+
+
+def _quorum(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    if facts.quorum > len(facts.scorers):
+        return [
+            _(
+                "quorum %(quorum)s, committee members who score: %(scorers)s",
+                quorum=facts.quorum,
+                scorers=len(facts.scorers),
+            )
+        ]
+    return []
+
+
+def _retention(facts: ProcedureFacts, _now: datetime) -> bool:
+    return not facts.retention_weeks
+
+
+Q_WHAT_AND_WHY = N_(
+    "This concerns both the selection criteria (what is the framework and why?) and the "
+    "method used to assess trainees against them."
+)
+Q_MATRIX = N_(
+    "That can be done, for example, by working with a standard form or selection matrix "
+    "combined with a scoring system."
+)
+Q_OBSERVER = N_(
+    "Invite an independent controller to every application round, for example a doctor of "
+    "another specialty or profile from another region who has no personal involvement with "
+    "the members of the committee or with the applicants."
+)
+Q_PLUS = N_(
+    "Anios experience, a PhD or experience in a specific training region can be included "
+    "as a plus, but preferably not as hard requirements."
+)
+Q_LOTTERY = N_(
+    "Choose a lottery system when there are several suitable, equivalent candidates for "
+    "fewer places."
+)
+Q_MIX = N_(
+    "That means the committee holds a mix of people with different functions (programme "
+    "director, staff doctor, head of department, trainee, nurse, etc.), age and cultural and "
+    "social background."
+)
+Q_TRAINING = N_(
+    "For a fair selection process it makes sense to train all participants of the committee."
+)
+Q_FINDABLE = N_(
+    "Make the application procedure transparent and complete for all candidates, and make "
+    "sure it can be found on the website in time."
+)
+Q_UNIFORM = N_(
+    "The assessment uses a uniform matrix, which every committee member fills in "
+    "individually and which is then discussed together."
+)
+Q_LETTER = N_(
+    "Describe the selection criteria for the letter round (e.g. experience within a profile, "
+    "insight into the specialty, social involvement, what you have done since your medical "
+    "degree, etc.)"
+)
+Q_RETENTION = N_(
+    "Applicant data is kept no longer than the published retention period after the "
+    "procedure ends: four weeks, or up to a year with the applicant's consent."
+)
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "rationale_missing",
+        Severity.ERROR,
+        lambda: _("A criterion has no rationale"),
+        "3.1",
+        lambda: _(Q_WHAT_AND_WHY),
+        _rationale_missing,
+    ),
+    Check(
+        "no_minimum_requirements",
+        Severity.ERROR,
+        lambda: _("No minimum requirements for the letter round"),
+        "3.3",
+        lambda: _(Q_LETTER),
+        _no_requirements,
+    ),
+    Check(
+        "no_method",
+        Severity.ERROR,
+        lambda: _("The assessment method is not described"),
+        "3.1",
+        lambda: _(Q_WHAT_AND_WHY),
+        _no_method,
+    ),
+    Check(
+        "no_rubric",
+        Severity.ERROR,
+        lambda: _("No interview matrix is pinned"),
+        "3.2",
+        lambda: _(Q_MATRIX),
+        _no_rubric,
+    ),
+    Check(
+        "no_observer",
+        Severity.ERROR,
+        lambda: _("No independent observer"),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _no_observer,
+    ),
+    Check(
+        "observer_tie",
+        Severity.ERROR,
+        lambda: _("The observer has declared a personal tie"),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _observer_tie,
+    ),
+    Check(
+        "hard_requirement_plus",
+        Severity.WARNING,
+        lambda: _("A PhD, anios or regional experience is a hard requirement"),
+        "3.3",
+        lambda: _(Q_PLUS),
+        _hard_gate,
+    ),
+    Check(
+        "no_lottery_rule",
+        Severity.ERROR,
+        lambda: _("No ranking and lottery rule"),
+        "3.3",
+        lambda: _(Q_LOTTERY),
+        _no_lottery_rule,
+    ),
+    Check(
+        "no_aios",
+        Severity.WARNING,
+        lambda: _("No trainee (aios) on the committee"),
+        "3.2",
+        lambda: _(Q_MIX),
+        _no_aios,
+    ),
+    Check(
+        "one_function",
+        Severity.WARNING,
+        lambda: _("All committee members have the same function"),
+        "3.2",
+        lambda: _(Q_MIX),
+        _one_function,
+    ),
+    Check(
+        "untrained_members",
+        Severity.WARNING,
+        lambda: _("Members without selection training"),
+        "3.2",
+        lambda: _(Q_TRAINING),
+        _untrained,
+    ),
+    Check(
+        "timeline",
+        Severity.ERROR,
+        lambda: _("The timeline is incomplete, in the past or out of order"),
+        "3.1",
+        lambda: _(Q_FINDABLE),
+        _timeline,
+    ),
+    Check(
+        "quorum_too_large",
+        Severity.ERROR,
+        lambda: _("The quorum is larger than the committee"),
+        "3.2",
+        lambda: _(Q_UNIFORM),
+        _quorum,
+    ),
+    Check(
+        "retention_missing",
+        Severity.ERROR,
+        lambda: _("No retention period"),
+        "privacy",
+        lambda: _(Q_RETENTION),
+        _retention,
+    ),
+)
+
+
+def run(facts: ProcedureFacts, now: datetime) -> list[Finding]:
+    findings = []
+    for check in CHECKS:
+        outcome = check.run(facts, now)
+        if outcome:
+            details = tuple(outcome) if isinstance(outcome, list) else ()
+            findings.append(
+                Finding(
+                    check=check.name,
+                    severity=check.severity,
+                    title=check.title(),
+                    source=check.source,
+                    quote=check.quote(),
+                    details=details,
+                )
+            )
+    return findings
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity == Severity.ERROR]

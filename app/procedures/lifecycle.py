@@ -1,0 +1,104 @@
+"""The life cycle of a procedure as an explicit state machine, with each step's preconditions.
+
+draft → published → open → closed → letter round → interviews → deliberation → results →
+archived. Every step is a deliberate admin action; `blockers` says why one cannot be taken
+yet. Pure code: it reads plain facts, not the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.i18n import gettext as _
+from app.procedures import checks
+from app.procedures.models import Phase
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: Phase
+    target: Phase
+
+
+TRANSITIONS = (
+    Transition("publish", Phase.DRAFT, Phase.PUBLISHED),
+    Transition("open", Phase.PUBLISHED, Phase.OPEN),
+    Transition("close", Phase.OPEN, Phase.CLOSED),
+    Transition("start_letter_round", Phase.CLOSED, Phase.LETTER_ROUND),
+    Transition("start_interviews", Phase.LETTER_ROUND, Phase.INTERVIEWS),
+    Transition("start_deliberation", Phase.INTERVIEWS, Phase.DELIBERATION),
+    Transition("publish_results", Phase.DELIBERATION, Phase.RESULTS),
+    Transition("archive", Phase.RESULTS, Phase.ARCHIVED),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def next_transition(phase: str) -> Transition | None:
+    return next((t for t in TRANSITIONS if t.source == phase), None)
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "publish": _("Publish"),
+        "open": _("Open for applications"),
+        "close": _("Close applications"),
+        "start_letter_round": _("Start the letter round"),
+        "start_interviews": _("Start the interviews"),
+        "start_deliberation": _("Start the deliberation"),
+        "publish_results": _("Publish the results"),
+        "archive": _("Archive"),
+    }
+    return labels[action]
+
+
+def blockers(
+    transition: Transition,
+    phase: str,
+    facts: checks.ProcedureFacts,
+    now: datetime,
+    format_time: object = str,
+) -> list[str]:
+    """Why `transition` cannot be taken now; empty when it can."""
+    show = format_time if callable(format_time) else str
+    if phase != transition.source:
+        return [_("This step is not possible in the current phase.")]
+    reasons: list[str] = []
+    if transition.action == "publish":
+        failing = checks.errors(checks.run(facts, now))
+        reasons += [
+            _("The guideline check fails: %(check)s.", check=finding.title) for finding in failing
+        ]
+    elif transition.action == "open":
+        if facts.opens_at is None:
+            reasons.append(_("The opening date is not set."))
+        elif facts.opens_at > now:
+            reasons.append(
+                _("Applications open on %(when)s, not before.", when=show(facts.opens_at))
+            )
+    elif transition.action == "close":
+        if facts.closes_at is not None and facts.closes_at > now:
+            reasons.append(
+                _(
+                    "The deadline is %(when)s; until then applications can still come in.",
+                    when=show(facts.closes_at),
+                )
+            )
+    elif transition.action == "start_interviews":
+        observer = facts.observer
+        if observer is None:
+            reasons.append(_("The interviews cannot start without an observer."))
+        elif not observer.ties_declared:
+            reasons.append(_("The observer has not yet declared their ties."))
+        elif observer.ties.strip():
+            reasons.append(_("The observer has declared a personal tie; appoint another."))
+        if len(facts.scorers) < facts.quorum:
+            reasons.append(
+                _(
+                    "The committee has %(count)s scoring members; the quorum is %(quorum)s.",
+                    count=len(facts.scorers),
+                    quorum=facts.quorum,
+                )
+            )
+    return reasons

@@ -1,0 +1,228 @@
+"""The guideline check and the life cycle, on plain facts: every check, every transition."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.procedures import checks, lifecycle
+from app.procedures.checks import MemberFacts, ProcedureFacts, RequirementFacts, Severity
+from app.procedures.models import Phase
+
+NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+COMMITTEE = (
+    MemberFacts("chair", "opleider", True, "", True),
+    MemberFacts("member", "staff", True, "", True),
+    MemberFacts("member", "aios", True, "", True),
+    MemberFacts("observer", "", True, "", True),
+)
+
+
+def good() -> ProcedureFacts:
+    return ProcedureFacts(
+        opens_at=NOW + DAY,
+        closes_at=NOW + 30 * DAY,
+        letter_round_result_at=NOW + 40 * DAY,
+        interview_days=((NOW + 50 * DAY).date().isoformat(), (NOW + 51 * DAY).date().isoformat()),
+        final_result_at=NOW + 60 * DAY,
+        method="Een STARR-gesprek met drie commissieleden.",
+        quorum=3,
+        ranking_rule="lottery_among_suitable",
+        retention_weeks=4,
+        rubric_pinned=True,
+        requirements=(
+            RequirementFacts("minimum", "BIG-registratie", "Wettelijk vereist."),
+            RequirementFacts("criterion", "Zicht op het vak", "Voorspelt passendheid."),
+        ),
+        members=COMMITTEE,
+    )
+
+
+def names(facts: ProcedureFacts, now: datetime = NOW) -> set[str]:
+    return {finding.check for finding in checks.run(facts, now)}
+
+
+def test_a_complete_procedure_passes_every_check() -> None:
+    assert checks.run(good(), NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "severity"),
+    [
+        (
+            {"requirements": (RequirementFacts("minimum", "BIG-registratie", "  "),)},
+            "rationale_missing",
+            Severity.ERROR,
+        ),
+        (
+            {"requirements": (RequirementFacts("criterion", "Zicht op het vak", "Omdat."),)},
+            "no_minimum_requirements",
+            Severity.ERROR,
+        ),
+        ({"method": " "}, "no_method", Severity.ERROR),
+        ({"rubric_pinned": False}, "no_rubric", Severity.ERROR),
+        ({"members": COMMITTEE[:3]}, "no_observer", Severity.ERROR),
+        (
+            {
+                "members": (
+                    *COMMITTEE[:3],
+                    MemberFacts("observer", "", True, "Zus van de opleider", True),
+                )
+            },
+            "observer_tie",
+            Severity.ERROR,
+        ),
+        (
+            {
+                "requirements": (
+                    RequirementFacts("minimum", "Gepromoveerd (PhD)", "Wij doen veel onderzoek."),
+                )
+            },
+            "hard_requirement_plus",
+            Severity.WARNING,
+        ),
+        (
+            {
+                "requirements": (
+                    RequirementFacts("minimum", "Twee jaar ervaring als anios", "Ervaring telt."),
+                )
+            },
+            "hard_requirement_plus",
+            Severity.WARNING,
+        ),
+        ({"ranking_rule": ""}, "no_lottery_rule", Severity.ERROR),
+        (
+            {
+                "members": (
+                    *COMMITTEE[:2],
+                    MemberFacts("member", "staff", True, "", True),
+                    COMMITTEE[3],
+                )
+            },
+            "no_aios",
+            Severity.WARNING,
+        ),
+        (
+            {
+                "members": (
+                    MemberFacts("chair", "staff", True, "", True),
+                    MemberFacts("member", "staff", True, "", True),
+                    MemberFacts("member", "staff", True, "", True),
+                    COMMITTEE[3],
+                )
+            },
+            "one_function",
+            Severity.WARNING,
+        ),
+        (
+            {"members": (MemberFacts("chair", "opleider", False, "", True), *COMMITTEE[1:])},
+            "untrained_members",
+            Severity.WARNING,
+        ),
+        ({"closes_at": NOW - DAY, "opens_at": NOW - 10 * DAY}, "timeline", Severity.ERROR),
+        ({"closes_at": None}, "timeline", Severity.ERROR),
+        ({"interview_days": ()}, "timeline", Severity.ERROR),
+        ({"letter_round_result_at": NOW + 20 * DAY}, "timeline", Severity.ERROR),
+        ({"final_result_at": NOW + 45 * DAY}, "timeline", Severity.ERROR),
+        ({"quorum": 4}, "quorum_too_large", Severity.ERROR),
+        ({"retention_weeks": None}, "retention_missing", Severity.ERROR),
+    ],
+)
+def test_each_check_names_its_deviation(change: dict, expected: str, severity: Severity) -> None:
+    findings = checks.run(replace(good(), **change), NOW)
+    finding = next(f for f in findings if f.check == expected)
+    assert finding.severity == severity
+    assert finding.quote and finding.source and finding.title
+
+
+def test_every_check_has_a_test_above() -> None:
+    tested = {
+        "rationale_missing", "no_minimum_requirements", "no_method", "no_rubric",
+        "no_observer", "observer_tie", "hard_requirement_plus", "no_lottery_rule", "no_aios",
+        "one_function", "untrained_members", "timeline", "quorum_too_large",
+        "retention_missing",
+    }  # fmt: skip
+    assert {check.name for check in checks.CHECKS} == tested
+
+
+def test_a_plus_is_not_a_gate_and_a_criterion_mentioning_a_phd_is_not_a_requirement() -> None:
+    facts = replace(
+        good(),
+        requirements=(
+            *good().requirements,
+            RequirementFacts("criterion", "Onderzoekservaring of een PhD", "Telt mee."),
+        ),
+    )
+    assert "hard_requirement_plus" not in names(facts)
+
+
+def test_timeline_details_say_what_is_wrong() -> None:
+    facts = replace(good(), opens_at=NOW + 31 * DAY)
+    finding = next(f for f in checks.run(facts, NOW) if f.check == "timeline")
+    assert any("is not before" in detail for detail in finding.details)
+
+
+def step(action: str) -> lifecycle.Transition:
+    return lifecycle.BY_ACTION[action]
+
+
+def test_the_life_cycle_runs_in_order_and_never_skips() -> None:
+    phases = [t.source for t in lifecycle.TRANSITIONS] + [lifecycle.TRANSITIONS[-1].target]
+    assert phases == list(Phase)
+    assert lifecycle.blockers(step("open"), Phase.DRAFT, good(), NOW) != []
+    assert lifecycle.next_transition(Phase.ARCHIVED) is None
+
+
+def test_publish_needs_a_clean_check() -> None:
+    assert lifecycle.blockers(step("publish"), Phase.DRAFT, good(), NOW) == []
+    reasons = lifecycle.blockers(
+        step("publish"), Phase.DRAFT, replace(good(), ranking_rule=""), NOW
+    )
+    assert reasons and "lottery" in reasons[0]
+    # warnings do not block
+    facts = replace(
+        good(),
+        members=(*COMMITTEE[:2], MemberFacts("member", "staff", True, "", True), COMMITTEE[3]),
+    )
+    assert lifecycle.blockers(step("publish"), Phase.DRAFT, facts, NOW) == []
+
+
+def test_open_and_close_wait_for_their_moments() -> None:
+    facts = good()
+    assert lifecycle.blockers(step("open"), Phase.PUBLISHED, facts, NOW)
+    assert lifecycle.blockers(step("open"), Phase.PUBLISHED, facts, NOW + 2 * DAY) == []
+    assert lifecycle.blockers(step("close"), Phase.OPEN, facts, NOW + 2 * DAY)
+    assert lifecycle.blockers(step("close"), Phase.OPEN, facts, NOW + 31 * DAY) == []
+
+
+def test_interviews_need_an_observer_without_ties_and_a_quorum() -> None:
+    facts = good()
+    assert lifecycle.blockers(step("start_interviews"), Phase.LETTER_ROUND, facts, NOW) == []
+    undeclared = replace(
+        facts, members=(*COMMITTEE[:3], MemberFacts("observer", "", True, "", False))
+    )
+    assert lifecycle.blockers(step("start_interviews"), Phase.LETTER_ROUND, undeclared, NOW)
+    tied = replace(
+        facts, members=(*COMMITTEE[:3], MemberFacts("observer", "", True, "kent A", True))
+    )
+    assert lifecycle.blockers(step("start_interviews"), Phase.LETTER_ROUND, tied, NOW)
+    assert lifecycle.blockers(
+        step("start_interviews"), Phase.LETTER_ROUND, replace(facts, members=COMMITTEE[:3]), NOW
+    )
+    assert lifecycle.blockers(
+        step("start_interviews"), Phase.LETTER_ROUND, replace(facts, quorum=4), NOW
+    )
+
+
+@pytest.mark.parametrize(
+    "action", ["start_letter_round", "start_deliberation", "publish_results", "archive"]
+)
+def test_the_other_steps_are_refused_outside_their_phase(action: str) -> None:
+    transition = step(action)
+    assert lifecycle.blockers(transition, transition.source, good(), NOW) == []
+    other = next(p for p in Phase if p != transition.source)
+    assert lifecycle.blockers(transition, other, good(), NOW)
