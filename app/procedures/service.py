@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,11 +11,13 @@ from pathlib import Path
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app import permissions
 from app.accounts import mail
 from app.accounts.models import User
 from app.accounts.service import INVITE, find_user, issue_token, normalise_email
 from app.applications.models import Application
-from app.audit.service import PLATFORM_CHAIN, record
+from app.audit.chain import format_time
+from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.config import ROOT, Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -381,7 +383,9 @@ def _refuse_if_frozen(session: Session, procedure: Procedure, what: str) -> None
         raise Conflict(_("An archived procedure cannot be changed."))
 
 
-def _changed(session: Session, procedure: Procedure, actor: str, fields: dict[str, object]) -> None:
+def _changed(
+    session: Session, procedure: Procedure, actor: str, fields: Mapping[str, object]
+) -> None:
     procedure.updated_at = utcnow()
     record(
         session,
@@ -396,8 +400,6 @@ def _changed(session: Session, procedure: Procedure, actor: str, fields: dict[st
 
 def _audit_value(value: object) -> object:
     if isinstance(value, datetime):
-        from app.audit.chain import format_time
-
         return format_time(value)
     if isinstance(value, float):
         return str(value)
@@ -792,17 +794,13 @@ def declare_ties(
     record(
         session,
         chain=procedure.reference,
-        actor=actor_id_of(user_id),
+        actor=actor_id(user_id),
         action="ties.declared",
         subject=f"user:{user_id}",
         data={"role": member.role, "has_ties": bool(ties)},
     )
     session.commit()
     return member
-
-
-def actor_id_of(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 # Facts, the guideline check and the life cycle ----------------------------------------------
@@ -931,8 +929,6 @@ class CatalogueFilter:
 
 
 def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure, Organisation]]:
-    from app import permissions
-
     statement = (
         permissions.public_procedures()
         .join(Organisation, col(Organisation.id) == col(Procedure.organisation_id))
@@ -948,13 +944,13 @@ def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure,
             | func.lower(Procedure.reference).like(pattern)
         )
     if query.specialty:
-        statement = statement.where(Procedure.specialty == query.specialty)
+        statement = statement.where(col(Procedure.specialty) == query.specialty)
     if query.region.strip():
         statement = statement.where(
             func.lower(Procedure.region).like(f"%{query.region.strip().lower()}%")
         )
     if query.status:
-        statement = statement.where(Procedure.phase == query.status)
+        statement = statement.where(col(Procedure.phase) == query.status)
     if query.closes_before:
         limit = datetime.combine(query.closes_before, datetime.max.time(), tzinfo=UTC)
         statement = statement.where(col(Procedure.closes_at) <= limit)
@@ -972,8 +968,6 @@ def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure,
 
 
 def specialties(session: Session) -> list[str]:
-    from app import permissions
-
     rows = session.execute(
         permissions.public_procedures().with_only_columns(col(Procedure.specialty)).distinct()
     ).scalars()

@@ -46,8 +46,9 @@ def database(app: FastAPI) -> Database:
 
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
-    """The test's own view of the database. Call rollback() to see what the app committed
-    since (on SQLite a read transaction keeps its snapshot)."""
+    """The test's own view of the database. Call rollback() and expire_all() to see what the
+    app committed since (on SQLite a read transaction keeps its snapshot, and objects keep
+    the values they were loaded with)."""
     with database.session() as db_session:
         yield db_session
 
