@@ -222,8 +222,8 @@ def test_freeze_after_the_first_application_and_public_corrections(
     refused = editor_post(browser, reference, "basics", basics)
     assert refused.status_code == 409 and reload(session, reference).method == current.method
     # the title is not frozen
-    assert editor_post(browser, reference, "basics", {**basics, "method": current.method,
-                                                       "title": "Nieuwe titel"}).status_code == 303  # fmt: skip
+    retitled = {**basics, "method": current.method, "title": "Nieuwe titel"}
+    assert editor_post(browser, reference, "basics", retitled).status_code == 303
     session.rollback()
     assert (
         len(
@@ -234,8 +234,8 @@ def test_freeze_after_the_first_application_and_public_corrections(
         == count
     )
 
-    missing = editor_post(browser, reference, "corrections",
-                          {"subject": "criteria", "text": "De eis X vervalt.", "justification": ""})  # fmt: skip
+    unjustified = {"subject": "criteria", "text": "De eis X vervalt.", "justification": ""}
+    missing = editor_post(browser, reference, "corrections", unjustified)
     assert missing.status_code == 422 and "Say why" in missing.text
     done = editor_post(browser, reference, "corrections", {
         "subject": "criteria", "text": "De eis 'Extra' weegt niet mee.",
