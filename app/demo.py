@@ -207,7 +207,7 @@ REQUIREMENTS = (
     (
         "criterion",
         "Zicht op het vak: wat weet je van het werk en waarom past het bij je?",
-        "Een realistische beeld van het vak voorspelt beter of de opleiding bij je past dan "
+        "Een realistisch beeld van het vak voorspelt beter of de opleiding bij je past dan "
         "eerdere werkervaring in een bepaald ziekenhuis.",
     ),
     (
@@ -380,15 +380,28 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
         now = utcnow()
         for spec in DEMO_PROCEDURES:
             nva = spec.organisation == "nva"
-            complete_procedure(
+            committee = nva_committee if nva else niv_committee
+            if spec.phase == Phase.DRAFT:
+                # A draft still in the making, so the guideline check has something to say.
+                committee = [m for m in committee if m[1] != "observer" and m[2] != "aios"]
+            procedure = complete_procedure(
                 session,
                 settings,
                 organisation=organisations[spec.organisation],
                 spec=spec,
-                committee=nva_committee if nva else niv_committee,
+                committee=committee,
                 actor=admin_actor if nva else "system",
                 now=now,
             )
+            if spec.phase == Phase.DRAFT:
+                procedures.add_requirement(
+                    session,
+                    actor=admin_actor,
+                    procedure=procedure,
+                    kind="minimum",
+                    text="Promotie afgerond of promotietraject gestart",
+                    rationale="",
+                )
     _save_accounts(settings.var_dir, accounts)
     return accounts
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
@@ -15,11 +14,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.config import ROOT
-from app.forms import local_input
+from app.forms import AMSTERDAM, local_input
 from app.i18n import current_language, gettext, ngettext
 from app.security import csrf_token
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 _environment = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
@@ -30,12 +27,23 @@ _environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type
 templates = Jinja2Blocks(env=_environment)
 
 
+DATE_TIME_FORMATS = {
+    ("nl", "medium"): "d MMMM y 'om' HH:mm",
+    ("en", "medium"): "d MMMM y 'at' HH:mm",
+    ("nl", "short"): "d MMM y HH:mm",
+    ("en", "short"): "d MMM y HH:mm",
+}
+
+
 def local_time(moment: datetime | None, style: str = "medium") -> str:
     """A UTC moment as Dutch (or English) wall-clock time in Europe/Amsterdam."""
     if moment is None:
         return ""
+    language = current_language()
     return babel_format_datetime(
-        moment.astimezone(AMSTERDAM), format=style, locale=current_language()
+        moment.astimezone(AMSTERDAM),
+        format=DATE_TIME_FORMATS.get((language, style), style),
+        locale=language,
     )
 
 
