@@ -33,13 +33,13 @@ def test_admin_drafts_fixes_and_publishes_and_a_visitor_reads_it(server: Server,
     page.fill("#f-places", "2")
     submit(page, "form[action$='/procedures']")
     assert page.url.endswith("/manage/procedures/ANE-E2E-2028-1")
-    expect(page.locator("#check")).to_contain_text("No independent observer")
+    expect(page.locator("#check")).to_contain_text("Geen onafhankelijke waarnemer")
     screenshot(page, "editor-draft-check-fails-desktop")
     assert serious_findings(page) == []
 
     # publishing now is refused with the reasons
     submit(page, "#status form")
-    expect(page.locator("#status .alert-error")).to_contain_text("guideline check fails")
+    expect(page.locator("#status .alert-error")).to_contain_text("toets aan de leidraad faalt")
 
     page.fill("#f-method", "Een STARR-gesprek met drie commissieleden, eerst individueel gescoord.")
     page.fill("#f-quorum", "3")
@@ -70,10 +70,10 @@ def test_admin_drafts_fixes_and_publishes_and_a_visitor_reads_it(server: Server,
         page.check("#f-training")
         submit(page, "#committee form[action$='/invitations']")
         expect(page.locator("#committee")).to_contain_text(name)
-    expect(page.locator("#check")).to_contain_text("No errors")
+    expect(page.locator("#check")).to_contain_text("volgt elk punt")
     screenshot(page, "editor-check-passes-desktop")
     submit(page, "#status form")
-    expect(page.locator("#status")).to_contain_text("Published")
+    expect(page.locator("#status")).to_contain_text("Gepubliceerd")
     assert serious_findings(page) == []
 
     visitor: Page = new_page("phone")
