@@ -39,7 +39,7 @@ lint: $(VENV)/.dev
 
 ## e2e: the browser tests in Debian's Chromium (/usr/bin/chromium)
 e2e: $(VENV)/.e2e
-	$(PY) -m pytest tests/e2e -p no:randomly
+	$(PY) -m pytest tests/e2e
 
 ## messages: extract translatable strings and update the catalogues
 messages: $(VENV)/.dev

@@ -25,7 +25,9 @@ def test_admin_drafts_fixes_and_publishes_and_a_visitor_reads_it(server: Server,
     account = server.account("WV admin (NVA)")
     page: Page = new_page("desktop")
     log_in(page, server, account.email, account.password)
-    page.goto(f"{server.url}/manage/organisations/nva/procedures/new")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Nieuwe procedure").first.click()
+    assert page.url.endswith("/manage/organisations/nva/procedures/new")
     page.fill("#f-reference", "ANE-E2E-2028-1")
     page.fill("#f-title", "Anesthesiologie, e2e-cluster 2028")
     page.fill("#f-specialty", "Anesthesiologie")
