@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, validation_alias="SMTP_STARTTLS")
     mail_from: str = Field(default="selectie@localhost", validation_alias="MAIL_FROM")
 
+    max_document_mb: int = Field(default=10, validation_alias="MAX_DOCUMENT_MB")
+    documents_dir: Path | None = Field(default=None, validation_alias="DOCUMENTS_DIR")
     session_days: int = Field(default=14, validation_alias="SESSION_DAYS")
     login_max_failures: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES")
     login_window_seconds: int = Field(default=60, validation_alias="LOGIN_WINDOW_SECONDS")
@@ -44,6 +46,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
         if not self.secret_key:
             self.secret_key = _stored_secret_key(self.var_dir)
+        if self.documents_dir is None:
+            self.documents_dir = self.var_dir / "documents"
 
     @property
     def https(self) -> bool:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.accounts.routes import router as accounts_router
 from app.applications.routes import router as applications_router
+from app.applications.storage import LocalStorage
 from app.config import Settings, get_settings
 from app.db import connect
 from app.errors import DomainError, LoginRequired, TooManyAttempts
@@ -29,6 +30,7 @@ from app.procedures.routes import router as procedures_router
 from app.scoring.routes import router as scoring_router
 from app.security import (
     LANGUAGE_COOKIE,
+    BodySizeLimit,
     RequestContextMiddleware,
     security_headers,
     verify_csrf,
@@ -44,6 +46,9 @@ templates.env.globals.update(
     plus_label=procedures.plus_label,
     correction_subject_label=procedures.correction_subject_label,
     action_label=lifecycle.action_label,
+    application_status_label=procedures.application_status_label,
+    document_kind_label=procedures.document_kind_label,
+    relation_label=procedures.relation_label,
 )
 
 log = logging.getLogger("app")
@@ -69,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    assert settings.documents_dir is not None
+    app.state.storage = LocalStorage(settings.documents_dir)
+    # Three documents and the form fields; anything larger is refused before it is read.
+    app.add_middleware(BodySizeLimit, max_bytes=(3 * settings.max_document_mb + 2) * 1024 * 1024)
     app.add_middleware(
         RequestContextMiddleware,
         default_language=settings.default_language,

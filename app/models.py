@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginFailure, LoginSession, Mail, Token, User
-from app.applications.models import Application
+from app.applications.models import Application, Declaration, Document
 from app.audit.models import AuditEntry, AuditHead
 from app.procedures.models import (
     Correction,
@@ -22,6 +22,8 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Correction",
+    "Declaration",
+    "Document",
     "LoginFailure",
     "LoginSession",
     "Mail",

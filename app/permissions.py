@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import User
+from app.applications.models import Application
 from app.errors import Forbidden, LoginRequired, NotFound
 from app.i18n import gettext as _
 from app.procedures.models import (
@@ -126,6 +127,20 @@ def can_declare_ties(principal: Principal, procedure: Procedure) -> bool:
         Phase.CLOSED,
         Phase.LETTER_ROUND,
     )
+
+
+def can_apply(principal: Principal, procedure: Procedure) -> bool:
+    """Anyone with an account may apply to an open procedure, except its own assessors."""
+    return (
+        principal.authenticated
+        and procedure.phase == Phase.OPEN
+        and principal.role_in(procedure) is None
+    )
+
+
+def can_view_application(principal: Principal, application: Application) -> bool:
+    """For now only the applicant; the letter round and scoring add their own rules."""
+    return principal.user_id is not None and application.applicant_id == principal.user_id
 
 
 def can_invite_to_procedure(principal: Principal, procedure: Procedure) -> bool:

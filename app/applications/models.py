@@ -1,13 +1,20 @@
-"""Applications: one per applicant per procedure (the form itself is in this domain too)."""
+"""Applications: one per applicant per procedure, with documents and acquaintance declarations."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
 
 
 class Application(SQLModel, table=True):
@@ -18,6 +25,53 @@ class Application(SQLModel, table=True):
     applicant_id: int = Field(foreign_key="user_account.id", index=True)
     # The public reference, e.g. ANE-UTR-2027-1-0007.
     reference: str = Field(max_length=60, unique=True)
-    status: str = Field(default="draft", max_length=20)
+    status: str = Field(default=ApplicationStatus.DRAFT, max_length=20)
+    # Only what the procedure needs: how to reach the applicant and their BIG registration.
+    phone: str = Field(default="", max_length=40)
+    big_number: str = Field(default="", max_length=20)
+    # Letter-round answers, by requirement id.
+    answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    retention_consent: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+class DocumentKind(StrEnum):
+    CV = "cv"
+    MOTIVATION = "motivation"
+    OTHER = "other"
+
+
+class Document(SQLModel, table=True):
+    """A PDF of an application; the bytes live in the document store under `storage_key`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    filename: str = Field(max_length=200)
+    storage_key: str = Field(max_length=80, unique=True)
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class Relation(StrEnum):
+    FAMILY = "family"
+    FRIEND = "friend"
+    SUPERVISED = "supervised"
+    COLLEAGUE = "colleague"
+    OTHER = "other"
+
+
+class Declaration(SQLModel, table=True):
+    """The applicant declares that they know a committee member or the observer, and how."""
+
+    __table_args__ = (UniqueConstraint("application_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="procedure_member.id", index=True, ondelete="CASCADE")
+    relation: str = Field(max_length=20)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

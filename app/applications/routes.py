@@ -1,24 +1,249 @@
-"""The applicant's home."""
+"""The applicant's pages: the application form, the receipt and status, withdrawing, and
+their own documents."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.datastructures import UploadFile
 
 from app import permissions
-from app.deps import CurrentPrincipal, DbSession
+from app.accounts.models import User
+from app.applications import service
+from app.applications.models import Application, ApplicationStatus, Document, Relation
+from app.deps import AppSettings, CurrentPrincipal, DbSession
+from app.errors import DomainError
+from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure
 from app.web import render
 
 router = APIRouter()
 
 
+def _storage(request: Request) -> Any:
+    return request.app.state.storage
+
+
 @router.get("/my", name="applicant_home")
 def applicant_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    permissions.require_login(principal)
-    procedures = (
+    user = permissions.require_login(principal)
+    open_procedures = (
         session.execute(permissions.public_procedures().where(Procedure.phase == Phase.OPEN))
         .scalars()
         .all()
     )
-    return render(request, "applications/home.html", {"open_procedures": procedures})
+    return render(
+        request,
+        "applications/home.html",
+        {"applications": service.of_applicant(session, user), "open_procedures": open_procedures},
+    )
+
+
+def _form_page(
+    request: Request,
+    session: DbSession,
+    procedure: Procedure,
+    application: Application | None,
+    *,
+    error: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "applications/form.html",
+        {
+            "procedure": procedure,
+            "application": application,
+            "requirements": procedures.requirements(session, procedure),
+            "members": procedures.members(session, procedure),
+            "documents": service.documents(session, application) if application else [],
+            "declarations": service.declarations(session, application) if application else {},
+            "problems": service.problems_before_submit(session, application, procedure)
+            if application
+            else [],
+            "relations": [r.value for r in Relation],
+            "max_mb": request.app.state.settings.max_document_mb,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def _applying(
+    session: DbSession, principal: CurrentPrincipal, reference: str
+) -> tuple[Procedure, User]:
+    procedure = procedures.get_procedure(session, reference)
+    user = permissions.require_login(principal)
+    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    permissions.require(principal, permissions.can_apply(principal, procedure))
+    return procedure, user
+
+
+@router.get("/procedures/{reference}/apply", name="apply")
+def application_form(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure, user = _applying(session, principal, reference)
+    application = service.for_applicant(session, procedure, user)
+    if application is not None and application.status != ApplicationStatus.DRAFT:
+        return RedirectResponse(f"/applications/{application.reference}", status_code=303)
+    return _form_page(request, session, procedure, application)
+
+
+@router.post("/procedures/{reference}/apply")
+async def save_application(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+) -> Response:
+    procedure, user = _applying(session, principal, reference)
+    form = await request.form()
+    text = {key: value for key, value in form.items() if isinstance(value, str)}
+    answers = {
+        int(key.removeprefix("answer-")): value[:20_000]
+        for key, value in text.items()
+        if key.startswith("answer-") and key.removeprefix("answer-").isdigit()
+    }
+    acquaintances = {
+        int(key.removeprefix("relation-")): (
+            value,
+            text.get(f"note-{key.removeprefix('relation-')}", "")[:5000],
+        )
+        for key, value in text.items()
+        if key.startswith("relation-") and key.removeprefix("relation-").isdigit()
+    }
+    uploads = [
+        service.Upload(kind=kind, filename=value.filename or "document.pdf", stream=value.file)
+        for kind in ("cv", "motivation", "other")
+        for value in form.getlist(kind)
+        if isinstance(value, UploadFile) and value.filename
+    ]
+    application = service.for_applicant(session, procedure, user)
+    try:
+        if application is None:
+            application = service.start(session, procedure=procedure, applicant=user)
+        if application.status == ApplicationStatus.SUBMITTED:
+            # A second press of the submit button: the first one counted.
+            return RedirectResponse(f"/applications/{application.reference}", status_code=303)
+        service.save_draft(
+            session,
+            _storage(request),
+            settings,
+            application=application,
+            procedure=procedure,
+            phone=text.get("phone", "")[:100],
+            big_number=text.get("big_number", "")[:100],
+            answers=answers,
+            retention_consent=text.get("retention_consent") == "yes",
+            acquaintances=acquaintances,
+            uploads=uploads,
+        )
+        if text.get("action") == "submit":
+            service.submit(
+                session, settings, application=application, procedure=procedure, applicant=user
+            )
+            return RedirectResponse(
+                f"/applications/{application.reference}?received=1", status_code=303
+            )
+    except DomainError as error:
+        session.rollback()
+        application = service.for_applicant(session, procedure, user)
+        return _form_page(
+            request, session, procedure, application, error=error, status_code=error.status_code
+        )
+    return RedirectResponse(f"/procedures/{reference}/apply?saved=1#top", status_code=303)
+
+
+def _own(
+    session: DbSession, principal: CurrentPrincipal, reference: str
+) -> tuple[Application, Procedure, User]:
+    user = permissions.require_login(principal)
+    application = service.by_reference(session, reference)
+    permissions.require_visible(permissions.can_view_application(principal, application))
+    procedure = session.get(Procedure, application.procedure_id)
+    assert procedure is not None
+    return application, procedure, user
+
+
+@router.get("/applications/{application_reference}", name="application")
+def application_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal, application_reference: str
+) -> Response:
+    application, procedure, _user = _own(session, principal, application_reference)
+    return render(
+        request,
+        "applications/status.html",
+        {
+            "application": application,
+            "procedure": procedure,
+            "documents": service.documents(session, application),
+            "received": request.query_params.get("received") == "1",
+        },
+    )
+
+
+@router.post("/applications/{application_reference}/withdraw")
+def withdraw(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    application_reference: str,
+) -> Response:
+    application, procedure, user = _own(session, principal, application_reference)
+    service.withdraw(
+        session, settings, application=application, procedure=procedure, applicant=user
+    )
+    return RedirectResponse(f"/applications/{application_reference}", status_code=303)
+
+
+def _own_document(
+    session: DbSession, principal: CurrentPrincipal, application_reference: str, document_id: int
+) -> tuple[Application, Document]:
+    application, _procedure, _user = _own(session, principal, application_reference)
+    document = session.get(Document, document_id)
+    permissions.require_visible(document is not None and document.application_id == application.id)
+    assert document is not None
+    return application, document
+
+
+@router.get("/applications/{application_reference}/documents/{document_id}", name="document")
+def download_document(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    document_id: int,
+) -> Response:
+    _application, document = _own_document(session, principal, application_reference, document_id)
+    return StreamingResponse(
+        _storage(request).chunks(document.storage_key),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Content-Length": str(document.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/applications/{application_reference}/documents/{document_id}/delete")
+def remove_document(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    document_id: int,
+) -> Response:
+    application, _document = _own_document(session, principal, application_reference, document_id)
+    procedure = session.get(Procedure, application.procedure_id)
+    assert procedure is not None
+    service.remove_document(
+        session, _storage(request), application=application, document_id=document_id
+    )
+    return RedirectResponse(f"/procedures/{procedure.reference}/apply#documents", status_code=303)

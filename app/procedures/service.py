@@ -988,3 +988,27 @@ def published_findings(procedure: Procedure) -> list[checks.Finding]:
         for name in procedure.published_warnings or []
         if name in by_name
     ]
+
+
+def application_status_label(status: str) -> str:
+    return {
+        "draft": _("Draft, not submitted"),
+        "submitted": _("Submitted"),
+        "withdrawn": _("Withdrawn"),
+    }.get(status, status)
+
+
+def document_kind_label(kind: str) -> str:
+    return {"cv": _("CV"), "motivation": _("Motivation letter"), "other": _("Other document")}.get(
+        kind, kind
+    )
+
+
+def relation_label(relation: str) -> str:
+    return {
+        "family": _("Family"),
+        "friend": _("Friend"),
+        "supervised": _("Supervised me or I supervised them"),
+        "colleague": _("Direct colleague"),
+        "other": _("Otherwise"),
+    }.get(relation, relation)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.routing import Route
 
 from app.accounts.models import Mail
+from app.applications.models import Application
 from app.procedures.models import Phase
 from tests.app.conftest import Browser, Factory
 
@@ -177,6 +178,43 @@ MATRIX.update(
     }
 )
 
+
+def applying(open_: int) -> dict[str, dict[str, int]]:
+    """The application form: anyone logged in without a role in the procedure, while open."""
+    outsiders = ("applicant", "own_admin", "other_admin", "platform_admin")
+    closed = {**only({}), "own_admin": 403, "other_admin": 403, "platform_admin": 403}
+    return {
+        "open": {**only({}), **dict.fromkeys(outsiders, open_)},
+        "draft": {**closed, "applicant": 404, "other_admin": 404},
+        "any": closed,
+    }
+
+
+def own_application(status: int, *, late: int | None = None) -> dict[str, dict[str, int]]:
+    """An applicant's own pages: everyone else may not know the application exists."""
+    mine = {**dict.fromkeys(ROLES, 404), "anonymous": 303, "applicant": status}
+    rows = {"any": mine}
+    if late is not None:
+        rows["archived"] = {**mine, "applicant": late}
+    return rows
+
+
+MATRIX.update(
+    {
+        ("GET", "/procedures/{reference}/apply"): applying(200),
+        ("POST", "/procedures/{reference}/apply"): applying(303),
+        ("GET", "/applications/{application_reference}"): own_application(200),
+        ("POST", "/applications/{application_reference}/withdraw"): own_application(303, late=409),
+        ("GET", "/applications/{application_reference}/documents/{document_id}"): own_application(
+            404
+        ),
+        (
+            "POST",
+            "/applications/{application_reference}/documents/{document_id}/delete",
+        ): own_application(404),
+    }
+)
+
 PHASES = (Phase.DRAFT, Phase.OPEN, Phase.INTERVIEWS, Phase.ARCHIVED)
 
 
@@ -209,6 +247,7 @@ class World:
     slug: str
     mail_id: int
     browsers: dict[str, Browser]
+    application: str
 
 
 @pytest.fixture(params=PHASES, ids=lambda phase: phase.value)
@@ -227,13 +266,22 @@ def world(request: Any, factory: Factory, session: Session, new_browser: Any) ->
     }
     mail = Mail(recipient="x@example.org", subject="s", body="b")
     session.add(mail)
+    # The applicant's own application sits in a sibling procedure, so this one stays unfrozen.
+    sibling = factory.procedure(organisation, phase=request.param)
+    application = Application(
+        procedure_id=sibling.id,
+        applicant_id=users["applicant"].id,
+        reference=f"{sibling.reference}-0001",
+        status="submitted",
+    )
+    session.add(application)
     session.commit()
     browsers = {"anonymous": new_browser()}
     for role, user in users.items():
         browsers[role] = new_browser()
         browsers[role].login(user.email)
     assert mail.id is not None
-    return World(procedure.reference, organisation.slug, mail.id, browsers)
+    return World(procedure.reference, organisation.slug, mail.id, browsers, application.reference)
 
 
 def test_the_matrix(world: World, app: FastAPI) -> None:
@@ -246,6 +294,8 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
         "requirement_id": "0",
         "plus_id": "0",
         "member_id": "0",
+        "document_id": "0",
+        "application_reference": world.application,
         "language": "en",
     }
     failures = []

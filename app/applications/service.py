@@ -1,0 +1,467 @@
+"""The applicant's use cases: start, save a draft, upload documents, declare acquaintances,
+submit before the deadline (once, however often the button is pressed), and withdraw."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.accounts import mail
+from app.accounts.models import User
+from app.applications import pdf
+from app.applications.models import (
+    Application,
+    ApplicationStatus,
+    Declaration,
+    Document,
+    DocumentKind,
+    Relation,
+)
+from app.applications.storage import Storage, TooLarge
+from app.audit.service import actor_id, record
+from app.config import Settings
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.i18n import gettext as _
+from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement
+
+MAX_OTHER_DOCUMENTS = 5
+BIG_NUMBER = re.compile(r"^\d{11}$")
+PHONE = re.compile(r"^\+?[0-9 ()\-]{8,20}$")
+
+
+@dataclass
+class Upload:
+    kind: str
+    filename: str
+    stream: BinaryIO
+
+
+def for_applicant(session: Session, procedure: Procedure, user: User) -> Application | None:
+    return session.execute(
+        select(Application).where(
+            Application.procedure_id == procedure.id, Application.applicant_id == user.id
+        )
+    ).scalar_one_or_none()
+
+
+def by_reference(session: Session, reference: str) -> Application:
+    application = session.execute(
+        select(Application).where(Application.reference == reference)
+    ).scalar_one_or_none()
+    if application is None:
+        raise NotFound(_("This page does not exist."))
+    return application
+
+
+def of_applicant(session: Session, user: User) -> list[tuple[Application, Procedure]]:
+    rows = session.execute(
+        select(Application, Procedure)
+        .join(Procedure, col(Procedure.id) == col(Application.procedure_id))
+        .where(Application.applicant_id == user.id)
+        .order_by(col(Application.created_at).desc())
+    ).all()
+    return [(application, procedure) for application, procedure in rows]
+
+
+def documents(session: Session, application: Application) -> list[Document]:
+    return list(
+        session.execute(
+            select(Document)
+            .where(Document.application_id == application.id)
+            .order_by(col(Document.id))
+        ).scalars()
+    )
+
+
+def declarations(session: Session, application: Application) -> dict[int, Declaration]:
+    rows = session.execute(
+        select(Declaration).where(Declaration.application_id == application.id)
+    ).scalars()
+    return {row.member_id: row for row in rows}
+
+
+def _open_for_applications(procedure: Procedure, now: datetime) -> None:
+    if procedure.phase != Phase.OPEN or (procedure.closes_at and now >= procedure.closes_at):
+        raise Conflict(
+            _("This procedure does not accept applications (any more): the deadline has passed.")
+            if procedure.closes_at and now >= procedure.closes_at
+            else _("This procedure is not open for applications.")
+        )
+
+
+def start(session: Session, *, procedure: Procedure, applicant: User) -> Application:
+    """The applicant's draft for this procedure, made on first use."""
+    existing = for_applicant(session, procedure, applicant)
+    if existing is not None:
+        return existing
+    _open_for_applications(procedure, utcnow())
+    if applicant.email_verified_at is None:
+        raise Forbidden(
+            _("Confirm your e-mail address before you apply: open the link we sent you.")
+        )
+    # Numbers count up per procedure; the write transaction (SQLite) or the row lock
+    # (PostgreSQL) keeps two applicants from taking the same one.
+    session.execute(
+        select(Procedure.id).where(Procedure.id == procedure.id).with_for_update()
+    ).first()
+    count = session.execute(
+        select(func.count())
+        .select_from(Application)
+        .where(Application.procedure_id == procedure.id)
+    ).scalar_one()
+    assert procedure.id is not None and applicant.id is not None
+    application = Application(
+        procedure_id=procedure.id,
+        applicant_id=applicant.id,
+        reference=f"{procedure.reference}-{count + 1:04d}",
+    )
+    session.add(application)
+    session.flush()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(applicant.id),
+        action="application.started",
+        subject=f"application:{application.reference}",
+    )
+    session.commit()
+    return application
+
+
+def save_draft(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    *,
+    application: Application,
+    procedure: Procedure,
+    phone: str,
+    big_number: str,
+    answers: dict[int, str],
+    retention_consent: bool,
+    acquaintances: dict[int, tuple[str, str]],
+    uploads: list[Upload],
+) -> None:
+    """Keep what the applicant typed and sent; checks that need a complete form wait for submit."""
+    if application.status == ApplicationStatus.WITHDRAWN:
+        raise Conflict(_("This application has been withdrawn."))
+    if application.status == ApplicationStatus.SUBMITTED:
+        raise Conflict(_("This application has been submitted and can no longer be changed."))
+    _open_for_applications(procedure, utcnow())
+    phone, big_number = phone.strip(), big_number.strip().replace(" ", "")
+    if phone and not PHONE.match(phone):
+        raise InvalidInput(
+            _("Enter a phone number like 06 12345678 or +31 6 12345678."), field="phone"
+        )
+    if big_number and not BIG_NUMBER.match(big_number):
+        raise InvalidInput(_("A BIG number has 11 digits."), field="big_number")
+    requirement_ids = {
+        r.id
+        for r in session.execute(
+            select(Requirement).where(Requirement.procedure_id == procedure.id)
+        ).scalars()
+    }
+    for requirement_id, text in answers.items():
+        if requirement_id not in requirement_ids:
+            raise InvalidInput(_("This question is not part of the procedure."), field="answers")
+        if len(text) > 5000:
+            raise InvalidInput(
+                _("An answer is at most 5000 characters."), field=f"answer-{requirement_id}"
+            )
+    members = {
+        m.id: m
+        for m in session.execute(
+            select(ProcedureMember).where(ProcedureMember.procedure_id == procedure.id)
+        ).scalars()
+    }
+    for member_id, (relation, note) in acquaintances.items():
+        if member_id not in members:
+            raise InvalidInput(_("This person is not on the committee."), field="declarations")
+        if relation and relation not in {r.value for r in Relation}:
+            raise InvalidInput(_("Choose how you know this person."), field=f"relation-{member_id}")
+        if len(note) > 1000:
+            raise InvalidInput(
+                _("The explanation is at most 1000 characters."), field=f"note-{member_id}"
+            )
+    replaced: list[str] = []
+    stored = _store_uploads(session, storage, settings, application, uploads, replaced)
+    try:
+        _keep(session, procedure, application, stored, phone, big_number, answers,
+              retention_consent, acquaintances)  # fmt: skip
+    except BaseException:
+        for document in stored:  # the row is gone with the transaction; the bytes go too
+            storage.delete(document.storage_key)
+        raise
+    for key in replaced:  # a newer CV or letter took their place, committed
+        storage.delete(key)
+
+
+def _keep(
+    session: Session,
+    procedure: Procedure,
+    application: Application,
+    stored: list[Document],
+    phone: str,
+    big_number: str,
+    answers: dict[int, str],
+    retention_consent: bool,
+    acquaintances: dict[int, tuple[str, str]],
+) -> None:
+    application.phone = phone
+    application.big_number = big_number
+    application.answers = {str(k): v.strip() for k, v in answers.items() if v.strip()}
+    application.retention_consent = retention_consent
+    application.updated_at = utcnow()
+    _save_declarations(session, application, acquaintances)
+    for document in stored:
+        record(
+            session,
+            chain=procedure.reference,
+            actor=actor_id(application.applicant_id),
+            action="document.uploaded",
+            subject=f"application:{application.reference}",
+            data={"kind": document.kind, "sha256": document.sha256, "size": document.size},
+        )
+    session.commit()
+
+
+def _store_uploads(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    application: Application,
+    uploads: list[Upload],
+    replaced: list[str],
+) -> list[Document]:
+    existing = documents(session, application)
+    others = sum(d.kind == DocumentKind.OTHER for d in existing)
+    stored: list[Document] = []
+    try:
+        _store_each(
+            session, storage, settings, application, uploads, existing, others, stored, replaced
+        )
+    except BaseException:
+        for document in stored:
+            storage.delete(document.storage_key)
+        raise
+    session.flush()
+    return stored
+
+
+def _store_each(
+    session: Session,
+    storage: Storage,
+    settings: Settings,
+    application: Application,
+    uploads: list[Upload],
+    existing: list[Document],
+    others: int,
+    stored: list[Document],
+    replaced: list[str],
+) -> None:
+    max_bytes = settings.max_document_mb * 1024 * 1024
+    for upload in uploads:
+        if upload.kind not in {k.value for k in DocumentKind}:
+            raise InvalidInput(_("Unknown kind of document."), field="documents")
+        if not pdf.is_pdf(upload.stream):
+            raise InvalidInput(
+                _(
+                    "%(file)s is not a readable PDF. Save it as PDF (without a password) and "
+                    "try again.",
+                    file=upload.filename[:100],
+                ),
+                field=f"document-{upload.kind}",
+            )
+        if upload.kind == DocumentKind.OTHER:
+            others += 1
+            if others > MAX_OTHER_DOCUMENTS:
+                raise InvalidInput(
+                    _("At most %(n)s other documents.", n=MAX_OTHER_DOCUMENTS),
+                    field="document-other",
+                )
+        try:
+            saved = storage.save(upload.stream, max_bytes=max_bytes)
+        except TooLarge:
+            raise InvalidInput(
+                _(
+                    "%(file)s is larger than %(mb)s MB.",
+                    file=upload.filename[:100],
+                    mb=settings.max_document_mb,
+                ),
+                field=f"document-{upload.kind}",
+            ) from None
+        assert application.id is not None
+        document = Document(
+            application_id=application.id,
+            kind=upload.kind,
+            filename=_safe_name(upload.filename),
+            storage_key=saved.key,
+            size=saved.size,
+            sha256=saved.sha256,
+        )
+        if upload.kind != DocumentKind.OTHER:
+            for old in existing:
+                if old.kind == upload.kind and old.storage_key not in replaced:
+                    session.delete(old)
+                    replaced.append(old.storage_key)
+        session.add(document)
+        stored.append(document)
+
+
+def _safe_name(filename: str) -> str:
+    name = re.sub(r"[^\w.\- ]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
+    return (name or "document.pdf")[:200]
+
+
+def _save_declarations(
+    session: Session, application: Application, acquaintances: dict[int, tuple[str, str]]
+) -> None:
+    current = declarations(session, application)
+    for member_id, (relation, note) in acquaintances.items():
+        row = current.get(member_id)
+        if not relation:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            assert application.id is not None
+            session.add(
+                Declaration(
+                    application_id=application.id,
+                    member_id=member_id,
+                    relation=relation,
+                    note=note.strip(),
+                )
+            )
+        else:
+            row.relation, row.note = relation, note.strip()
+
+
+def remove_document(
+    session: Session, storage: Storage, *, application: Application, document_id: int
+) -> None:
+    if application.status != ApplicationStatus.DRAFT:
+        raise Conflict(_("This application has been submitted and can no longer be changed."))
+    document = session.get(Document, document_id)
+    if document is None or document.application_id != application.id:
+        raise NotFound(_("This document does not exist (any more)."))
+    session.delete(document)
+    session.commit()
+    storage.delete(document.storage_key)
+
+
+def problems_before_submit(
+    session: Session, application: Application, procedure: Procedure
+) -> list[str]:
+    """What is still missing; the form shows it, and submit refuses while it is not empty."""
+    problems = []
+    if not application.phone:
+        problems.append(_("Your phone number is missing."))
+    if not application.big_number:
+        problems.append(_("Your BIG number is missing."))
+    kinds = {d.kind for d in documents(session, application)}
+    if DocumentKind.CV not in kinds:
+        problems.append(_("Your CV (PDF) is missing."))
+    if DocumentKind.MOTIVATION not in kinds:
+        problems.append(_("Your motivation letter (PDF) is missing."))
+    for requirement in session.execute(
+        select(Requirement).where(Requirement.procedure_id == procedure.id)
+    ).scalars():
+        if not application.answers.get(str(requirement.id)):
+            problems.append(_("No answer yet for: %(question)s", question=requirement.text))
+    return problems
+
+
+def submit(
+    session: Session,
+    settings: Settings,
+    *,
+    application: Application,
+    procedure: Procedure,
+    applicant: User,
+) -> bool:
+    """Submit once. A second press (double click, retry) finds it submitted and changes nothing;
+    returns whether this call was the one that submitted."""
+    if application.status == ApplicationStatus.SUBMITTED:
+        return False
+    if application.status == ApplicationStatus.WITHDRAWN:
+        raise Conflict(_("This application has been withdrawn."))
+    now = utcnow()
+    _open_for_applications(procedure, now)
+    problems = problems_before_submit(session, application, procedure)
+    if problems:
+        raise InvalidInput(_("Not complete yet: %(problems)s", problems=" ".join(problems)))
+    application.status = ApplicationStatus.SUBMITTED
+    application.submitted_at = now
+    application.updated_at = now
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(applicant.id),
+        action="application.submitted",
+        subject=f"application:{application.reference}",
+        data={
+            "documents": sorted(d.sha256 for d in documents(session, application)),
+            "declarations": len(declarations(session, application)),
+        },
+    )
+    mail.send(
+        session,
+        settings,
+        to=applicant.email,
+        subject=_("Receipt: your application %(reference)s", reference=application.reference),
+        body=_(
+            "Dear %(name)s,\n\nWe received your application for %(procedure)s.\n"
+            "Your application reference: %(reference)s\nReceived: %(when)s (UTC)\n\n"
+            "Follow its status at %(url)s",
+            name=applicant.name,
+            procedure=procedure.title,
+            reference=application.reference,
+            when=now.strftime("%Y-%m-%d %H:%M:%S"),
+            url=f"{settings.base_url}/applications/{application.reference}",
+        ),
+    )
+    session.commit()
+    return True
+
+
+def withdraw(
+    session: Session,
+    settings: Settings,
+    *,
+    application: Application,
+    procedure: Procedure,
+    applicant: User,
+) -> None:
+    if application.status == ApplicationStatus.WITHDRAWN:
+        return
+    if Phase(procedure.phase) in (Phase.RESULTS, Phase.ARCHIVED):
+        raise Conflict(_("The results are out; there is nothing left to withdraw from."))
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = utcnow()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(applicant.id),
+        action="application.withdrawn",
+        subject=f"application:{application.reference}",
+    )
+    mail.send(
+        session,
+        settings,
+        to=applicant.email,
+        subject=_("You withdrew application %(reference)s", reference=application.reference),
+        body=_(
+            "Dear %(name)s,\n\nYou withdrew your application %(reference)s for %(procedure)s.",
+            name=applicant.name,
+            reference=application.reference,
+            procedure=procedure.title,
+        ),
+    )
+    session.commit()
