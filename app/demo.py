@@ -18,6 +18,7 @@ from app.accounts.models import User
 from app.accounts.service import create_user
 from app.config import Settings
 from app.db import Database, utcnow
+from app.forms import AMSTERDAM
 from app.procedures import lifecycle
 from app.procedures import service as procedures
 from app.procedures.models import Organisation, OrganisationAdmin, Phase, Procedure
@@ -239,8 +240,12 @@ def complete_procedure(
     the preconditions of the life cycle hold just as they do in real use.
     """
     day = timedelta(days=1)
-    closes_at = (now + spec.closes_in_days * day).replace(
-        hour=23, minute=59, second=0, microsecond=0
+    # Deadlines fall at 23:59 Dutch time, as real procedures put them.
+    closes_at = (
+        (now + spec.closes_in_days * day)
+        .astimezone(AMSTERDAM)
+        .replace(hour=23, minute=59, second=0, microsecond=0)
+        .astimezone(UTC)
     )
     opens_at = closes_at - 35 * day
     letter_round = closes_at + 10 * day
