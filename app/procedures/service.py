@@ -591,14 +591,20 @@ def remove_requirement(
     requirement = session.get(Requirement, requirement_id)
     if requirement is None or requirement.procedure_id != procedure.id:
         raise NotFound(_("This criterion does not exist (any more)."))
-    session.delete(requirement)
+    _remove(session, actor, procedure, requirement, "requirement")
+
+
+def _remove(
+    session: Session, actor: str, procedure: Procedure, row: Requirement | Plus, name: str
+) -> None:
+    session.delete(row)
     record(
         session,
         chain=procedure.reference,
         actor=actor,
-        action="requirement.removed",
+        action=f"{name}.removed",
         subject=f"procedure:{procedure.reference}",
-        data={"requirement": requirement_id},
+        data={name: row.id},
     )
     session.commit()
 
@@ -637,16 +643,7 @@ def remove_plus(session: Session, *, actor: str, procedure: Procedure, plus_id: 
     plus = session.get(Plus, plus_id)
     if plus is None or plus.procedure_id != procedure.id:
         raise NotFound(_("This plus does not exist (any more)."))
-    session.delete(plus)
-    record(
-        session,
-        chain=procedure.reference,
-        actor=actor,
-        action="plus.removed",
-        subject=f"procedure:{procedure.reference}",
-        data={"plus": plus_id},
-    )
-    session.commit()
+    _remove(session, actor, procedure, plus, "plus")
 
 
 def available_rubrics(directory: Path = RUBRICS_DIR) -> list[rubric.Rubric]:

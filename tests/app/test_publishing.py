@@ -147,6 +147,26 @@ def test_bad_input_is_refused_specifically_and_nothing_is_saved_half(
     response = editor_post(browser, reference, "rubric", {"rubric": "no-such@9"})
     assert response.status_code == 422
 
+    # a draft's criteria and pluses can be removed again, and the chain says so
+    editor_post(
+        browser, reference, "requirements", {"kind": "minimum", "text": "X", "rationale": "Y"}
+    )
+    editor_post(browser, reference, "pluses", {"plus_kind": "languages"})
+    procedure = reload(session, reference)
+    requirement = procedures.requirements(session, procedure)[0]
+    plus = procedures.pluses(session, procedure)[0]
+    assert (
+        editor_post(browser, reference, f"requirements/{requirement.id}/delete", {}).status_code
+        == 303
+    )
+    assert editor_post(browser, reference, f"pluses/{plus.id}/delete", {}).status_code == 303
+    procedure = reload(session, reference)
+    assert (
+        procedures.requirements(session, procedure) == procedures.pluses(session, procedure) == []
+    )
+    actions = [e["action"] for e in audit.entries(session, reference)]
+    assert "requirement.removed" in actions and "plus.removed" in actions
+
 
 def test_transitions_wait_for_their_preconditions(
     browser: Browser, factory: Factory, session: Session
