@@ -44,17 +44,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def get_principal(request: Request, session: DbSession) -> Principal:
+def get_principal(request: Request) -> Principal:
+    """Who is asking, read in a short read-only session of its own: a request that writes
+    takes the SQLite write lock only when its use case starts, not while it is identified."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = ANONYMOUS
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        login = session.get(LoginSession, token_hash(token))
-        if login is not None and login.expires_at > utcnow():
-            user = session.get(User, login.user_id)
-            principal = principal_for(session, user)
+        database: Database = request.app.state.database
+        with database.session() as session:
+            login = session.get(LoginSession, token_hash(token))
+            if login is not None and login.expires_at > utcnow():
+                user = session.get(User, login.user_id)
+                principal = principal_for(session, user)
     request.state.principal = principal
     return principal
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartParser
 
 from app.accounts.routes import router as accounts_router
 from app.applications.routes import router as applications_router
@@ -53,6 +54,11 @@ templates.env.globals.update(
 
 log = logging.getLogger("app")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+# Uploads go to a temporary file after 64 kB instead of 1 MB, so two hundred applicants
+# uploading at the deadline hold kilobytes each in memory, not megabytes.
+MultiPartParser.spool_max_size = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from starlette.datastructures import UploadFile
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from app import permissions
 from app.accounts.models import User
@@ -100,8 +101,23 @@ async def save_application(
     principal: CurrentPrincipal,
     reference: str,
 ) -> Response:
-    procedure, user = _applying(session, principal, reference)
+    # The upload is read here, asynchronously; the use case then runs in a worker thread,
+    # so a wait for the database never blocks the event loop and the other requests on it.
     form = await request.form()
+    return await run_in_threadpool(
+        _save_application, request, session, settings, principal, reference, form
+    )
+
+
+def _save_application(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    form: FormData,
+) -> Response:
+    procedure, user = _applying(session, principal, reference)
     text = {key: value for key, value in form.items() if isinstance(value, str)}
     answers = {
         int(key.removeprefix("answer-")): value[:20_000]
