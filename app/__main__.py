@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
 
     commands.add_parser("prune", help="remove expired sessions and old login failures")
+    commands.add_parser(
+        "purge", help="erase applications whose retention period has passed (also daily)"
+    )
 
     args = parser.parse_args(argv)
     handler = globals()[f"_{args.command.replace('-', '_')}"]
@@ -182,6 +185,23 @@ def _prune(_args: argparse.Namespace) -> int:
             prune_expired(session, settings)
     finally:
         database.dispose()
+    return 0
+
+
+def _purge(_args: argparse.Namespace) -> int:
+    from app.applications.privacy import purge
+    from app.applications.storage import LocalStorage
+    from app.db import connect
+
+    settings = get_settings()
+    database = connect(settings.database_url)
+    assert settings.documents_dir is not None
+    try:
+        with database.session(write=True) as session:
+            count = purge(session, LocalStorage(settings.documents_dir))
+    finally:
+        database.dispose()
+    print(f"Erased {count} applications past their retention period.")
     return 0
 
 

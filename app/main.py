@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,10 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from app.accounts.routes import router as accounts_router
+from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
 from app.config import Settings, get_settings
@@ -50,6 +53,7 @@ templates.env.globals.update(
     application_status_label=procedures.application_status_label,
     document_kind_label=procedures.document_kind_label,
     relation_label=procedures.relation_label,
+    diversity_label=procedures.diversity_label,
 )
 
 log = logging.getLogger("app")
@@ -66,8 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database = connect(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        daily = asyncio.create_task(_daily_purge(app))
         yield
+        daily.cancel()
         database.dispose()
 
     app = FastAPI(
@@ -102,6 +108,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_basic_routes(app)
     _add_error_handlers(app)
     return app
+
+
+async def _daily_purge(app: FastAPI) -> None:
+    """Erase applications past their retention period: at start, then once a day. Each
+    worker runs it; the purge takes the write lock and finds nothing left the second time."""
+    while True:
+        try:
+            await run_in_threadpool(_purge_once, app)
+        except Exception:
+            log.exception("daily purge failed; it runs again tomorrow")
+        await asyncio.sleep(24 * 3600)
+
+
+def _purge_once(app: FastAPI) -> None:
+    with app.state.database.session(write=True) as session:
+        count = purge(session, app.state.storage)
+    if count:
+        log.info("purged %s applications past their retention period", count)
 
 
 def _add_basic_routes(app: FastAPI) -> None:

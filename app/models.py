@@ -3,7 +3,13 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginFailure, LoginSession, Mail, Token, User
-from app.applications.models import Application, Declaration, Document
+from app.applications.models import (
+    Application,
+    Declaration,
+    DiversityResponse,
+    Document,
+    LetterDecision,
+)
 from app.audit.models import AuditEntry, AuditHead
 from app.procedures.models import (
     Correction,
@@ -23,7 +29,9 @@ __all__ = [
     "AuditHead",
     "Correction",
     "Declaration",
+    "DiversityResponse",
     "Document",
+    "LetterDecision",
     "LoginFailure",
     "LoginSession",
     "Mail",

@@ -143,6 +143,19 @@ def can_view_application(principal: Principal, application: Application) -> bool
     return principal.user_id is not None and application.applicant_id == principal.user_id
 
 
+def can_read_application(
+    principal: Principal, application: Application, procedure: Procedure
+) -> bool:
+    """The applicant, and the admins who run the letter round; assessors come with scoring."""
+    return can_view_application(principal, application) or can_manage_procedure(
+        principal, procedure
+    )
+
+
+def can_run_letter_round(principal: Principal, procedure: Procedure) -> bool:
+    return can_manage_procedure(principal, procedure)
+
+
 def can_invite_to_procedure(principal: Principal, procedure: Procedure) -> bool:
     return can_manage_procedure(principal, procedure) and procedure.phase != Phase.ARCHIVED
 

@@ -36,6 +36,8 @@ class Application(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    # Set when the letter-round result is published: invited or not_invited.
+    letter_round_outcome: str | None = Field(default=None, max_length=20)
 
 
 class DocumentKind(StrEnum):
@@ -75,3 +77,33 @@ class Declaration(SQLModel, table=True):
     member_id: int = Field(foreign_key="procedure_member.id", index=True, ondelete="CASCADE")
     relation: str = Field(max_length=20)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class LetterDecision(SQLModel, table=True):
+    """Per application and minimum requirement: met or not, with the reason when not."""
+
+    __tablename__ = "letter_decision"
+    __table_args__ = (UniqueConstraint("application_id", "requirement_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
+    requirement_id: int = Field(foreign_key="requirement.id", index=True, ondelete="CASCADE")
+    met: bool
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class DiversityResponse(SQLModel, table=True):
+    """The voluntary questionnaire, kept apart from the application: never shown per person
+    to committee members or observers, reported to admins only in aggregate."""
+
+    __tablename__ = "diversity_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True)
+    application_id: int = Field(
+        foreign_key="application.id", unique=True, index=True, ondelete="CASCADE"
+    )
+    gender: str = Field(default="", max_length=20)
+    migration_background: str = Field(default="", max_length=20)
+    first_generation: str = Field(default="", max_length=20)

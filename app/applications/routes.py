@@ -3,19 +3,21 @@ their own documents."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app import permissions
 from app.accounts.models import User
-from app.applications import service
+from app.applications import letter_round, privacy, service
 from app.applications.models import Application, ApplicationStatus, Document, Relation
-from app.deps import AppSettings, CurrentPrincipal, DbSession
-from app.errors import DomainError
+from app.audit.service import actor_id
+from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
+from app.errors import DomainError, InvalidInput
+from app.i18n import gettext as _
 from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure
 from app.web import render
@@ -198,6 +200,7 @@ def application_page(
             "procedure": procedure,
             "documents": service.documents(session, application),
             "received": request.query_params.get("received") == "1",
+            "letter_reasons": letter_round.reasons_for(session, application),
         },
     )
 
@@ -217,10 +220,15 @@ def withdraw(
     return RedirectResponse(f"/applications/{application_reference}", status_code=303)
 
 
-def _own_document(
+def _readable_document(
     session: DbSession, principal: CurrentPrincipal, application_reference: str, document_id: int
 ) -> tuple[Application, Document]:
-    application, _procedure, _user = _own(session, principal, application_reference)
+    """The applicant's own documents, and those the admins read in the letter round."""
+    permissions.require_login(principal)
+    application = service.by_reference(session, application_reference)
+    procedure = session.get(Procedure, application.procedure_id)
+    assert procedure is not None
+    permissions.require_visible(permissions.can_read_application(principal, application, procedure))
     document = session.get(Document, document_id)
     permissions.require_visible(document is not None and document.application_id == application.id)
     assert document is not None
@@ -235,7 +243,9 @@ def download_document(
     application_reference: str,
     document_id: int,
 ) -> Response:
-    _application, document = _own_document(session, principal, application_reference, document_id)
+    _application, document = _readable_document(
+        session, principal, application_reference, document_id
+    )
     return StreamingResponse(
         _storage(request).chunks(document.storage_key),
         media_type="application/pdf",
@@ -256,10 +266,212 @@ def remove_document(
     application_reference: str,
     document_id: int,
 ) -> Response:
-    application, _document = _own_document(session, principal, application_reference, document_id)
-    procedure = session.get(Procedure, application.procedure_id)
-    assert procedure is not None
+    application, procedure, _user = _own(session, principal, application_reference)
     service.remove_document(
         session, _storage(request), application=application, document_id=document_id
     )
     return RedirectResponse(f"/procedures/{procedure.reference}/apply#documents", status_code=303)
+
+
+# The letter round (admins) -------------------------------------------------------------
+
+
+def _letter_round_page(
+    request: Request,
+    session: DbSession,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    error_reference: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    applications = letter_round.submitted(session, procedure)
+    return render(
+        request,
+        "applications/letter_round.html",
+        {
+            "procedure": procedure,
+            "applications": applications,
+            "requirements": letter_round.minimum_requirements(session, procedure),
+            "all_requirements": procedures.requirements(session, procedure),
+            "decisions": letter_round.decisions(session, procedure),
+            "documents": {a.id: service.documents(session, a) for a, _u in applications},
+            "undecided": letter_round.undecided(session, procedure),
+            "unpublished": letter_round.unpublished(session, procedure),
+            "diversity": letter_round.diversity_summary(session, procedure),
+            "error": error,
+            "error_reference": error_reference,
+        },
+        status_code=status_code,
+    )
+
+
+def _letter_round_procedure(
+    session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Procedure:
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_login(principal)
+    if not permissions.can_run_letter_round(principal, procedure):
+        permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+        permissions.require(principal, False)
+    return procedure
+
+
+@router.get("/manage/procedures/{reference}/letter-round", name="letter_round")
+def letter_round_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _letter_round_procedure(session, principal, reference)
+    return _letter_round_page(request, session, procedure)
+
+
+@router.post("/manage/procedures/{reference}/letter-round/{application_reference}")
+async def decide_letter_round(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    form = await request.form()
+    text = {key: value for key, value in form.items() if isinstance(value, str)}
+    verdicts = {
+        int(key.removeprefix("met-")): (value, text.get(f"reason-{key.removeprefix('met-')}", ""))
+        for key, value in text.items()
+        if key.startswith("met-") and key.removeprefix("met-").isdigit()
+    }
+    return await run_in_threadpool(
+        _decide, request, session, principal, reference, application_reference, verdicts
+    )
+
+
+def _decide(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+    verdicts: dict[int, tuple[str, str]],
+) -> Response:
+    procedure = _letter_round_procedure(session, principal, reference)
+    application = service.by_reference(session, application_reference)
+    try:
+        letter_round.decide(
+            session,
+            actor=actor_id(principal.user_id),
+            procedure=procedure,
+            application=application,
+            verdicts=verdicts,
+        )
+    except DomainError as error:
+        session.rollback()
+        return _letter_round_page(
+            request,
+            session,
+            procedure,
+            error=error,
+            error_reference=application_reference,
+            status_code=error.status_code,
+        )
+    return RedirectResponse(
+        f"/manage/procedures/{reference}/letter-round#{application_reference}", status_code=303
+    )
+
+
+@router.post("/manage/procedures/{reference}/letter-round-result")
+def publish_letter_round(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+) -> Response:
+    procedure = _letter_round_procedure(session, principal, reference)
+    try:
+        letter_round.publish(
+            session, settings, actor=actor_id(principal.user_id), procedure=procedure
+        )
+    except DomainError as error:
+        session.rollback()
+        return _letter_round_page(
+            request, session, procedure, error=error, status_code=error.status_code
+        )
+    return RedirectResponse(f"/manage/procedures/{reference}/letter-round", status_code=303)
+
+
+# The voluntary diversity questionnaire --------------------------------------------------
+
+
+@router.get("/applications/{application_reference}/diversity", name="diversity")
+def diversity_form(
+    request: Request, session: DbSession, principal: CurrentPrincipal, application_reference: str
+) -> Response:
+    application, procedure, _user = _own(session, principal, application_reference)
+    return render(
+        request,
+        "applications/diversity.html",
+        {
+            "application": application,
+            "procedure": procedure,
+            "response": service.diversity_response(session, application),
+            "options": service.DIVERSITY_OPTIONS,
+        },
+    )
+
+
+@router.post("/applications/{application_reference}/diversity")
+def save_diversity(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    gender: Annotated[str, Form(max_length=40)] = "",
+    migration_background: Annotated[str, Form(max_length=40)] = "",
+    first_generation: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    application, _procedure, _user = _own(session, principal, application_reference)
+    service.save_diversity(
+        session,
+        application=application,
+        answers={
+            "gender": gender,
+            "migration_background": migration_background,
+            "first_generation": first_generation,
+        },
+    )
+    return RedirectResponse(f"/applications/{application_reference}?thanks=1", status_code=303)
+
+
+# Privacy: the applicant's own data ---------------------------------------------------------
+
+
+@router.get("/account/export", name="export_my_data")
+def export_my_data(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
+    user = permissions.require_login(principal)
+    archive = privacy.export(session, _storage(request), user)
+    return StreamingResponse(
+        iter(lambda: archive.read(64 * 1024), b""),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="mijn-gegevens.zip"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/account/erase")
+def erase_my_data(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    user = permissions.require_login(principal)
+    if confirm != "yes":
+        raise InvalidInput(
+            _("Tick the box to confirm that everything may be erased."), field="confirm"
+        )
+    privacy.erase_applicant(session, _storage(request), user)
+    response = RedirectResponse("/?erased=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -18,6 +18,7 @@ from app.applications.models import (
     Application,
     ApplicationStatus,
     Declaration,
+    DiversityResponse,
     Document,
     DocumentKind,
     Relation,
@@ -464,4 +465,37 @@ def withdraw(
             procedure=procedure.title,
         ),
     )
+    session.commit()
+
+
+DIVERSITY_OPTIONS = {
+    "gender": ("woman", "man", "other", "rather_not"),
+    "migration_background": ("none", "western", "non_western", "rather_not"),
+    "first_generation": ("yes", "no", "rather_not"),
+}
+
+
+def diversity_response(session: Session, application: Application) -> DiversityResponse | None:
+    return session.execute(
+        select(DiversityResponse).where(DiversityResponse.application_id == application.id)
+    ).scalar_one_or_none()
+
+
+def save_diversity(session: Session, *, application: Application, answers: dict[str, str]) -> None:
+    """Voluntary: every answer may be left empty. Not in the audit chain (no diversity data)."""
+    for question, answer in answers.items():
+        if answer and answer not in DIVERSITY_OPTIONS.get(question, ()):
+            raise InvalidInput(
+                _("Choose one of the answers, or leave the question open."), field=question
+            )
+    response = diversity_response(session, application)
+    if response is None:
+        assert application.id is not None
+        response = DiversityResponse(
+            procedure_id=application.procedure_id, application_id=application.id
+        )
+        session.add(response)
+    response.gender = answers.get("gender", "")
+    response.migration_background = answers.get("migration_background", "")
+    response.first_generation = answers.get("first_generation", "")
     session.commit()

@@ -55,6 +55,8 @@ class ProcedureFacts:
     rubric_pinned: bool
     requirements: tuple[RequirementFacts, ...] = ()
     members: tuple[MemberFacts, ...] = ()
+    # Submitted applications whose letter-round result has not been published yet.
+    letter_round_unpublished: int = 0
 
     @property
     def scorers(self) -> list[MemberFacts]:

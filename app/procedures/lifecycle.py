@@ -86,6 +86,13 @@ def blockers(
                 )
             )
     elif transition.action == "start_interviews":
+        if facts.letter_round_unpublished:
+            reasons.append(
+                _(
+                    "The letter-round result has not been published for %(count)s applications.",
+                    count=facts.letter_round_unpublished,
+                )
+            )
         observer = facts.observer
         if observer is None:
             reasons.append(_("The interviews cannot start without an observer."))

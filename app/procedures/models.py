@@ -72,6 +72,10 @@ class Procedure(SQLModel, table=True):
     rubric_hash: str | None = Field(default=None, max_length=64)
     rubric_content: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     published_at: datetime | None = None
+    # Anonymous counts kept when applications are erased after the retention period.
+    erased_counts: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     # The guideline check's warnings at publication, published with the procedure.
     published_warnings: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)

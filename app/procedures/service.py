@@ -15,6 +15,7 @@ from app import permissions
 from app.accounts import mail
 from app.accounts.models import User
 from app.accounts.service import INVITE, find_user, issue_token, normalise_email
+from app.applications import letter_round
 from app.applications.models import Application
 from app.audit.chain import format_time
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
@@ -825,6 +826,7 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
             )
             for m, _user in members(session, procedure)
         ),
+        letter_round_unpublished=letter_round.unpublished(session, procedure),
     )
 
 
@@ -1009,3 +1011,21 @@ def relation_label(relation: str) -> str:
         "colleague": _("Direct colleague"),
         "other": _("Otherwise"),
     }.get(relation, relation)
+
+
+def diversity_label(answer: str) -> str:
+    return {
+        "gender": _("Gender"),
+        "migration_background": _("Migration background"),
+        "first_generation": _("First in the family to study"),
+        "woman": _("Woman"),
+        "man": _("Man"),
+        "other": _("Other"),
+        "rather_not": _("I would rather not say"),
+        "none": _("None"),
+        "western": _("Western"),
+        "non_western": _("Non-western"),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "unanswered": _("Not answered"),
+    }.get(answer, answer)

@@ -211,7 +211,21 @@ MATRIX.update(
         (
             "POST",
             "/applications/{application_reference}/documents/{document_id}/delete",
-        ): own_application(404),
+        ): own_application(409),  # the application is submitted: its documents stay
+    }
+)
+
+MATRIX.update(
+    {
+        ("GET", "/manage/procedures/{reference}/letter-round"): editor(200, 200, 200, 200),
+        ("POST", "/manage/procedures/{reference}/letter-round/{application_reference}"): editor(
+            409, 409, 409, 409
+        ),
+        ("POST", "/manage/procedures/{reference}/letter-round-result"): editor(409, 409, 409, 409),
+        ("GET", "/applications/{application_reference}/diversity"): own_application(200),
+        ("POST", "/applications/{application_reference}/diversity"): own_application(303),
+        ("GET", "/account/export"): {"any": logged_in(200)},
+        ("POST", "/account/erase"): {"any": logged_in(422)},
     }
 )
 

@@ -1,0 +1,232 @@
+"""The letter round: per application and per minimum requirement met or not met, with the
+reason when not; everyone who meets all is invited, and every applicant is told why."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session, col, select
+
+from app.accounts import mail
+from app.accounts.models import User
+from app.applications.models import (
+    Application,
+    ApplicationStatus,
+    DiversityResponse,
+    LetterDecision,
+)
+from app.audit.service import record
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import gettext as _
+from app.procedures.models import Phase, Procedure, Requirement, RequirementKind
+
+INVITED = "invited"
+NOT_INVITED = "not_invited"
+SMALLEST_GROUP = 5
+
+
+def submitted(session: Session, procedure: Procedure) -> list[tuple[Application, User]]:
+    rows = session.execute(
+        select(Application, User)
+        .join(User, col(User.id) == col(Application.applicant_id))
+        .where(
+            Application.procedure_id == procedure.id,
+            Application.status == ApplicationStatus.SUBMITTED,
+        )
+        .order_by(col(Application.reference))
+    ).all()
+    return [(application, user) for application, user in rows]
+
+
+def minimum_requirements(session: Session, procedure: Procedure) -> list[Requirement]:
+    return list(
+        session.execute(
+            select(Requirement)
+            .where(
+                Requirement.procedure_id == procedure.id,
+                Requirement.kind == RequirementKind.MINIMUM,
+            )
+            .order_by(col(Requirement.position), col(Requirement.id))
+        ).scalars()
+    )
+
+
+def decisions(session: Session, procedure: Procedure) -> dict[tuple[int, int], LetterDecision]:
+    rows = session.execute(
+        select(LetterDecision)
+        .join(Application, col(Application.id) == col(LetterDecision.application_id))
+        .where(Application.procedure_id == procedure.id)
+    ).scalars()
+    return {(row.application_id, row.requirement_id): row for row in rows}
+
+
+def undecided(session: Session, procedure: Procedure) -> int:
+    """Submitted applications that still lack a decision on some minimum requirement."""
+    requirements = minimum_requirements(session, procedure)
+    made = decisions(session, procedure)
+    return sum(
+        any((application.id, r.id) not in made for r in requirements)
+        for application, _user in submitted(session, procedure)
+    )
+
+
+def unpublished(session: Session, procedure: Procedure) -> int:
+    return sum(
+        application.letter_round_outcome is None
+        for application, _user in submitted(session, procedure)
+    )
+
+
+def decide(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    application: Application,
+    verdicts: dict[int, tuple[str, str]],
+) -> None:
+    """Record met / not met per minimum requirement; a "not met" needs its reason."""
+    if procedure.phase != Phase.LETTER_ROUND:
+        raise Conflict(_("Decisions are made during the letter round."))
+    if (
+        application.procedure_id != procedure.id
+        or application.status != ApplicationStatus.SUBMITTED
+    ):
+        raise NotFound(_("This application is not in this letter round."))
+    if application.letter_round_outcome is not None:
+        raise Conflict(_("The letter-round result has been published; it can no longer change."))
+    requirements = minimum_requirements(session, procedure)
+    made = decisions(session, procedure)
+    outcome: dict[str, bool] = {}
+    for requirement in requirements:
+        assert requirement.id is not None and application.id is not None
+        verdict, reason = verdicts.get(requirement.id, ("", ""))
+        if verdict not in ("met", "not_met"):
+            raise InvalidInput(
+                _("Say for every requirement whether it is met."), field=f"met-{requirement.id}"
+            )
+        reason = reason.strip()
+        if verdict == "not_met" and not reason:
+            raise InvalidInput(
+                _("Give the reason why “%(requirement)s” is not met; the applicant reads it.",
+                  requirement=requirement.text),
+                field=f"reason-{requirement.id}",
+            )  # fmt: skip
+        if len(reason) > 2000:
+            raise InvalidInput(
+                _("A reason is at most 2000 characters."), field=f"reason-{requirement.id}"
+            )
+        row = made.get((application.id, requirement.id))
+        if row is None:
+            row = LetterDecision(
+                application_id=application.id, requirement_id=requirement.id, met=True
+            )
+            session.add(row)
+        row.met = verdict == "met"
+        row.reason = reason if verdict == "not_met" else ""
+        outcome[str(requirement.id)] = row.met
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="letter_round.decided",
+        subject=f"application:{application.reference}",
+        data={"met": outcome},
+    )
+    session.commit()
+
+
+def publish(session: Session, settings: Settings, *, actor: str, procedure: Procedure) -> None:
+    """Invite everyone who meets all minimum requirements; tell everyone, with the reasons."""
+    if procedure.phase != Phase.LETTER_ROUND:
+        raise Conflict(_("The letter-round result is published during the letter round."))
+    missing = undecided(session, procedure)
+    if missing:
+        raise Conflict(_("%(count)s applications still lack a decision.", count=missing))
+    requirements = {r.id: r for r in minimum_requirements(session, procedure)}
+    made = decisions(session, procedure)
+    counts: Counter[str] = Counter()
+    for application, user in submitted(session, procedure):
+        if application.letter_round_outcome is not None:
+            continue
+        failed = [
+            (requirements[requirement_id].text, row.reason)
+            for (application_id, requirement_id), row in made.items()
+            if application_id == application.id and not row.met and requirement_id in requirements
+        ]
+        application.letter_round_outcome = NOT_INVITED if failed else INVITED
+        counts[application.letter_round_outcome] += 1
+        _tell(session, settings, procedure, application, user, failed)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="letter_round.published",
+        subject=f"procedure:{procedure.reference}",
+        data={"invited": counts[INVITED], "not_invited": counts[NOT_INVITED]},
+    )
+    session.commit()
+
+
+def _tell(
+    session: Session,
+    settings: Settings,
+    procedure: Procedure,
+    application: Application,
+    user: User,
+    failed: list[tuple[str, str]],
+) -> None:
+    url = f"{settings.base_url}/applications/{application.reference}"
+    if failed:
+        reasons = "\n".join(f"- {text}: {reason}" for text, reason in failed)
+        body = _(
+            "Dear %(name)s,\n\nYour application %(reference)s for %(procedure)s does not "
+            "meet these minimum requirements, so you are not invited to an interview:\n"
+            "%(reasons)s\n\nSee %(url)s",
+            name=user.name, reference=application.reference, procedure=procedure.title,
+            reasons=reasons, url=url,
+        )  # fmt: skip
+    else:
+        body = _(
+            "Dear %(name)s,\n\nYour application %(reference)s for %(procedure)s meets every "
+            "minimum requirement: you are invited to an interview. See %(url)s",
+            name=user.name, reference=application.reference, procedure=procedure.title, url=url,
+        )  # fmt: skip
+    mail.send(
+        session,
+        settings,
+        to=user.email,
+        subject=_("Letter round %(procedure)s", procedure=procedure.title),
+        body=body,
+    )
+
+
+def reasons_for(session: Session, application: Application) -> list[tuple[str, str]]:
+    """What the applicant reads: each requirement not met, with its reason."""
+    rows = session.execute(
+        select(LetterDecision, Requirement)
+        .join(Requirement, col(Requirement.id) == col(LetterDecision.requirement_id))
+        .where(LetterDecision.application_id == application.id, LetterDecision.met == False)  # noqa: E712
+    ).all()
+    return [(requirement.text, decision.reason) for decision, requirement in rows]
+
+
+QUESTIONS = ("gender", "migration_background", "first_generation")
+
+
+def diversity_summary(session: Session, procedure: Procedure) -> dict[str, list[tuple[str, str]]]:
+    """Counts per answer per question; a group smaller than five shows as "< 5"."""
+    rows = list(
+        session.execute(
+            select(DiversityResponse).where(DiversityResponse.procedure_id == procedure.id)
+        ).scalars()
+    )
+    summary: dict[str, list[tuple[str, str]]] = {}
+    for question in QUESTIONS:
+        counts = Counter(getattr(row, question) or "unanswered" for row in rows)
+        summary[question] = [
+            (answer, str(count) if count >= SMALLEST_GROUP else f"< {SMALLEST_GROUP}")
+            for answer, count in sorted(counts.items())
+        ]
+    return summary
