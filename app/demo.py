@@ -7,15 +7,20 @@ Passwords are random, made when the demo is loaded, and kept in var/demo-account
 
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pypdf import PdfWriter
 from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.accounts.service import create_user
+from app.applications import letter_round
+from app.applications import service as applications
+from app.applications.storage import LocalStorage
 from app.config import Settings
 from app.db import Database, utcnow
 from app.forms import AMSTERDAM
@@ -233,6 +238,7 @@ def complete_procedure(
     committee: list[tuple[User, str, str]],
     actor: str,
     now: datetime,
+    applicants: tuple[User, ...] = (),
 ) -> Procedure:
     """A procedure filled in as an admin would, then walked through its life cycle.
 
@@ -325,10 +331,61 @@ def complete_procedure(
     for step in lifecycle.TRANSITIONS:
         if list(Phase).index(step.target) > list(Phase).index(spec.phase):
             break
+        if step.action == "close":
+            for applicant in applicants:
+                _apply(session, settings, procedure, applicant, opens_at + 3 * day)
+        if step.action == "start_interviews" and applicants:
+            _letter_round(session, settings, procedure, actor)
         procedures.transition(
             session, actor=actor, procedure=procedure, action=step.action, now=moments[step.action]
         )
     return procedure
+
+
+def demo_pdf(title: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _apply(
+    session: Session, settings: Settings, procedure: Procedure, applicant: User, when: datetime
+) -> None:
+    """An applicant applies as the form would have it, at a moment while the procedure was open."""
+    assert settings.documents_dir is not None
+    storage = LocalStorage(settings.documents_dir)
+    application = applications.start(session, procedure=procedure, applicant=applicant, now=when)
+    answers = {
+        r.id: "Zie mijn cv: ik voldoe hieraan."
+        for r in procedures.requirements(session, procedure)
+        if r.id is not None
+    }
+    uploads = [
+        applications.Upload(kind, f"{kind}.pdf", io.BytesIO(demo_pdf(f"{kind} {applicant.name}")))
+        for kind in ("cv", "motivation")
+    ]
+    applications.save_draft(
+        session, storage, settings, application=application, procedure=procedure,
+        phone="06 12345678", big_number="19012345601", answers=answers,
+        retention_consent=False, acquaintances={}, uploads=uploads, now=when,
+    )  # fmt: skip
+    applications.submit(
+        session, settings, application=application, procedure=procedure, applicant=applicant,
+        now=when,
+    )  # fmt: skip
+
+
+def _letter_round(session: Session, settings: Settings, procedure: Procedure, actor: str) -> None:
+    requirements = letter_round.minimum_requirements(session, procedure)
+    for application, _user in letter_round.submitted(session, procedure):
+        verdicts = {r.id: ("met", "") for r in requirements if r.id is not None}
+        letter_round.decide(
+            session, actor=actor, procedure=procedure, application=application, verdicts=verdicts
+        )
+    letter_round.publish(session, settings, actor=actor, procedure=procedure)
 
 
 def is_loaded(session: Session) -> bool:
@@ -397,6 +454,7 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
                 committee=committee,
                 actor=admin_actor if nva else "system",
                 now=now,
+                applicants=tuple(users[email] for email in APPLYING.get(spec.reference, ())),
             )
             if spec.phase == Phase.DRAFT:
                 procedures.add_requirement(
@@ -410,6 +468,13 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
     _save_accounts(settings.var_dir, accounts)
     return accounts
 
+
+# Which demo applicants applied where (the first applicant has not applied to the open one yet).
+APPLYING = {
+    "ANE-UTR-2027-1": ("sollicitant2@example.org",),
+    "INT-NN-2027-1": ("sollicitant1@example.org", "sollicitant2@example.org"),
+    "ANE-UTR-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
+}
 
 NIV_COMMITTEE = (
     ("opleider.niv@example.org", "prof. dr. Hanneke Smit", "chair", "opleider"),

@@ -96,12 +96,14 @@ def _open_for_applications(procedure: Procedure, now: datetime) -> None:
         )
 
 
-def start(session: Session, *, procedure: Procedure, applicant: User) -> Application:
+def start(
+    session: Session, *, procedure: Procedure, applicant: User, now: datetime | None = None
+) -> Application:
     """The applicant's draft for this procedure, made on first use."""
     existing = for_applicant(session, procedure, applicant)
     if existing is not None:
         return existing
-    _open_for_applications(procedure, utcnow())
+    _open_for_applications(procedure, now or utcnow())
     if applicant.email_verified_at is None:
         raise Forbidden(
             _("Confirm your e-mail address before you apply: open the link we sent you.")
@@ -148,13 +150,14 @@ def save_draft(
     retention_consent: bool,
     acquaintances: dict[int, tuple[str, str]],
     uploads: list[Upload],
+    now: datetime | None = None,
 ) -> None:
     """Keep what the applicant typed and sent; checks that need a complete form wait for submit."""
     if application.status == ApplicationStatus.WITHDRAWN:
         raise Conflict(_("This application has been withdrawn."))
     if application.status == ApplicationStatus.SUBMITTED:
         raise Conflict(_("This application has been submitted and can no longer be changed."))
-    _open_for_applications(procedure, utcnow())
+    _open_for_applications(procedure, now or utcnow())
     phone, big_number = phone.strip(), big_number.strip().replace(" ", "")
     if phone and not PHONE.match(phone):
         raise InvalidInput(
@@ -386,6 +389,7 @@ def submit(
     application: Application,
     procedure: Procedure,
     applicant: User,
+    now: datetime | None = None,
 ) -> bool:
     """Submit once. A second press (double click, retry) finds it submitted and changes nothing;
     returns whether this call was the one that submitted."""
@@ -393,7 +397,7 @@ def submit(
         return False
     if application.status == ApplicationStatus.WITHDRAWN:
         raise Conflict(_("This application has been withdrawn."))
-    now = utcnow()
+    now = now or utcnow()
     _open_for_applications(procedure, now)
     problems = problems_before_submit(session, application, procedure)
     if problems:

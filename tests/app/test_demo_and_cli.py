@@ -129,3 +129,19 @@ def test_cli_create_admin(monkeypatch: pytest.MonkeyPatch, settings: Settings) -
     assert run_cli(monkeypatch, settings, *args, stdin="a long enough password\n")[0] == 2
     bad = ("create-admin", "--email", "x@example.org", "--name", "X", "--password-stdin")
     assert run_cli(monkeypatch, settings, *bad, stdin="short\n")[0] == 2
+
+
+def test_demo_applicants_have_applications_through_the_letter_round(
+    loaded: list[demo.DemoAccount], new_browser, database: Database  # type: ignore[no-untyped-def]
+) -> None:
+    second = next(a for a in loaded if a.email == "sollicitant2@example.org")
+    browser: Browser = new_browser()
+    browser.login(second.email, second.password)
+    page = browser.get("/my").text
+    for reference in ("ANE-UTR-2027-1-0001", "INT-NN-2027-1-0002", "ANE-UTR-2026-2-0002"):
+        assert reference in page
+    status = browser.get("/applications/ANE-UTR-2026-2-0002").text
+    assert "invited to an interview" in status
+    with database.session() as session:
+        for reference in ("INT-NN-2027-1", "ANE-UTR-2026-2"):
+            assert audit.verify_stored(session, reference).ok
