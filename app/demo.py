@@ -329,11 +329,11 @@ def complete_procedure(
         "archive": final + 30 * day,
     }
     for step in lifecycle.TRANSITIONS:
-        if list(Phase).index(step.target) > list(Phase).index(spec.phase):
-            break
-        if step.action == "close":
+        if step.action == "close" and procedure.phase == Phase.OPEN:
             for applicant in applicants:
                 _apply(session, settings, procedure, applicant, opens_at + 3 * day)
+        if list(Phase).index(step.target) > list(Phase).index(spec.phase):
+            break
         if step.action == "start_interviews" and applicants:
             _letter_round(session, settings, procedure, actor)
         procedures.transition(
