@@ -3,6 +3,10 @@ multipart upload (two files and a field) and drops it."""
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.formparsers import MultiPartParser
+
+# The same spooling threshold as the app, so the two are compared like for like.
+MultiPartParser.spool_max_size = 64 * 1024
 
 app = FastAPI()
 
