@@ -132,7 +132,9 @@ def test_cli_create_admin(monkeypatch: pytest.MonkeyPatch, settings: Settings) -
 
 
 def test_demo_applicants_have_applications_through_the_letter_round(
-    loaded: list[demo.DemoAccount], new_browser, database: Database  # type: ignore[no-untyped-def]
+    loaded: list[demo.DemoAccount],
+    new_browser,
+    database: Database,  # type: ignore[no-untyped-def]
 ) -> None:
     second = next(a for a in loaded if a.email == "sollicitant2@example.org")
     browser: Browser = new_browser()
