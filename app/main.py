@@ -36,6 +36,7 @@ from app.security import (
     LANGUAGE_COOKIE,
     BodySizeLimit,
     RequestContextMiddleware,
+    refuse_control_characters,
     security_headers,
     verify_csrf,
 )
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Selectieplatform",
         summary="Transparent selection procedures for postgraduate medical training",
         lifespan=lifespan,
-        dependencies=[Depends(verify_csrf)],
+        dependencies=[Depends(verify_csrf), Depends(refuse_control_characters)],
         docs_url=None,
         redoc_url="/api/docs",
     )

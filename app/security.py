@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi import Request
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import Forbidden
+from app.errors import Forbidden, InvalidInput
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
 
@@ -71,6 +72,27 @@ async def verify_csrf(request: Request) -> None:
             _(
                 "This form has expired or did not come from this site. "
                 "Reload the page and try again; nothing was changed."
+            )
+        )
+
+
+# NUL and other control characters (but tab and newlines) are never meaningful input, and
+# PostgreSQL cannot store NUL in text: refused for every request, in one place.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+async def refuse_control_characters(request: Request) -> None:
+    values = [request.url.path, *request.query_params.values()]
+    if request.method not in SAFE_METHODS:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            values += [value for value in form.values() if isinstance(value, str)]
+    if any(_CONTROL.search(value) for value in values):
+        raise InvalidInput(
+            _(
+                "Part of what was sent contains invisible control characters; remove them "
+                "and try again."
             )
         )
 

@@ -152,3 +152,19 @@ def test_open_redirects_are_refused(browser: Browser, factory: Factory) -> None:
     )
     assert response.headers["location"] == "/home"
     assert browser.get("/lang/en?next=//evil.example").headers["location"] == "/"
+
+
+def test_control_characters_are_refused_before_they_reach_the_database(
+    browser: Browser, factory: Factory
+) -> None:
+    organisation = factory.organisation()
+    admin = factory.org_admin(organisation)
+    procedure = factory.bare_procedure(organisation)
+    browser.login(admin.email)
+    form = {"title": "A\x00B", "specialty": "S", "region": "R", "places": "2", "quorum": "3"}
+    response = browser.post(f"/manage/procedures/{procedure.reference}/basics", form)
+    assert response.status_code == 422 and "control characters" in response.text
+    assert browser.get("/procedures/X%00Y").status_code == 422
+    assert browser.get("/?q=%00").status_code == 422
+    form["title"] = "Regel één\r\nregel twee\t."
+    assert browser.post(f"/manage/procedures/{procedure.reference}/basics", form).status_code == 303
