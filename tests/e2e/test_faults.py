@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,12 @@ from app.audit.models import AuditHead
 from bench import deadline_rush as rush
 
 pytestmark = pytest.mark.e2e
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: Playwright keeps an event loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def storm(
@@ -57,10 +64,10 @@ def test_kill_9_during_a_submission_storm_loses_nothing_that_was_acknowledged(
                "--port", str(port), "--log-level", "warning"]  # fmt: skip
     server = rush.start(command, env, port)
     base = f"http://127.0.0.1:{port}"
-    sessions = asyncio.run(rush.log_everyone_in(base, emails))
+    sessions = run(rush.log_everyone_in(base, emails))
     cv, letter = rush.make_pdf(1, "CV"), rush.make_pdf(1, "Brief")
     started = time.monotonic()
-    results = asyncio.run(storm(base, sessions, reference, cv, letter, server))
+    results = run(storm(base, sessions, reference, cv, letter, server))
     server.wait(timeout=10)
     assert server.returncode == -signal.SIGKILL
     acknowledged = [ref for _t, ref, problem in results if ref and not problem]
