@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_CONCURRENCY=4 \
     PORT=8000
 
+# Pango and its fonts for the PDF round report (WeasyPrint).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --create-home --home-dir /home/app app \
  && mkdir -p /var/lib/selectie && chown app /var/lib/selectie
 

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint e2e bench install install-dev messages clean
+.PHONY: run test lint fuzz e2e bench install install-dev messages clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+## fuzz: schemathesis against the app's OpenAPI document (at least 10,000 requests, no 5xx)
+fuzz: $(VENV)/.dev
+	$(PY) -m pytest tests/fuzz -s
 
 ## e2e: the browser tests in Debian's Chromium (/usr/bin/chromium)
 e2e: $(VENV)/.e2e

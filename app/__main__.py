@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser("verify-audit", help="verify an exported chain")
     verify.add_argument("file", type=Path, help="a JSON Lines export, or - for standard input")
 
+    lottery = commands.add_parser(
+        "verify-lottery", help="recompute a published draw record step by step"
+    )
+    lottery.add_argument("file", type=Path, help="a draw record (JSON), or - for standard input")
+
     serve = commands.add_parser("serve", help="migrate and serve (what `make run` does)")
     serve.add_argument("--demo", action="store_true", help="load demo data on first start")
     serve.add_argument("--host", default="127.0.0.1")
@@ -140,6 +145,25 @@ def _verify_audit(args: argparse.Namespace) -> int:
         print(f"Cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
     print(verdict.describe())
+    return 0 if verdict.ok else 1
+
+
+def _verify_lottery(args: argparse.Namespace) -> int:
+    """Exit 0 when the record checks out, 1 when a step fails, 2 when it is not a record."""
+    from app.lottery import draw
+
+    try:
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        verdict = draw.verify(draw.parse(text))
+    except OSError as error:
+        print(f"Cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    except (ValueError, UnicodeDecodeError) as error:
+        print(f"Not a draw record: {error}", file=sys.stderr)
+        return 2
+    for number, step in enumerate(verdict.steps, 1):
+        print(f"{number}. {'ok  ' if step.ok else 'FAIL'} {step.what}: {step.detail}")
+    print("The draw is correct." if verdict.ok else "The draw does NOT check out.")
     return 0 if verdict.ok else 1
 
 

@@ -7,6 +7,7 @@ failing with "database is locked" when one of them upgrades a read lock.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_HOLDS_WRITE_LOCK = "holds_write_lock"
 
 # Named constraints, so migrations read the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -86,10 +89,38 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers of one process queue on this lock rather than on SQLite's busy handler, which
+    # polls with sleeps of up to 100 ms: under many concurrent writes that polling, not the
+    # work, set the pace. The busy timeout still orders writers of different processes.
+    write_lock = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get("immediate", False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        connection.info[_HOLDS_WRITE_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            connection.info.pop(_HOLDS_WRITE_LOCK, None)
+            write_lock.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        # Fired before the COMMIT or ROLLBACK itself; the next writer's BEGIN IMMEDIATE then
+        # waits that moment out on the busy timeout.
+        if connection.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
 
 
 def session_scope(database: Database, *, write: bool = False) -> Iterator[Session]:

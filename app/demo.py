@@ -7,26 +7,40 @@ Passwords are random, made when the demo is loaded, and kept in var/demo-account
 
 from __future__ import annotations
 
+import hashlib
 import io
+import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pypdf import PdfWriter
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.service import create_user
 from app.applications import letter_round
 from app.applications import service as applications
+from app.applications.models import Application
 from app.applications.storage import LocalStorage
 from app.config import Settings
 from app.db import Database, utcnow
 from app.forms import AMSTERDAM
+from app.lottery import service as lottery
 from app.procedures import lifecycle
 from app.procedures import service as procedures
-from app.procedures.models import Organisation, OrganisationAdmin, Phase, Procedure
+from app.procedures.models import (
+    Organisation,
+    OrganisationAdmin,
+    Phase,
+    Procedure,
+    ProcedureMember,
+)
+from app.procedures.rubric import Rubric
+from app.scoring import service as scoring
+from app.scoring.service import SheetInput
 
 ACCOUNTS_FILE = "demo-accounts.txt"
 
@@ -144,6 +158,17 @@ DEMO_PROCEDURES = (
         -30,
     ),
     DemoProcedure(
+        "nva",
+        "ANE-ZWN-2026-2",
+        Phase.DELIBERATION,
+        2,
+        "Opleiding Anesthesiologie, regio Zuidwest-Nederland (najaar 2026)",
+        "Anesthesiologie",
+        "Erasmus MC en opleidingsziekenhuizen OOR ZWN",
+        ANE_DESCRIPTION,
+        -45,
+    ),
+    DemoProcedure(
         "niv",
         "INT-AMS-2026-2",
         Phase.DELIBERATION,
@@ -163,7 +188,8 @@ DEMO_PROCEDURES = (
         "Anesthesiologie",
         UTRECHT,
         ANE_DESCRIPTION,
-        -180,
+        # Results published five days ago: within the retention period, so still there.
+        -40,
     ),
     DemoProcedure(
         "niv",
@@ -239,11 +265,13 @@ def complete_procedure(
     actor: str,
     now: datetime,
     applicants: tuple[User, ...] = (),
+    ties: dict[str, str] | None = None,
 ) -> Procedure:
     """A procedure filled in as an admin would, then walked through its life cycle.
 
     Each step is taken at the moment it would have been taken (`now` is simulated), so
-    the preconditions of the life cycle hold just as they do in real use.
+    the preconditions of the life cycle hold just as they do in real use. `ties` maps an
+    applicant's e-mail to the e-mail of the committee member they declare they know.
     """
     day = timedelta(days=1)
     # Deadlines fall at 23:59 Dutch time, as real procedures put them.
@@ -331,14 +359,21 @@ def complete_procedure(
     for step in lifecycle.TRANSITIONS:
         if step.action == "close" and procedure.phase == Phase.OPEN:
             for applicant in applicants:
-                _apply(session, settings, procedure, applicant, opens_at + 3 * day)
+                known = (ties or {}).get(applicant.email)
+                _apply(session, settings, procedure, applicant, opens_at + 3 * day, known)
         if list(Phase).index(step.target) > list(Phase).index(spec.phase):
             break
         if step.action == "start_interviews" and applicants:
             _letter_round(session, settings, procedure, actor)
+        if step.action == "start_deliberation" and applicants:
+            score_everyone(session, procedure, moments["start_interviews"])
+        if step.action == "publish_results" and applicants:
+            record_outcomes(session, procedure)
+            hold_draw(session, procedure, actor)
         procedures.transition(
-            session, actor=actor, procedure=procedure, action=step.action, now=moments[step.action]
-        )
+            session, actor=actor, procedure=procedure, action=step.action,
+            now=moments[step.action], settings=settings,
+        )  # fmt: skip
     return procedure
 
 
@@ -352,7 +387,12 @@ def demo_pdf(title: str) -> bytes:
 
 
 def _apply(
-    session: Session, settings: Settings, procedure: Procedure, applicant: User, when: datetime
+    session: Session,
+    settings: Settings,
+    procedure: Procedure,
+    applicant: User,
+    when: datetime,
+    knows: str | None = None,
 ) -> None:
     """An applicant applies as the form would have it, at a moment while the procedure was open."""
     assert settings.documents_dir is not None
@@ -370,12 +410,28 @@ def _apply(
     applications.save_draft(
         session, storage, settings, application=application, procedure=procedure,
         phone="06 12345678", big_number="19012345601", answers=answers,
-        retention_consent=False, acquaintances={}, uploads=uploads, now=when,
+        retention_consent=False, acquaintances=_acquaintances(session, procedure, knows),
+        uploads=uploads, now=when,
     )  # fmt: skip
     applications.submit(
         session, settings, application=application, procedure=procedure, applicant=applicant,
         now=when,
     )  # fmt: skip
+
+
+def _acquaintances(
+    session: Session, procedure: Procedure, email: str | None
+) -> dict[int, tuple[str, str]]:
+    if email is None:
+        return {}
+    member = session.execute(
+        select(ProcedureMember)
+        .join(User, col(User.id) == col(ProcedureMember.user_id))
+        .where(ProcedureMember.procedure_id == procedure.id, User.email == email)
+    ).scalar_one_or_none()
+    if member is None or member.id is None:
+        return {}
+    return {member.id: ("supervised", "Was mijn supervisor tijdens mijn anios-periode.")}
 
 
 def _letter_round(session: Session, settings: Settings, procedure: Procedure, actor: str) -> None:
@@ -386,6 +442,148 @@ def _letter_round(session: Session, settings: Settings, procedure: Procedure, ac
             session, actor=actor, procedure=procedure, application=application, verdicts=verdicts
         )
     letter_round.publish(session, settings, actor=actor, procedure=procedure)
+
+
+# Scoring: deterministic, varied scores with reasons, as members would write them -----------
+
+REASONS = {
+    "low": (
+        "Bleef bij algemene uitspraken; op doorvragen kwam geen eigen voorbeeld (S/T) en de "
+        "eigen actie bleef vaag.",
+        "Beschreef de situatie, maar niet wat hij of zij zelf deed; geen reflectie op het "
+        "resultaat.",
+    ),
+    "mid": (
+        "Gaf een concreet voorbeeld met situatie en taak; de eigen actie was helder, de "
+        "reflectie nog wat oppervlakkig.",
+        "Voorbeeld uit de anios-periode: eigen rol duidelijk, resultaat benoemd, reflectie "
+        "alleen na doorvragen.",
+    ),
+    "high": (
+        "Sterk STARR-voorbeeld: situatie en taak helder, eigen actie onderbouwd, resultaat "
+        "concreet, en een eerlijke reflectie op wat het de volgende keer anders doet.",
+        "Liet met twee voorbeelden zien dit bewust te doen; benoemde zelf de grenzen en wat "
+        "daarvan geleerd is.",
+    ),
+}
+
+
+def _demo_level(application: Application, member_id: int, criterion: str) -> int:
+    """A stable level: the applicant's own strength (one in four is not suitable), a little
+    different per criterion, and per member at most one level apart."""
+    strength = (2, 3, 4, 4)[hashlib.sha256(application.reference.encode()).digest()[0] % 4]
+    spread = hashlib.sha256(f"{application.reference}|{criterion}".encode()).digest()[0]
+    level = strength + (0, 0, 1, -1 if strength >= 4 else 0)[spread % 4]
+    noise = hashlib.sha256(f"{application.reference}|{member_id}|{criterion}".encode()).digest()
+    step = (0, 1)[noise[0] % 2] if level <= 3 else (-1, 0, 1)[noise[0] % 3]
+    return max(1, min(5, level + step))
+
+
+def demo_sheet(application: Application, member_id: int, rubric: Rubric) -> SheetInput:
+    levels = {c.id: _demo_level(application, member_id, c.id) for c in rubric.criteria}
+    reasons = {
+        c.id: REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"][member_id % 2]
+        for c, level in ((c, levels[c.id]) for c in rubric.criteria)
+    }
+    return SheetInput({k: str(v) for k, v in levels.items()}, reasons, "0")
+
+
+def score_everyone(
+    session: Session,
+    procedure: Procedure,
+    when: datetime,
+    only: Callable[[Application, ProcedureMember], bool] = lambda a, m: True,
+    submit: bool = True,
+) -> None:
+    """Every scorer fills in and submits a sheet for each of their applicants."""
+    round_ = scoring.load_round(session, procedure)
+    for application in round_.applications:
+        for member in round_.scorers(application):
+            if not only(application, member) or round_.sheet(application, member):
+                continue
+            assert member.id is not None
+            sheet = scoring.save_sheet(
+                session,
+                procedure=procedure,
+                rubric=round_.rubric,
+                application=application,
+                member=member,
+                given=demo_sheet(application, member.id, round_.rubric),
+                now=when,
+            )
+            if submit:
+                scoring.submit_sheet(
+                    session, procedure=procedure, rubric=round_.rubric, application=application,
+                    member=member,
+                    version=str(sheet.version), confirmed=True, now=when,
+                )  # fmt: skip
+
+
+def record_outcomes(
+    session: Session, procedure: Procedure, *, unsuitable_last: bool = False
+) -> None:
+    """The chair records the median (rounded up) per criterion and the rule's verdict; with
+    `unsuitable_last`, everyone is found suitable (level 4) but the last applicant."""
+    round_ = scoring.load_round(session, procedure)
+    for application in round_.applications:
+        if unsuitable_last:
+            last = application is round_.applications[-1]
+            chair = next(m for m in round_.scorers(application) if m.role == "chair")
+            scoring.record_outcome(
+                session, round_=round_, application=application, member=chair,
+                levels={c.id: "2" if last and c.id == "collaboration" else "4"
+                        for c in round_.rubric.criteria},
+                suitable="no" if last else "yes",
+                motivation="Samenwerking bleef onder voldoende; de andere criteria goed."
+                if last else "Op alle criteria goed, met concrete STARR-voorbeelden.",
+            )  # fmt: skip
+            continue
+        recorder = next(
+            m for m in round_.scorers(application) if round_.records_outcome(application, m)
+        )
+        figures = scoring.deliberation_figures(round_, application)
+        levels = {f.id: math.ceil(f.summary.median) for f in figures if f.summary}
+        suitable = scoring.suitable_under_rule(round_.rubric, levels)
+        weakest = min(figures, key=lambda f: levels[f.id])
+        motivation = (
+            "De commissie vond de kandidaat geschikt: op elk criterium ten minste voldoende, "
+            f"het sterkst op {max(figures, key=lambda f: levels[f.id]).name.lower()}."
+            if suitable
+            else "De commissie vond de kandidaat (nog) niet geschikt: op "
+            f"{weakest.name.lower()} bleef het onder voldoende; zie de toelichting per criterium."
+        )
+        scoring.record_outcome(
+            session, round_=round_, application=application, member=recorder,
+            levels={k: str(v) for k, v in levels.items()},
+            suitable="yes" if suitable else "no", motivation=motivation,
+        )  # fmt: skip
+
+
+def hold_draw(session: Session, procedure: Procedure, actor: str) -> None:
+    """When more suitable candidates tie at the last place than there are places, the
+    observer and the chair commit to a secret, the draw is announced, both reveal."""
+    ranked = lottery.rank(session, procedure)
+    if not ranked.needs_draw:
+        return
+    held = lottery.prepare(
+        session, actor=actor, procedure=procedure, chosen=ranked.tie, places=ranked.tie_places
+    )
+    chosen = {
+        party.name: (party, session.get(ProcedureMember, party.member_id))
+        for party in lottery.contributors(session, held)
+        if party.member_id is not None
+    }
+    secrets_ = {name: f"demo-{name}-{procedure.reference}-geheim" for name in chosen}
+    for name, (_party, member) in chosen.items():
+        lottery.commit(
+            session, procedure=procedure, draw=held, member=member,
+            commitment=hashlib.sha256(secrets_[name].encode()).hexdigest(),
+        )  # fmt: skip
+    lottery.announce(session, actor=actor, procedure=procedure, draw=held, beacon_name="")
+    for name, (_party, member) in chosen.items():
+        lottery.reveal(
+            session, procedure=procedure, draw=held, member=member, secret=secrets_[name]
+        )
 
 
 def is_loaded(session: Session) -> bool:
@@ -454,8 +652,16 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
                 committee=committee,
                 actor=admin_actor if nva else "system",
                 now=now,
-                applicants=tuple(users[email] for email in APPLYING.get(spec.reference, ())),
+                applicants=tuple(users[email] for email in APPLYING.get(spec.reference, ()))
+                + _candidates(session, CANDIDATES.get(spec.reference, 0)),
+                ties=TIES,
             )
+            if spec.reference == "ANE-UTR-2026-2":
+                _interviews_under_way(session, procedure, users, now)
+            if spec.reference == "ANE-ZWN-2026-2":
+                # Every outcome recorded: five suitable candidates for two places, so the
+                # draw is due (the admin prepares it, the observer and the chair take part).
+                record_outcomes(session, procedure, unsuitable_last=True)
             if spec.phase == Phase.DRAFT:
                 procedures.add_requirement(
                     session,
@@ -474,7 +680,45 @@ APPLYING = {
     "ANE-UTR-2027-1": ("sollicitant2@example.org",),
     "INT-NN-2027-1": ("sollicitant1@example.org", "sollicitant2@example.org"),
     "ANE-UTR-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
+    "ANE-ZWN-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
 }
+
+# Applicants without a demo login, so later procedures have a realistic round.
+CANDIDATES = {"INT-AMS-2026-2": 7, "ANE-UTR-2026-1": 8, "INT-ZUID-2025-2": 6, "ANE-ZWN-2026-2": 4}
+CANDIDATE_NAMES = (
+    "Noor de Boer", "Milan Peters", "Yara Hendriks", "Sem van Dijk", "Fleur Bos",
+    "Ayoub El Idrissi", "Lieke Vermeulen", "Thijs Mulder", "Iris Kok", "Bram Jacobs",
+    "Esra Yilmaz", "Ruben de Wit", "Julia Smits", "Kofi Mensah",
+)  # fmt: skip
+# An applicant declares knowing a committee member: that member does not score them.
+TIES = {"kandidaat3@example.org": "aios.niv@example.org"}
+
+
+def _interviews_under_way(
+    session: Session, procedure: Procedure, users: dict[str, User], now: datetime
+) -> None:
+    """The staff member has submitted every sheet; the aios is halfway through one."""
+    staff, trainee = users["staflid@example.org"].id, users["aios@example.org"].id
+    score_everyone(session, procedure, now, only=lambda a, m: m.user_id == staff)
+    score_everyone(
+        session, procedure, now, submit=False,
+        only=lambda a, m: m.user_id == trainee and a.reference.endswith("2"),
+    )  # fmt: skip
+
+
+def _candidates(session: Session, count: int) -> tuple[User, ...]:
+    found = []
+    for number in range(1, count + 1):
+        email = f"kandidaat{number}@example.org"
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None:
+            name = CANDIDATE_NAMES[(number - 1) % len(CANDIDATE_NAMES)]
+            user = User(email=email, name=name, email_verified_at=utcnow())
+            session.add(user)
+            session.commit()
+        found.append(user)
+    return tuple(found)
+
 
 NIV_COMMITTEE = (
     ("opleider.niv@example.org", "prof. dr. Hanneke Smit", "chair", "opleider"),

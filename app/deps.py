@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.accounts.models import LoginSession, User
 from app.config import Settings
@@ -36,7 +36,19 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session beside the request's own, for checks made before a write, so
+    that on SQLite the write lock is taken only for the write itself."""
+    database: Database = request.app.state.database
+    session = database.session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
 DbSession = Annotated[Session, Depends(get_session)]
+ReadSession = Annotated[Session, Depends(get_read_session)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
@@ -55,9 +67,14 @@ def get_principal(request: Request) -> Principal:
     if token:
         database: Database = request.app.state.database
         with database.session() as session:
-            login = session.get(LoginSession, token_hash(token))
-            if login is not None and login.expires_at > utcnow():
-                user = session.get(User, login.user_id)
+            user = session.execute(
+                select(User)
+                .join(LoginSession, col(LoginSession.user_id) == col(User.id))
+                .where(
+                    LoginSession.token_hash == token_hash(token), LoginSession.expires_at > utcnow()
+                )
+            ).scalar_one_or_none()
+            if user is not None:
                 principal = principal_for(session, user)
     request.state.principal = principal
     return principal

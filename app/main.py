@@ -26,11 +26,15 @@ from app.db import connect
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
+from app.lottery import service as lottery
+from app.lottery.routes import router as lottery_router
+from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
 from app.procedures import lifecycle
 from app.procedures import service as procedures
 from app.procedures.api import router as api_router
 from app.procedures.routes import router as procedures_router
+from app.scoring import service as scoring
 from app.scoring.routes import router as scoring_router
 from app.security import (
     LANGUAGE_COOKIE,
@@ -54,6 +58,14 @@ templates.env.globals.update(
     application_status_label=procedures.application_status_label,
     document_kind_label=procedures.document_kind_label,
     relation_label=procedures.relation_label,
+    sheet_status_label=scoring.sheet_status_label,
+    agreement_label=scoring.agreement_label,
+    draw_status_label=lottery.draw_status_label,
+    contributor_label=lottery.contributor_label,
+    verify_step_label=lottery.verify_step_label,
+    explain_step=lottery.explain,
+    remark_about_label=oversight.remark_about_label,
+    audit_problem_label=oversight.audit_problem_label,
     diversity_label=procedures.diversity_label,
 )
 
@@ -104,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         applications_router,
         scoring_router,
         oversight_router,
+        lottery_router,
     ):
         app.include_router(router)
     _add_basic_routes(app)

@@ -11,6 +11,8 @@ from app.applications.models import (
     LetterDecision,
 )
 from app.audit.models import AuditEntry, AuditHead
+from app.lottery.models import DeclinedPlace, Draw, DrawContributor
+from app.oversight.models import Remark, SignOff
 from app.procedures.models import (
     Correction,
     Organisation,
@@ -20,6 +22,7 @@ from app.procedures.models import (
     ProcedureMember,
     Requirement,
 )
+from app.scoring.models import JointOutcome, MemberConflict, ReserveAssignment, ScoreSheet
 
 metadata = SQLModel.metadata
 
@@ -29,18 +32,27 @@ __all__ = [
     "AuditHead",
     "Correction",
     "Declaration",
+    "DeclinedPlace",
     "DiversityResponse",
     "Document",
+    "Draw",
+    "DrawContributor",
+    "JointOutcome",
     "LetterDecision",
     "LoginFailure",
     "LoginSession",
     "Mail",
+    "MemberConflict",
     "Organisation",
     "OrganisationAdmin",
     "Plus",
     "Procedure",
     "ProcedureMember",
+    "Remark",
     "Requirement",
+    "ReserveAssignment",
+    "ScoreSheet",
+    "SignOff",
     "Token",
     "User",
     "metadata",

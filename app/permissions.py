@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import literal, union_all
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -71,18 +72,19 @@ ANONYMOUS = Principal(user=None)
 def principal_for(session: Session, user: User | None) -> Principal:
     if user is None:
         return ANONYMOUS
-    organisation_ids = session.execute(
-        select(col(OrganisationAdmin.organisation_id)).where(OrganisationAdmin.user_id == user.id)
-    ).scalars()
-    roles = session.execute(
-        select(col(ProcedureMember.procedure_id), col(ProcedureMember.role)).where(
-            ProcedureMember.user_id == user.id
-        )
-    ).all()
+    # One round trip for both: the organisations they administer (role "admin") and their
+    # role in each procedure.
+    admin_of = select(col(OrganisationAdmin.organisation_id), literal("admin").label("role")).where(
+        OrganisationAdmin.user_id == user.id
+    )
+    roles_in = select(col(ProcedureMember.procedure_id), col(ProcedureMember.role)).where(
+        ProcedureMember.user_id == user.id
+    )
+    rows = session.execute(union_all(admin_of, roles_in)).all()
     return Principal(
         user=user,
-        organisation_ids=frozenset(organisation_ids),
-        procedure_roles={procedure_id: role for procedure_id, role in roles},
+        organisation_ids=frozenset(key for key, role in rows if role == "admin"),
+        procedure_roles={key: role for key, role in rows if role != "admin"},
     )
 
 
@@ -144,11 +146,17 @@ def can_view_application(principal: Principal, application: Application) -> bool
 
 
 def can_read_application(
-    principal: Principal, application: Application, procedure: Procedure
+    principal: Principal,
+    application: Application,
+    procedure: Procedure,
+    standing: Standing | None = None,
 ) -> bool:
-    """The applicant, and the admins who run the letter round; assessors come with scoring."""
-    return can_view_application(principal, application) or can_manage_procedure(
-        principal, procedure
+    """The applicant, the admins who run the letter round, and the applicant's own
+    (unconflicted) scorers while the interviews are prepared, held and discussed."""
+    return (
+        can_view_application(principal, application)
+        or can_manage_procedure(principal, procedure)
+        or (standing is not None and can_open_applicant(principal, procedure, standing))
     )
 
 
@@ -165,6 +173,116 @@ def can_view_audit(principal: Principal, procedure: Procedure) -> bool:
     return can_manage_procedure(principal, procedure) or (
         principal.role_in(procedure) == ProcedureRole.OBSERVER
     )
+
+
+# Scoring ---------------------------------------------------------------------------------
+
+SCORING_ROLES = frozenset({ProcedureRole.MEMBER.value, ProcedureRole.CHAIR.value})
+# From the published letter-round result (conflicts are declared before the interviews)
+# until the results are out; after archiving, the applicants' data is on its way out.
+APPLICANT_PHASES = frozenset(
+    {Phase.LETTER_ROUND, Phase.INTERVIEWS, Phase.DELIBERATION, Phase.RESULTS}
+)
+DELIBERATION_PHASES = frozenset({Phase.INTERVIEWS, Phase.DELIBERATION, Phase.RESULTS})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the asker stands towards one invited applicant of a procedure."""
+
+    scorer: bool = False  # one of the applicant's scorers, which excludes a conflict
+    conflicted: bool = False
+    own_sheet_submitted: bool = False
+    all_in: bool = False  # quorum met and every scorer's sheet submitted
+    records_outcome: bool = False  # the chair, or a scorer when the chair is conflicted
+
+
+def is_scoring_member(principal: Principal, procedure: Procedure) -> bool:
+    return principal.role_in(procedure) in SCORING_ROLES
+
+
+def can_use_committee_procedure(principal: Principal, procedure: Procedure) -> bool:
+    return is_scoring_member(principal, procedure)
+
+
+def can_open_applicant(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
+    """A conflicted member may not know anything of the applicant, so everything is 404."""
+    return (
+        is_scoring_member(principal, procedure)
+        and standing.scorer
+        and not standing.conflicted
+        and procedure.phase in APPLICANT_PHASES
+    )
+
+
+def can_score(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
+    """Edits are refused with their own message (phase, final sheet) by the service."""
+    return can_open_applicant(principal, procedure, standing)
+
+
+def can_declare_conflict(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
+    return can_open_applicant(principal, procedure, standing)
+
+
+def can_view_deliberation(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
+    """Once every sheet is in: the applicant's scorers (their own is in, so independence
+    holds), the admins and the observer. Never a conflicted member."""
+    if standing.conflicted or procedure.phase not in DELIBERATION_PHASES:
+        return False
+    if can_open_applicant(principal, procedure, standing):
+        return standing.all_in and standing.own_sheet_submitted
+    return can_manage_procedure(principal, procedure) or (
+        principal.role_in(procedure) == ProcedureRole.OBSERVER
+    )
+
+
+def can_record_outcome(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
+    return (
+        can_open_applicant(principal, procedure, standing)
+        and standing.records_outcome
+        and standing.all_in
+    )
+
+
+def can_view_round(principal: Principal, procedure: Procedure, own_sheets_all_in: bool) -> bool:
+    """The round's figures: admins and the observer; a member once all their sheets are in."""
+    if can_manage_procedure(principal, procedure):
+        return True
+    role = principal.role_in(procedure)
+    if role == ProcedureRole.OBSERVER:
+        return True
+    return role in SCORING_ROLES and own_sheets_all_in
+
+
+def can_manage_scoring(principal: Principal, procedure: Procedure) -> bool:
+    return can_manage_procedure(principal, procedure)
+
+
+# The observer ---------------------------------------------------------------------------
+
+
+def can_read_round(principal: Principal, procedure: Procedure) -> bool:
+    """The whole round, read-only: the observer and the admins."""
+    return can_manage_procedure(principal, procedure) or (
+        principal.role_in(procedure) == ProcedureRole.OBSERVER
+    )
+
+
+def can_remark(principal: Principal, procedure: Procedure) -> bool:
+    """Remarks and the sign-off are the observer's alone."""
+    return principal.role_in(procedure) == ProcedureRole.OBSERVER
+
+
+# The lottery ------------------------------------------------------------------------------
+
+
+def can_run_lottery(principal: Principal, procedure: Procedure) -> bool:
+    return can_manage_procedure(principal, procedure)
+
+
+def can_contribute_to_draw(principal: Principal, procedure: Procedure) -> bool:
+    """The observer and the chair each contribute a secret to every draw."""
+    return principal.role_in(procedure) in (ProcedureRole.OBSERVER, ProcedureRole.CHAIR)
 
 
 def can_use_committee_home(principal: Principal) -> bool:
@@ -199,6 +317,14 @@ def require_visible(allowed: bool) -> None:
     """404 where the asker may not even know the object exists."""
     if not allowed:
         raise NotFound(_("This page does not exist."))
+
+
+def require_on_procedure(principal: Principal, procedure: Procedure, allowed: bool) -> None:
+    """Refuse what `allowed` does not grant: 403 for those who may know the procedure exists,
+    404 for those who may not (a draft, to outsiders)."""
+    if not allowed:
+        require_visible(can_view_procedure(principal, procedure))
+        require(principal, False)
 
 
 # Query helpers: lists filtered by the same rules as single objects ---------------------

@@ -22,6 +22,8 @@ _environment = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
     autoescape=select_autoescape(["html"]),
     extensions=["jinja2.ext.i18n"],
+    # Templates ship with the code: no file-system check on every render.
+    auto_reload=False,
 )
 _environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Blocks(env=_environment)
@@ -73,7 +75,11 @@ def render(
     }
     values.update(context or {})
     if block is None and request.headers.get("hx-request") and "hx-boosted" not in request.headers:
-        block = request.headers.get("x-fragment")
+        wanted = request.headers.get("x-fragment")
+        # A fragment the template does not have (an error page answering an htmx request,
+        # say) is not an error: the whole template is the answer.
+        if wanted and wanted in templates.env.get_template(template).blocks:
+            block = wanted
     if block:
         return templates.TemplateResponse(  # type: ignore[return-value]
             request, template, values, status_code=status_code, block_name=block

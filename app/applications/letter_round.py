@@ -12,14 +12,15 @@ from app.accounts.models import User
 from app.applications.models import (
     Application,
     ApplicationStatus,
+    Declaration,
     DiversityResponse,
     LetterDecision,
 )
-from app.audit.service import record
+from app.audit.service import actor_id, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
-from app.procedures.models import Phase, Procedure, Requirement, RequirementKind
+from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement, RequirementKind
 
 INVITED = "invited"
 NOT_INVITED = "not_invited"
@@ -157,6 +158,8 @@ def publish(session: Session, settings: Settings, *, actor: str, procedure: Proc
         ]
         application.letter_round_outcome = NOT_INVITED if failed else INVITED
         counts[application.letter_round_outcome] += 1
+        if application.letter_round_outcome == INVITED:
+            _record_declared_conflicts(session, procedure, application)
         _tell(session, settings, procedure, application, user, failed)
     record(
         session,
@@ -167,6 +170,32 @@ def publish(session: Session, settings: Settings, *, actor: str, procedure: Proc
         data={"invited": counts[INVITED], "not_invited": counts[NOT_INVITED]},
     )
     session.commit()
+
+
+def _record_declared_conflicts(
+    session: Session, procedure: Procedure, application: Application
+) -> None:
+    """The applicant's own declarations take effect for the interviews: each is a conflict
+    of interest of that member with this applicant, recorded as such."""
+    rows = session.execute(
+        select(Declaration, ProcedureMember)
+        .join(ProcedureMember, col(ProcedureMember.id) == col(Declaration.member_id))
+        .where(Declaration.application_id == application.id)
+        .order_by(col(Declaration.id))
+    ).all()
+    for declaration, member in rows:
+        record(
+            session,
+            chain=procedure.reference,
+            actor=actor_id(application.applicant_id),
+            action="conflict.declared",
+            subject=f"application:{application.reference}",
+            data={
+                "member": f"user:{member.user_id}",
+                "relation": declaration.relation,
+                "declared_by": "applicant",
+            },
+        )
 
 
 def _tell(

@@ -27,6 +27,7 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.i18n import gettext as _
 from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.scoring.models import JointOutcome
 
 CONSENTED_WEEKS = 52
 
@@ -152,6 +153,14 @@ def erase_applicant(session: Session, storage: Storage, user: User) -> None:
     session.commit()
 
 
+def _found_suitable(session: Session, application: Application) -> bool:
+    return bool(
+        session.execute(
+            select(JointOutcome.suitable).where(JointOutcome.application_id == application.id)
+        ).scalar()
+    )
+
+
 def purge(session: Session, storage: Storage, now: datetime | None = None) -> int:
     """Erase every application whose retention period has passed; returns how many."""
     now = now or utcnow()
@@ -177,6 +186,8 @@ def purge(session: Session, storage: Storage, now: datetime | None = None) -> in
             counts[application.status] += 1
             if application.letter_round_outcome:
                 counts[application.letter_round_outcome] += 1
+            if _found_suitable(session, application):
+                counts["suitable"] += 1
             _erase_application(session, storage, application, actor="system", why="retention")
             erased += 1
         if counts:

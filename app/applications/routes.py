@@ -18,8 +18,10 @@ from app.audit.service import actor_id
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
+from app.lottery import service as lottery
 from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure
+from app.scoring import service as scoring
 from app.web import render
 
 router = APIRouter()
@@ -201,6 +203,9 @@ def application_page(
             "documents": service.documents(session, application),
             "received": request.query_params.get("received") == "1",
             "letter_reasons": letter_round.reasons_for(session, application),
+            "result": lottery.applicant_result(session, procedure, application),
+            "rubric": scoring.rubric_of(procedure) if procedure.rubric_hash else None,
+            "pluses": procedures.pluses(session, procedure),
         },
     )
 
@@ -223,12 +228,18 @@ def withdraw(
 def _readable_document(
     session: DbSession, principal: CurrentPrincipal, application_reference: str, document_id: int
 ) -> tuple[Application, Document]:
-    """The applicant's own documents, and those the admins read in the letter round."""
+    """The applicant's own documents, those the admins read in the letter round, and those
+    the applicant's scorers read before the interview."""
     permissions.require_login(principal)
     application = service.by_reference(session, application_reference)
     procedure = session.get(Procedure, application.procedure_id)
     assert procedure is not None
-    permissions.require_visible(permissions.can_read_application(principal, application, procedure))
+    standing = None
+    if permissions.is_scoring_member(principal, procedure):
+        standing = scoring.standing_towards(session, procedure, application, principal.user_id)
+    permissions.require_visible(
+        permissions.can_read_application(principal, application, procedure, standing)
+    )
     document = session.get(Document, document_id)
     permissions.require_visible(document is not None and document.application_id == application.id)
     assert document is not None
@@ -311,9 +322,9 @@ def _letter_round_procedure(
 ) -> Procedure:
     procedure = procedures.get_procedure(session, reference)
     permissions.require_login(principal)
-    if not permissions.can_run_letter_round(principal, procedure):
-        permissions.require_visible(permissions.can_view_procedure(principal, procedure))
-        permissions.require(principal, False)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_run_letter_round(principal, procedure)
+    )
     return procedure
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -48,25 +48,25 @@ def record(
         data=data or {},
         prev=head.hash,
     )
-    row = AuditEntry(
-        chain=chain,
-        seq=entry["seq"],
-        at=entry["at"],
-        actor=actor,
-        action=action,
-        subject=subject,
-        data=chainlib.canonical_json(entry["data"]),
-        prev=entry["prev"],
-        hash=entry["hash"],
-    )
-    session.add(row)
+    values = {
+        "chain": chain,
+        "seq": entry["seq"],
+        "at": entry["at"],
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "data": chainlib.canonical_json(entry["data"]),
+        "prev": entry["prev"],
+        "hash": entry["hash"],
+    }
+    # Core statements: an append is on every change's path, so it skips the unit of work.
+    session.execute(insert(AuditEntry).values(values))
     session.execute(
         update(AuditHead)
         .where(col(AuditHead.chain) == chain)
         .values(seq=entry["seq"], hash=entry["hash"])
     )
-    session.flush()
-    return row
+    return AuditEntry(**values)
 
 
 def _lock_head(session: Session, chain: str) -> AuditHead:
@@ -75,17 +75,19 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
     PostgreSQL: SELECT ... FOR UPDATE makes concurrent appenders wait in line. SQLite: the
     write transaction already began IMMEDIATE, which serialises all writers.
     """
-    dialect = session.get_bind().dialect.name
-    values = {"chain": chain, "seq": 0, "hash": chainlib.GENESIS}
-    if dialect == "postgresql":
-        session.execute(pg_insert(AuditHead).values(values).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
-    head = session.execute(
+    locked = (
         select(col(AuditHead.seq), col(AuditHead.hash))
         .where(AuditHead.chain == chain)
         .with_for_update()
-    ).one()
+    )
+    head = session.execute(locked).first()
+    if head is None:  # the chain's first entry: make the head, whoever comes first
+        values = {"chain": chain, "seq": 0, "hash": chainlib.GENESIS}
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(pg_insert(AuditHead).values(values).on_conflict_do_nothing())
+        else:
+            session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
+        head = session.execute(locked).one()
     return AuditHead(chain=chain, seq=head.seq, hash=head.hash)
 
 

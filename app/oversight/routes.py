@@ -8,17 +8,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import select
+from starlette.datastructures import UploadFile
 
 from app import permissions
+from app.audit import chain as chainlib
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
+from app.lottery import service as lottery
+from app.oversight import service as oversight
+from app.permissions import Principal
 from app.procedures import service as procedures
 from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
 from app.web import render
 
 router = APIRouter()
+MAX_CHAIN = 50 * 1024 * 1024
 
 
 @router.get("/observer", name="observer_home")
@@ -57,6 +63,7 @@ def _observer_page(
             "heads": heads,
             "declarations": declarations,
             "can_declare": {p.reference: permissions.can_declare_ties(principal, p) for p in rows},
+            "open_draws": lottery.open_draws(session, rows),
             "error": error,
             "error_reference": error_reference,
         },
@@ -116,12 +123,207 @@ def export_chain(
 ) -> Response:
     procedure = procedures.get_procedure(session, reference)
     permissions.require_login(principal)
-    if not permissions.can_view_audit(principal, procedure):
-        permissions.require_visible(permissions.can_view_procedure(principal, procedure))
-        permissions.require(principal, False)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_view_audit(principal, procedure)
+    )
     lines = list(audit.export_lines(session, procedure.reference))
     return StreamingResponse(
         iter(lines),
         media_type="application/jsonl; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{reference}-audit.jsonl"'},
     )
+
+
+# The observer's view of a round, remarks, the report and its sign-off ------------------------
+
+
+def _overseen(session: DbSession, principal: Principal, reference: str) -> Procedure:
+    """The observer and the admins read the whole round; nobody else."""
+    permissions.require_login(principal)
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_read_round(principal, procedure)
+    )
+    return procedure
+
+
+def _round_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "oversight/round.html",
+        {
+            "procedure": procedure,
+            "report": oversight.report(session, procedure) if procedure.rubric_hash else None,
+            "can_remark": permissions.can_remark(principal, procedure),
+            "error": error,
+            "values": values or {},
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/observer/procedures/{reference}", name="observer_round")
+def observer_round(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _overseen(session, principal, reference)
+    return _round_page(request, session, principal, procedure)
+
+
+@router.post("/observer/procedures/{reference}/remarks")
+def add_remark(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    application: Annotated[str, Form(max_length=100)] = "",
+    about: Annotated[str, Form(max_length=40)] = "",
+    corrects: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require(principal, permissions.can_remark(principal, procedure))
+    observer = oversight.observer_of(session, procedure, principal.user_id)
+    try:
+        remark = oversight.add_remark(
+            session, procedure=procedure, observer=observer, text=text,
+            application_reference=application, about=about, corrects=corrects,
+        )  # fmt: skip
+    except DomainError as error:
+        session.rollback()
+        values = {"text": text, "application": application, "about": about, "corrects": corrects}
+        return _round_page(request, session, principal, procedure, error=error, values=values)
+    return RedirectResponse(f"/observer/procedures/{reference}#remark-{remark.id}", status_code=303)
+
+
+@router.get("/procedures/{reference}/report", name="round_report")
+def round_report(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require_visible(procedure.rubric_hash is not None)
+    return render(
+        request,
+        "oversight/report.html",
+        {
+            "report": oversight.report(session, procedure),
+            "procedure": procedure,
+            "can_sign": permissions.can_remark(principal, procedure),
+        },
+    )
+
+
+@router.get("/procedures/{reference}/report.pdf")
+def round_report_pdf(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require_visible(procedure.rubric_hash is not None)
+    page = render(
+        request,
+        "oversight/report_document.html",
+        {"report": oversight.report(session, procedure), "procedure": procedure},
+    )
+    try:
+        from weasyprint import HTML  # needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0)
+    except OSError:
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 503, "message": _("PDF export needs Pango on this server; the HTML "
+                                         "report and the CSV and XLSX files work.")},
+            status_code=503,
+        )  # fmt: skip
+    pdf = HTML(string=bytes(page.body).decode("utf-8"), base_url=str(request.base_url))
+    return Response(
+        pdf.write_pdf(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{reference}-report.pdf"'},
+    )
+
+
+@router.get("/procedures/{reference}/report.csv")
+def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference: str) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require_visible(procedure.rubric_hash is not None)
+    return Response(
+        oversight.scores_csv(session, procedure),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{reference}-scores.csv"'},
+    )
+
+
+@router.get("/procedures/{reference}/report.xlsx")
+def round_report_xlsx(session: DbSession, principal: CurrentPrincipal, reference: str) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require_visible(procedure.rubric_hash is not None)
+    return Response(
+        oversight.scores_xlsx(session, procedure),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{reference}-scores.xlsx"'},
+    )
+
+
+@router.post("/procedures/{reference}/sign-off")
+def sign_off(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _overseen(session, principal, reference)
+    permissions.require(principal, permissions.can_remark(principal, procedure))
+    observer = oversight.observer_of(session, procedure, principal.user_id)
+    try:
+        oversight.sign_off(session, procedure=procedure, observer=observer)
+    except DomainError as error:
+        session.rollback()
+        return render(
+            request,
+            "oversight/report.html",
+            {
+                "report": oversight.report(session, procedure),
+                "procedure": procedure,
+                "can_sign": True,
+                "error": error,
+            },
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/procedures/{reference}/report#sign-off", status_code=303)
+
+
+# Verify an exported chain in the browser -----------------------------------------------------
+
+
+@router.get("/audit/verify", name="verify_audit")
+def verify_chain_page(request: Request) -> Response:
+    return render(request, "oversight/verify.html", {"verdict": None})
+
+
+@router.post("/audit/verify")
+async def verify_chain(request: Request) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render(
+            request,
+            "oversight/verify.html",
+            {"verdict": None, "problem": _("Choose an exported chain (a .jsonl file).")},
+            status_code=422,
+        )
+    raw = await upload.read(MAX_CHAIN + 1)
+    if len(raw) > MAX_CHAIN:
+        return render(
+            request,
+            "oversight/verify.html",
+            {"verdict": None, "problem": _("The file is larger than 50 MB.")},
+            status_code=413,
+        )
+    text = raw.decode("utf-8", errors="replace")
+    verdict = chainlib.verify_lines(text.splitlines(keepends=True))
+    return render(request, "oversight/verify.html", {"verdict": verdict, "name": upload.filename})

@@ -37,6 +37,7 @@ class MemberFacts:
     training_done: bool
     ties: str
     ties_declared: bool
+    reserve: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,18 @@ class ProcedureFacts:
     members: tuple[MemberFacts, ...] = ()
     # Submitted applications whose letter-round result has not been published yet.
     letter_round_unpublished: int = 0
+    # Invited applicants (by reference) with fewer unconflicted scorers than the quorum,
+    # with a sheet not yet submitted, and without a joint outcome.
+    short_of_quorum: tuple[str, ...] = ()
+    sheets_missing: tuple[str, ...] = ()
+    outcomes_missing: tuple[str, ...] = ()
+    # A tie at the last place that the lottery has not yet decided.
+    draw_missing: bool = False
 
     @property
     def scorers(self) -> list[MemberFacts]:
-        return [m for m in self.members if m.role in ("member", "chair")]
+        """The regular scoring members; reserves score only where they are assigned."""
+        return [m for m in self.members if m.role in ("member", "chair") and not m.reserve]
 
     @property
     def observer(self) -> MemberFacts | None:

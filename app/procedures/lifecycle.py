@@ -108,4 +108,42 @@ def blockers(
                     quorum=facts.quorum,
                 )
             )
+        reasons += _short_of_quorum(facts)
+    elif transition.action == "start_deliberation":
+        reasons += _short_of_quorum(facts)
+        if facts.sheets_missing:
+            reasons.append(
+                _(
+                    "Not every score sheet is in for these applicants: %(references)s.",
+                    references=", ".join(facts.sheets_missing),
+                )
+            )
+    elif transition.action == "publish_results":
+        if facts.outcomes_missing:
+            reasons.append(
+                _(
+                    "The joint outcome is not yet recorded for these applicants: %(references)s.",
+                    references=", ".join(facts.outcomes_missing),
+                )
+            )
+        if facts.draw_missing:
+            reasons.append(
+                _(
+                    "More suitable candidates are tied at the last place than there are "
+                    "places: the draw has to take place first."
+                )
+            )
     return reasons
+
+
+def _short_of_quorum(facts: checks.ProcedureFacts) -> list[str]:
+    if not facts.short_of_quorum:
+        return []
+    return [
+        _(
+            "These applicants have fewer scorers without a conflict of interest than the "
+            "quorum of %(quorum)s: %(references)s. Assign a reserve member.",
+            quorum=facts.quorum,
+            references=", ".join(facts.short_of_quorum),
+        )
+    ]

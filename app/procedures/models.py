@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -152,3 +152,5 @@ class ProcedureMember(SQLModel, table=True):
     # the interviews); empty text with a date means "no ties".
     ties: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     ties_declared_at: datetime | None = None
+    # A reserve member scores only the applicants the admin assigns them (when quorum fails).
+    reserve: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

@@ -16,6 +16,7 @@ from app.db import utcnow
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
 from app.i18n import gettext as _
+from app.lottery import service as lottery
 from app.procedures import lifecycle, service
 from app.procedures.models import Organisation, Phase, PlusKind, Procedure
 from app.web import local_time, render
@@ -86,6 +87,9 @@ def procedure_page(
             "rubric": service.pinned_rubric(procedure),
             "warnings": service.published_findings(procedure),
             "can_manage": permissions.can_manage_procedure(principal, procedure),
+            "figures": lottery.public_figures(session, procedure),
+            "by_group": lottery.outcomes_by_group(session, procedure),
+            "has_draws": bool(lottery.published(session, procedure)),
         },
     )
 
@@ -117,9 +121,9 @@ def _managed(session: DbSession, principal: CurrentPrincipal, reference: str) ->
     procedure = service.get_procedure(session, reference)
     # Admins of another organisation may not even learn a draft exists.
     permissions.require_login(principal)
-    if not permissions.can_manage_procedure(principal, procedure):
-        permissions.require_visible(permissions.can_view_procedure(principal, procedure))
-        permissions.require(principal, False)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_manage_procedure(principal, procedure)
+    )
     return procedure
 
 
@@ -478,14 +482,16 @@ def remove_member(
 def transition(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     principal: CurrentPrincipal,
     reference: str,
     action: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.transition(
-            session, actor=actor, procedure=procedure, action=action, format_time=local_time
-        )
+            session, actor=actor, procedure=procedure, action=action, format_time=local_time,
+            settings=settings,
+        )  # fmt: skip
 
     return _edit(request, session, principal, reference, "status", change)
 
@@ -526,6 +532,7 @@ def invite(
     role: Annotated[str, Form(max_length=20)] = "",
     function: Annotated[str, Form(max_length=40)] = "",
     training_done: Annotated[bool, Form()] = False,
+    reserve: Annotated[bool, Form()] = False,
 ) -> Response:
     procedure = _managed(session, principal, reference)
     permissions.require(principal, permissions.can_invite_to_procedure(principal, procedure))
@@ -541,6 +548,7 @@ def invite(
             role=role,
             function=function,
             training_done=training_done,
+            reserve=reserve,
         )
     except DomainError as error:
         session.rollback()

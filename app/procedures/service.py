@@ -23,6 +23,7 @@ from app.config import ROOT, Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.lottery import service as lottery
 from app.procedures import checks, lifecycle, rubric
 from app.procedures.models import (
     Correction,
@@ -37,6 +38,7 @@ from app.procedures.models import (
     Requirement,
     RequirementKind,
 )
+from app.scoring import service as scoring
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -248,6 +250,7 @@ def invite_to_procedure(
     role: str,
     function: str,
     training_done: bool,
+    reserve: bool = False,
 ) -> Invitation:
     if role not in {r.value for r in ProcedureRole}:
         raise InvalidInput(_("Choose member, chair or observer."), field="role")
@@ -255,6 +258,8 @@ def invite_to_procedure(
         raise InvalidInput(_("Choose the member's function."), field="function")
     if role == ProcedureRole.OBSERVER:
         function = ""
+    if reserve and role != ProcedureRole.MEMBER:
+        raise InvalidInput(_("Only a committee member can be a reserve."), field="reserve")
     invitation = _invite_user(session, email, name)
     user = invitation.user
     exists = session.execute(
@@ -276,6 +281,7 @@ def invite_to_procedure(
             role=role,
             function=function,
             training_done=training_done,
+            reserve=reserve,
             accepted_at=None if invitation.token else utcnow(),
         )
     )
@@ -285,7 +291,12 @@ def invite_to_procedure(
         actor=actor,
         action="committee.invited",
         subject=f"user:{user.id}",
-        data={"role": role, "function": function, "training_done": training_done},
+        data={
+            "role": role,
+            "function": function,
+            "training_done": training_done,
+            "reserve": reserve,
+        },
     )
     _send_invitation(
         session,
@@ -754,6 +765,13 @@ def remove_member(session: Session, *, actor: str, procedure: Procedure, member_
     member = _member(session, procedure, member_id)
     if Phase(procedure.phase) in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
         raise Conflict(_("The committee can no longer change in this phase."))
+    if scoring.has_sheets(session, member):
+        raise Conflict(
+            _(
+                "This member has started scoring; their sheets stay part of the record. "
+                "Declare a conflict of interest or assign a reserve member instead."
+            )
+        )
     session.delete(member)
     record(
         session,
@@ -805,6 +823,7 @@ def declare_ties(
 
 
 def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
+    scoring_facts = scoring.round_facts(session, procedure)
     return checks.ProcedureFacts(
         opens_at=procedure.opens_at,
         closes_at=procedure.closes_at,
@@ -822,11 +841,20 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
         ),
         members=tuple(
             checks.MemberFacts(
-                m.role, m.function, m.training_done, m.ties, m.ties_declared_at is not None
+                m.role,
+                m.function,
+                m.training_done,
+                m.ties,
+                m.ties_declared_at is not None,
+                m.reserve,
             )
             for m, _user in members(session, procedure)
         ),
         letter_round_unpublished=letter_round.unpublished(session, procedure),
+        short_of_quorum=scoring_facts.short_of_quorum,
+        sheets_missing=scoring_facts.sheets_missing,
+        outcomes_missing=scoring_facts.outcomes_missing,
+        draw_missing=lottery.draw_missing(session, procedure, scoring_facts.outcomes_missing),
     )
 
 
@@ -842,6 +870,7 @@ def transition(
     action: str,
     now: datetime | None = None,
     format_time: Callable[[datetime], str] = str,
+    settings: Settings | None = None,
 ) -> None:
     """Take one step of the life cycle, after checking its preconditions."""
     step = lifecycle.BY_ACTION.get(action)
@@ -868,6 +897,8 @@ def transition(
     )
     procedure.phase = step.target.value
     procedure.updated_at = utcnow()
+    if step.action == "publish_results" and settings is not None:
+        lottery.tell_results(session, settings, procedure)
     session.commit()
 
 

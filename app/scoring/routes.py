@@ -1,16 +1,149 @@
-"""The committee member's home: their procedures and their role in each."""
+"""The committee's pages: their procedures and applicants, conflicts of interest, the score
+sheet (autosaved by htmx, a full form without JavaScript), the deliberation, the round's
+figures, and the admin's view of quorum and progress."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app import permissions
-from app.deps import CurrentPrincipal, DbSession
-from app.procedures.models import Procedure, ProcedureRole
+from app.accounts.models import User
+from app.applications import service as applications
+from app.applications.models import Application, Relation
+from app.audit.service import actor_id
+from app.deps import CurrentPrincipal, DbSession, ReadSession
+from app.errors import DomainError, InvalidInput
+from app.i18n import gettext as _
+from app.lottery import service as lottery
+from app.permissions import Principal, Standing
+from app.procedures import service as procedures
+from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
+from app.scoring import service as scoring
+from app.scoring.models import ScoreSheet
 from app.web import render
 
 router = APIRouter()
+
+Rule = Callable[[Principal, Procedure, Standing], bool]
+
+
+@dataclass
+class Context:
+    procedure: Procedure
+    application: Application
+    round: scoring.Round
+    member: ProcedureMember | None
+    standing: Standing
+    applicant: User | None
+
+
+def _committee_procedure(session: DbSession, principal: Principal, reference: str) -> Procedure:
+    permissions.require_login(principal)
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_use_committee_procedure(principal, procedure)
+    )
+    return procedure
+
+
+def _applicant(
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    rule: Rule,
+) -> Context:
+    """One invited applicant, if `rule` lets the asker in. Those who may know the applicant
+    exists (the admins, the observer) get 403; everyone else, and a conflicted member, 404."""
+    permissions.require_login(principal)
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    application = scoring.invited_application(session, procedure, application_reference)
+    round_ = scoring.load_round(session, procedure, only=application)
+    member = scoring.member_of(session, procedure, principal.user_id)
+    standing = scoring.standing(round_, application, member)
+    _refuse_unless(rule, principal, procedure, standing)
+    applicant = session.get(User, application.applicant_id)
+    return Context(procedure, application, round_, member, standing, applicant)
+
+
+def _refuse_unless(
+    rule: Rule, principal: Principal, procedure: Procedure, standing: Standing
+) -> None:
+    """Those who may know the applicant exists (their scorers, the admins, the observer) get
+    403 where `rule` stops them; everyone else, and a conflicted member, 404."""
+    if rule(principal, procedure, standing):
+        return
+    knows = not standing.conflicted and (
+        permissions.can_manage_procedure(principal, procedure)
+        or principal.role_in(procedure) == ProcedureRole.OBSERVER
+        or permissions.can_open_applicant(principal, procedure, standing)
+    )
+    permissions.require_visible(knows)
+    permissions.require(principal, False)
+
+
+@dataclass
+class Writer:
+    """What a change to one's own sheet needs, checked in a read-only session."""
+
+    procedure: Procedure
+    application: Application
+    member: ProcedureMember
+    rubric: Any
+
+
+def _sheet_writer(
+    read: Session,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    member_id: int,
+) -> Writer:
+    permissions.require_login(principal)
+    procedure, application, member = scoring.sheet_target(
+        read, reference, application_reference, principal.user_id
+    )
+    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    permissions.require_visible(application is not None)
+    assert application is not None
+    standing = scoring.member_standing(read, application, member)
+    _refuse_unless(permissions.can_score, principal, procedure, standing)
+    owner = scoring.check_owner(member, member_id)
+    writer = Writer(procedure, application, owner, scoring.rubric_of(procedure))
+    read.close()  # the checks are done: let go of the read snapshot before writing
+    return writer
+
+
+def _fields(form: Any) -> dict[str, str]:
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+async def _with_form(request: Request, handler: Callable[..., Response], *args: Any) -> Response:
+    """Read the form on the event loop, then run the use case (which may wait for the SQLite
+    write lock) in the thread pool, so one slow write never blocks the other requests."""
+    fields = _fields(await request.form())
+    return await run_in_threadpool(handler, *args, fields)
+
+
+def _sheet_input(fields: dict[str, str]) -> scoring.SheetInput:
+    return scoring.SheetInput(
+        levels={k.removeprefix("level-"): v for k, v in fields.items() if k.startswith("level-")},
+        reasons={
+            k.removeprefix("reason-"): v for k, v in fields.items() if k.startswith("reason-")
+        },
+        version=fields.get("version", ""),
+    )
+
+
+# The member's procedures and applicants ------------------------------------------------------
 
 
 @router.get("/committee", name="committee_home")
@@ -25,4 +158,578 @@ def committee_home(request: Request, session: DbSession, principal: CurrentPrinc
         .scalars()
         .all()
     )
-    return render(request, "scoring/home.html", {"procedures": rows})
+    progress = {}
+    for procedure in rows:
+        if procedure.rubric_content is None:
+            continue
+        member = scoring.member_of(session, procedure, principal.user_id)
+        round_ = scoring.load_round(session, procedure)
+        if member is not None:
+            progress[procedure.id] = scoring.member_progress(round_, member)
+    return render(request, "scoring/home.html", {"procedures": rows, "progress": progress})
+
+
+@router.get("/committee/{reference}", name="committee_procedure")
+def committee_procedure(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _committee_procedure(session, principal, reference)
+    member = scoring.member_of(session, procedure, principal.user_id)
+    assert member is not None
+    round_ = scoring.load_round(session, procedure)
+    mine = round_.applications_of(member)
+    return render(
+        request,
+        "scoring/procedure.html",
+        {
+            "applicants": {
+                a.applicant_id: user
+                for a in mine
+                if (user := session.get(User, a.applicant_id)) is not None
+            },
+            "procedure": procedure,
+            "member": member,
+            "round": round_,
+            "applications": mine,
+            "all_in": all(round_.progress(a, member) == "submitted" for a in mine),
+            "relations": list(Relation),
+            "show_applicants": procedure.phase in permissions.APPLICANT_PHASES,
+            "open_draws": lottery.open_draws(session, [procedure])
+            if member.role == ProcedureRole.CHAIR
+            else {},
+        },
+    )
+
+
+# Conflicts of interest ------------------------------------------------------------------------
+
+
+@router.get("/committee/{reference}/applicants/{application_reference}/conflict")
+def conflict_form(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    context = _applicant(
+        session, principal, reference, application_reference, permissions.can_declare_conflict
+    )
+    return _conflict_page(request, context)
+
+
+def _conflict_page(
+    request: Request, context: Context, error: DomainError | None = None, values: Any = None
+) -> Response:
+    return render(
+        request,
+        "scoring/conflict.html",
+        {
+            "procedure": context.procedure,
+            "application": context.application,
+            "applicant": context.applicant,
+            "relations": list(Relation),
+            "error": error,
+            "values": values or {},
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.post("/committee/{reference}/applicants/{application_reference}/conflict")
+async def declare_conflict(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    return await _with_form(
+        request, _declare_conflict, request, session, principal, reference, application_reference
+    )
+
+
+def _declare_conflict(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    fields: dict[str, str],
+) -> Response:
+    context = _applicant(
+        session, principal, reference, application_reference, permissions.can_declare_conflict
+    )
+    assert context.member is not None
+    try:
+        scoring.declare_conflict(
+            session,
+            round_=context.round,
+            application=context.application,
+            member=context.member,
+            relation=fields.get("relation", ""),
+            note=fields.get("note", ""),
+        )
+    except DomainError as error:
+        session.rollback()
+        return _conflict_page(request, context, error, fields)
+    return RedirectResponse(f"/committee/{reference}?declared=1", status_code=303)
+
+
+# The score sheet ------------------------------------------------------------------------------
+
+
+def _sheet_page(
+    request: Request,
+    session: DbSession,
+    context: Context,
+    *,
+    sheet: ScoreSheet | None = None,
+    error: DomainError | None = None,
+    lost: dict[str, tuple[str, str]] | None = None,
+    status_code: int = 200,
+    block: str | None = None,
+    template: str = "scoring/sheet.html",
+) -> Response:
+    member = context.member
+    assert member is not None
+    if sheet is None:
+        sheet = context.round.sheet(context.application, member)
+    editable = (
+        context.procedure.phase == Phase.INTERVIEWS
+        and (sheet is None or sheet.status == "draft")
+        and not context.standing.conflicted
+    )
+    return render(
+        request,
+        template,
+        {
+            "procedure": context.procedure,
+            "application": context.application,
+            "applicant": context.applicant,
+            "documents": applications.documents(session, context.application),
+            "rubric": context.round.rubric,
+            "member": member,
+            "sheet": sheet,
+            "editable": editable,
+            "standing": context.standing,
+            "missing": scoring.missing_before_submit(context.round.rubric, sheet),
+            "error": error,
+            "lost": lost or {},
+            "saved": request.query_params.get("saved") == "1",
+        },
+        status_code=status_code,
+        block=block,
+    )
+
+
+@router.get("/committee/{reference}/applicants/{application_reference}", name="score_sheet")
+def sheet_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    context = _applicant(
+        session, principal, reference, application_reference, permissions.can_open_applicant
+    )
+    return _sheet_page(request, session, context)
+
+
+def _context_after(
+    session: Session, principal: Principal, reference: str, application_reference: str
+) -> Context:
+    """The whole page's context, read again after a refused change (the write is rolled back)."""
+    session.rollback()
+    return _applicant(session, principal, reference, application_reference, permissions.can_score)
+
+
+def _lost_edits(
+    rubric: Any, given: scoring.SheetInput, stored: ScoreSheet
+) -> dict[str, tuple[str, str]]:
+    """What the stale device sent that differs from the newer stored version."""
+    lost = {}
+    for criterion in rubric.criteria:
+        level = given.levels.get(criterion.id, "").strip()
+        reason = given.reasons.get(criterion.id, "").strip()
+        stored_level = str(stored.levels.get(criterion.id, ""))
+        stored_reason = stored.reasons.get(criterion.id, "")
+        if (level and level != stored_level) or (reason and reason != stored_reason):
+            lost[criterion.id] = (level, reason)
+    return lost
+
+
+SHEET = "/committee/{reference}/applicants/{application_reference}/sheets/{member_id}"
+
+
+@router.post(SHEET)
+async def save_sheet(
+    request: Request,
+    read: ReadSession,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+    member_id: int,
+) -> Response:
+    """An autosave (htmx: answers with the new version and the saved state) or, without
+    JavaScript, the whole form saved and the page shown again."""
+    return await _with_form(
+        request, _change_sheet, "save", request, read, session, principal, reference,
+        application_reference, member_id,
+    )  # fmt: skip
+
+
+@router.post(SHEET + "/review")
+async def review_sheet(
+    request: Request,
+    read: ReadSession,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+    member_id: int,
+) -> Response:
+    """Save what the form holds, then ask for confirmation (or say what is still missing)."""
+    return await _with_form(
+        request, _change_sheet, "review", request, read, session, principal, reference,
+        application_reference, member_id,
+    )  # fmt: skip
+
+
+@router.post(SHEET + "/submit")
+async def submit_sheet(
+    request: Request,
+    read: ReadSession,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+    member_id: int,
+) -> Response:
+    return await _with_form(
+        request, _change_sheet, "submit", request, read, session, principal, reference,
+        application_reference, member_id,
+    )  # fmt: skip
+
+
+def _change_sheet(
+    action: str,
+    request: Request,
+    read: Session,
+    session: Session,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    member_id: int,
+    fields: dict[str, str],
+) -> Response:
+    writer = _sheet_writer(read, principal, reference, application_reference, member_id)
+    htmx = action == "save" and bool(request.headers.get("hx-request"))
+    given = _sheet_input(fields)
+    target = dict(procedure=writer.procedure, rubric=writer.rubric,
+                  application=writer.application, member=writer.member)  # fmt: skip
+    try:
+        if action == "submit":
+            scoring.submit_sheet(
+                session, **target, version=fields.get("version", ""),
+                confirmed=fields.get("confirm") == "yes",
+            )  # fmt: skip
+            return RedirectResponse(
+                f"/committee/{reference}/applicants/{application_reference}?submitted=1",
+                status_code=303,
+            )
+        sheet = scoring.save_sheet(session, **target, given=given)
+    except scoring.StaleSheet as stale:
+        context = _context_after(session, principal, reference, application_reference)
+        newer = context.round.sheet(context.application, writer.member)
+        response = _sheet_page(
+            request, session, context, sheet=newer, error=stale,
+            lost=_lost_edits(writer.rubric, given, newer) if newer else {},
+            status_code=409, block="sheet" if htmx else None,
+        )  # fmt: skip
+        if htmx:
+            response.headers["HX-Retarget"] = "#sheet"
+            response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    except DomainError as error:
+        if htmx:
+            session.rollback()
+            return render(
+                request,
+                "scoring/sheet.html",
+                {"error": error, "sheet": None, "saved_at": None},
+                status_code=error.status_code,
+                block="status",
+            )
+        context = _context_after(session, principal, reference, application_reference)
+        return _sheet_page(request, session, context, error=error, status_code=error.status_code)
+    if htmx:
+        return render(
+            request,
+            "scoring/sheet.html",
+            {"sheet": sheet, "error": None, "saved_at": sheet.updated_at},
+            block="status",
+        )
+    if action == "save":
+        return RedirectResponse(
+            f"/committee/{reference}/applicants/{application_reference}?saved=1#sheet",
+            status_code=303,
+        )
+    context = _context_after(session, principal, reference, application_reference)
+    if scoring.missing_before_submit(writer.rubric, sheet):
+        incomplete = InvalidInput(_("The sheet is not complete yet; see what is missing below."))
+        return _sheet_page(request, session, context, error=incomplete, status_code=422)
+    return _sheet_page(request, session, context, template="scoring/review.html")
+
+
+# Deliberation ---------------------------------------------------------------------------------
+
+
+def _deliberation_page(
+    request: Request,
+    session: Session,
+    context: Context,
+    principal: Principal,
+    *,
+    error: DomainError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    round_ = context.round
+    application = context.application
+    sheets = round_.submitted(application)
+    names = {m.id: round_.name(m) for m in round_.members.values()}
+    assert application.id is not None
+    outcome = round_.outcomes.get(application.id)
+    figures = scoring.deliberation_figures(round_, application)
+    proposal = {
+        f.id: (outcome.levels.get(f.id) if outcome else None)
+        or (round(f.summary.median + 0.01) if f.summary else None)
+        for f in figures
+    }
+    return render(
+        request,
+        "scoring/deliberation.html",
+        {
+            "procedure": context.procedure,
+            "application": application,
+            "applicant": context.applicant,
+            "rubric": round_.rubric,
+            "sheets": sheets,
+            "names": names,
+            "figures": figures,
+            "outcome": outcome,
+            "recorded_by": names.get(outcome.recorded_by) if outcome else None,
+            "proposal": proposal,
+            "pluses": procedures.pluses(session, context.procedure),
+            "can_record": permissions.can_record_outcome(
+                principal, context.procedure, context.standing
+            )
+            and context.procedure.phase in (Phase.INTERVIEWS, Phase.DELIBERATION),
+            "error": error,
+            "values": values or {},
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get(
+    "/committee/{reference}/applicants/{application_reference}/deliberation",
+    name="deliberation",
+)
+def deliberation(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    context = _applicant(
+        session, principal, reference, application_reference, permissions.can_view_deliberation
+    )
+    return _deliberation_page(request, session, context, principal)
+
+
+@router.post("/committee/{reference}/applicants/{application_reference}/deliberation")
+async def record_outcome(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    form = await request.form()
+    pluses = [value for value in form.getlist("plus") if isinstance(value, str)]
+    return await run_in_threadpool(
+        _record_outcome, request, session, principal, reference, application_reference,
+        _fields(form), pluses,
+    )  # fmt: skip
+
+
+def _record_outcome(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    fields: dict[str, str],
+    pluses: list[str],
+) -> Response:
+    context = _applicant(
+        session, principal, reference, application_reference, permissions.can_record_outcome
+    )
+    assert context.member is not None
+    try:
+        scoring.record_outcome(
+            session,
+            round_=context.round,
+            application=context.application,
+            member=context.member,
+            levels={
+                k.removeprefix("level-"): v for k, v in fields.items() if k.startswith("level-")
+            },
+            suitable=fields.get("suitable", ""),
+            motivation=fields.get("motivation", ""),
+            pluses=pluses,
+            published_pluses=[p.id for p in procedures.pluses(session, context.procedure) if p.id],
+        )
+    except DomainError as error:
+        session.rollback()
+        context.round = scoring.load_round(session, context.procedure, only=context.application)
+        return _deliberation_page(request, session, context, principal, error=error, values=fields)
+    return RedirectResponse(
+        f"/committee/{reference}/applicants/{application_reference}/deliberation?recorded=1",
+        status_code=303,
+    )
+
+
+# The round's figures and the admin's overview -------------------------------------------------
+
+
+@router.get("/committee/{reference}/round", name="round_figures")
+def round_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    permissions.require_login(principal)
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    if procedure.rubric_content is None:
+        permissions.require(principal, permissions.can_manage_procedure(principal, procedure))
+        permissions.require_visible(False)
+    round_ = scoring.load_round(session, procedure)
+    member = scoring.member_of(session, procedure, principal.user_id)
+    hidden: frozenset[int] = frozenset()
+    own_all_in = False
+    if member is not None and member.role in permissions.SCORING_ROLES:
+        mine = round_.applications_of(member)
+        own_all_in = all(round_.progress(a, member) == "submitted" for a in mine)
+        hidden = frozenset(
+            a.id for a in round_.applications if a.id is not None and round_.conflicted(a, member)
+        )
+    permissions.require(principal, permissions.can_view_round(principal, procedure, own_all_in))
+    complete = [a for a in round_.applications if a.id not in hidden and round_.all_in(a)]
+    return render(
+        request,
+        "scoring/round.html",
+        {
+            "procedure": procedure,
+            "rubric": round_.rubric,
+            "figures": scoring.round_figures(round_, hidden),
+            "complete": len(complete),
+            "total": len(round_.applications) - len(hidden),
+        },
+    )
+
+
+def _scoring_overview(
+    request: Request,
+    session: DbSession,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    error_reference: str | None = None,
+) -> Response:
+    round_ = scoring.load_round(session, procedure) if procedure.rubric_content else None
+    applicants = {}
+    if round_ is not None:
+        ids = [a.applicant_id for a in round_.applications]
+        applicants = {user_id: session.get(User, user_id) for user_id in ids}
+    return render(
+        request,
+        "scoring/overview.html",
+        {
+            "procedure": procedure,
+            "round": round_,
+            "applicants": applicants,
+            "reserve_candidates": lambda application: (
+                scoring.reserve_candidates(round_, application) if round_ else []
+            ),
+            "can_assign": procedure.phase in (Phase.LETTER_ROUND, Phase.INTERVIEWS),
+            "error": error,
+            "error_reference": error_reference,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+def _managed(session: DbSession, principal: Principal, reference: str) -> Procedure:
+    permissions.require_login(principal)
+    procedure = procedures.get_procedure(session, reference)
+    permissions.require_on_procedure(
+        principal, procedure, permissions.can_manage_scoring(principal, procedure)
+    )
+    return procedure
+
+
+@router.get("/manage/procedures/{reference}/scoring", name="scoring_overview")
+def scoring_overview(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _managed(session, principal, reference)
+    return _scoring_overview(request, session, procedure)
+
+
+@router.post("/manage/procedures/{reference}/scoring/{application_reference}/reserve")
+async def assign_reserve(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    application_reference: str,
+) -> Response:
+    return await _with_form(
+        request, _assign_reserve, request, session, principal, reference, application_reference
+    )
+
+
+def _assign_reserve(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    fields: dict[str, str],
+) -> Response:
+    procedure = _managed(session, principal, reference)
+    application = scoring.invited_application(session, procedure, application_reference)
+    round_ = scoring.load_round(session, procedure, only=application)
+    raw = fields.get("member", "").strip()
+    try:
+        if not raw.isdigit():
+            raise InvalidInput(_("Choose a reserve member of this committee."), field="member")
+        scoring.assign_reserve(
+            session,
+            actor=actor_id(principal.user_id),
+            round_=round_,
+            application=application,
+            member_id=int(raw),
+        )
+    except DomainError as error:
+        session.rollback()
+        return _scoring_overview(
+            request, session, procedure, error=error, error_reference=application_reference
+        )
+    return RedirectResponse(
+        f"/manage/procedures/{reference}/scoring#{application_reference}", status_code=303
+    )

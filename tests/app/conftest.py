@@ -93,6 +93,7 @@ class Factory:
     session: Session
     settings: Settings
     counter: int = 0
+    last_applicants: tuple[User, ...] = ()
 
     def _next(self) -> int:
         self.counter += 1
@@ -138,9 +139,18 @@ class Factory:
         )
 
     def procedure(
-        self, organisation: Organisation | None = None, *, phase: Phase = Phase.DRAFT
+        self,
+        organisation: Organisation | None = None,
+        *,
+        phase: Phase = Phase.DRAFT,
+        applicants: int = 0,
+        ties: dict[int, str] | None = None,
+        extra_members: int = 0,
     ) -> Procedure:
-        """A complete procedure (it passes the guideline check), walked to `phase`."""
+        """A complete procedure (it passes the guideline check), walked to `phase`, with
+        `applicants` applying (all meeting the minimum requirements). `ties` maps an
+        applicant's number (1, 2, ...) to the committee role ("member", "chair") whose
+        member they declare they know."""
         organisation = organisation or self.organisation()
         number = self._next()
         committee = [
@@ -148,6 +158,9 @@ class Factory:
             (self.user(f"Staflid {number}"), "member", "staff"),
             (self.user(f"Aios {number}"), "member", "aios"),
             (self.user(f"Waarnemer {number}"), "observer", ""),
+        ]
+        committee += [
+            (self.user(f"Lid {number}.{i}"), "member", "nurse") for i in range(extra_members)
         ]
         early = list(Phase).index(phase) <= list(Phase).index(Phase.OPEN)
         spec = demo.DemoProcedure(
@@ -161,6 +174,9 @@ class Factory:
             description="Een testprocedure.",
             closes_in_days=20 if early else -100,
         )
+        people = tuple(self.user(f"Kandidaat {number}.{i}") for i in range(1, applicants + 1))
+        self.last_applicants = people
+        by_role = {role: user.email for user, role, _function in committee}
         return demo.complete_procedure(
             self.session,
             self.settings,
@@ -169,7 +185,23 @@ class Factory:
             committee=committee,
             actor="system",
             now=utcnow(),
+            applicants=people,
+            ties={people[i - 1].email: by_role[role] for i, role in (ties or {}).items()},
         )
+
+    def committee(self, procedure: Procedure) -> dict[str, User]:
+        """The procedure's chair, members (staff, aios) and observer, by role or function."""
+        from sqlalchemy import select
+
+        rows = self.session.execute(
+            select(ProcedureMember, User)
+            .join(User, User.id == ProcedureMember.user_id)
+            .where(ProcedureMember.procedure_id == procedure.id)
+        ).all()
+        found = {}
+        for member, user in rows:
+            found[member.function if member.role == "member" else member.role] = user
+        return found
 
     def member(self, procedure: Procedure, role: str = "member", user: User | None = None) -> User:
         user = user or self.user()

@@ -66,6 +66,7 @@ def test_random_forms_never_cause_a_server_error(
         "member_id": "1",
         "document_id": "1",
         "application_reference": f"{procedure.reference}-0001",
+        "number": "1",
     }
     failures: list[str] = []
 

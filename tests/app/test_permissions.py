@@ -11,24 +11,30 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.routing import Route
 
 from app.accounts.models import Mail
 from app.applications.models import Application
-from app.procedures.models import Phase
+from app.procedures.models import Phase, ProcedureMember
+from app.scoring.models import MemberConflict
 from tests.app.conftest import Browser, Factory
 
 ROLES = (
     "anonymous",
-    "applicant",
+    "applicant",  # applied to another procedure (the "other applicant" here)
+    "candidate",  # applied to this procedure (invited from the interviews on)
     "member",
     "chair",
+    "conflicted",  # a committee member who declared a conflict with the candidate
     "observer",
     "own_admin",
     "other_admin",
     "platform_admin",
 )
+COMMITTEE = ("member", "chair", "conflicted")
+# Who may not even know that a draft procedure exists.
+HIDDEN = {"applicant": 404, "other_admin": 404, "candidate": 404}
 
 EVERYONE = dict.fromkeys(ROLES)
 
@@ -69,7 +75,7 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("POST", "/account/verification"): {"any": logged_in(200)},
     ("GET", "/home"): {"any": logged_in(303)},
     ("GET", "/my"): {"any": logged_in(200)},
-    ("GET", "/committee"): {"any": only({"member": 200, "chair": 200})},
+    ("GET", "/committee"): {"any": only(dict.fromkeys(COMMITTEE, 200))},
     ("GET", "/observer"): {"any": only({"observer": 200})},
     ("GET", "/manage"): {
         "any": only({"own_admin": 200, "other_admin": 200, "platform_admin": 200})
@@ -84,21 +90,16 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "draft": {
             **everyone(200),
             "anonymous": 404,
-            "applicant": 404,
-            "other_admin": 404,
+            **HIDDEN,
         },
     },
     ("GET", "/manage/procedures/{reference}"): {
         "any": only({"own_admin": 200, "platform_admin": 200}),
-        "draft": only(
-            {"own_admin": 200, "platform_admin": 200, "applicant": 404, "other_admin": 404}
-        ),
+        "draft": only({"own_admin": 200, "platform_admin": 200, **HIDDEN}),
     },
     ("POST", "/manage/procedures/{reference}/invitations"): {
         "any": only({"own_admin": 422, "platform_admin": 422}),
-        "draft": only(
-            {"own_admin": 422, "platform_admin": 422, "applicant": 404, "other_admin": 404}
-        ),
+        "draft": only({"own_admin": 422, "platform_admin": 422, **HIDDEN}),
         "archived": only({"applicant": 403, "other_admin": 403}),
     },
     ("GET", "/procedures/{reference}/audit.jsonl"): {
@@ -108,8 +109,7 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
                 "own_admin": 200,
                 "platform_admin": 200,
                 "observer": 200,
-                "applicant": 404,
-                "other_admin": 404,
+                **HIDDEN,
             }
         ),
     },
@@ -121,7 +121,7 @@ def editor(draft: int, open_: int, interviews: int, archived: int) -> dict[str, 
     what they get depends on the phase (the data sent is empty, so it is refused as input)."""
 
     def allowed(status: int, *, hidden: bool = False) -> dict[str, int]:
-        hide = {"applicant": 404, "other_admin": 404} if hidden else {}
+        hide = {**HIDDEN} if hidden else {}
         return only({"own_admin": status, "platform_admin": status, **hide})
 
     return {
@@ -150,15 +150,16 @@ MATRIX.update(
         },
         ("POST", "/manage/procedures/{reference}/basics"): editor(422, 422, 422, 422),
         ("POST", "/manage/procedures/{reference}/timeline"): editor(303, 409, 409, 409),
-        ("POST", "/manage/procedures/{reference}/requirements"): editor(422, 422, 422, 409),
+        # Once open, the procedure has an application (the candidate's): it is frozen.
+        ("POST", "/manage/procedures/{reference}/requirements"): editor(422, 409, 409, 409),
         ("POST", "/manage/procedures/{reference}/requirements/{requirement_id}/delete"): editor(
-            404, 404, 404, 409
+            404, 409, 409, 409
         ),
-        ("POST", "/manage/procedures/{reference}/pluses"): editor(422, 422, 422, 409),
+        ("POST", "/manage/procedures/{reference}/pluses"): editor(422, 409, 409, 409),
         ("POST", "/manage/procedures/{reference}/pluses/{plus_id}/delete"): editor(
-            404, 404, 404, 409
+            404, 409, 409, 409
         ),
-        ("POST", "/manage/procedures/{reference}/rubric"): editor(422, 422, 422, 409),
+        ("POST", "/manage/procedures/{reference}/rubric"): editor(422, 409, 409, 409),
         ("POST", "/manage/procedures/{reference}/members/{member_id}"): editor(404, 404, 404, 404),
         ("POST", "/manage/procedures/{reference}/members/{member_id}/delete"): editor(
             404, 404, 404, 404
@@ -169,8 +170,7 @@ MATRIX.update(
             phase: {
                 **dict.fromkeys(ROLES, 404),
                 "anonymous": 303,
-                "member": 403,
-                "chair": 403,
+                **dict.fromkeys(COMMITTEE, 403),
                 "observer": 422 if phase in ("draft", "open") else 403,
             }
             for phase in ("draft", "open", "interviews", "archived", "any")
@@ -179,13 +179,17 @@ MATRIX.update(
 )
 
 
-def applying(open_: int) -> dict[str, dict[str, int]]:
+def applying(open_: int, candidate: int | None = None) -> dict[str, dict[str, int]]:
     """The application form: anyone logged in without a role in the procedure, while open."""
-    outsiders = ("applicant", "own_admin", "other_admin", "platform_admin")
+    outsiders = ("applicant", "candidate", "own_admin", "other_admin", "platform_admin")
     closed = {**only({}), "own_admin": 403, "other_admin": 403, "platform_admin": 403}
     return {
-        "open": {**only({}), **dict.fromkeys(outsiders, open_)},
-        "draft": {**closed, "applicant": 404, "other_admin": 404},
+        "open": {
+            **only({}),
+            **dict.fromkeys(outsiders, open_),
+            "candidate": open_ if candidate is None else candidate,
+        },
+        "draft": {**closed, **HIDDEN},
         "any": closed,
     }
 
@@ -201,7 +205,8 @@ def own_application(status: int, *, late: int | None = None) -> dict[str, dict[s
 
 MATRIX.update(
     {
-        ("GET", "/procedures/{reference}/apply"): applying(200),
+        # The candidate has applied: the form sends them to their application.
+        ("GET", "/procedures/{reference}/apply"): applying(200, candidate=303),
         ("POST", "/procedures/{reference}/apply"): applying(303),
         ("GET", "/applications/{application_reference}"): own_application(200),
         ("POST", "/applications/{application_reference}/withdraw"): own_application(303, late=409),
@@ -226,6 +231,185 @@ MATRIX.update(
         ("POST", "/applications/{application_reference}/diversity"): own_application(303),
         ("GET", "/account/export"): {"any": logged_in(200)},
         ("POST", "/account/erase"): {"any": logged_in(422)},
+    }
+)
+
+
+def scoring(
+    interviews: dict[str, int], archived: dict[str, int] | None = None
+) -> dict[str, dict[str, int]]:
+    """A page about the candidate, who is invited from the interviews on. Before that the
+    applicant does not exist for anyone (404); the draft procedure neither. Those who may
+    know the applicant exists (their scorers, the admins, the observer) get 403 where a
+    rule stops them; a conflicted member, outsiders and other admins always get 404."""
+    nobody = {**dict.fromkeys(ROLES, 404), "anonymous": 303}
+    closed = {
+        **nobody,
+        "own_admin": 403,
+        "platform_admin": 403,
+        "observer": 403,
+    }
+    return {
+        "draft": nobody,
+        "open": nobody,
+        "interviews": {**nobody, **interviews},
+        "archived": {**closed, **(archived or {})},
+        "any": nobody,
+    }
+
+
+OVERSEERS = {"own_admin": 403, "platform_admin": 403, "observer": 403}
+
+MATRIX.update(
+    {
+        ("GET", "/committee/{reference}"): {
+            "any": only(dict.fromkeys(COMMITTEE, 200)),
+            "draft": only({**dict.fromkeys(COMMITTEE, 200), **HIDDEN}),
+        },
+        ("GET", "/committee/{reference}/applicants/{application_reference}"): scoring(
+            {"member": 200, "chair": 200, **OVERSEERS}
+        ),
+        ("GET", "/committee/{reference}/applicants/{application_reference}/conflict"): scoring(
+            {"member": 200, "chair": 200, **OVERSEERS}
+        ),
+        ("POST", "/committee/{reference}/applicants/{application_reference}/conflict"): scoring(
+            {"member": 422, "chair": 422, **OVERSEERS}
+        ),
+        (
+            "GET",
+            "/committee/{reference}/applicants/{application_reference}/deliberation",
+        ): scoring(
+            # Not every sheet is in: the scorers wait; the admins and the observer may look.
+            {"member": 403, "chair": 403, "own_admin": 200, "platform_admin": 200, "observer": 200}
+        ),
+        (
+            "POST",
+            "/committee/{reference}/applicants/{application_reference}/deliberation",
+        ): scoring({"member": 403, "chair": 403, **OVERSEERS}),
+        # {member_id} is the "member" role's own sheet: the chair may not save on it.
+        (
+            "POST",
+            "/committee/{reference}/applicants/{application_reference}/sheets/{member_id}",
+        ): scoring({"member": 422, "chair": 403, **OVERSEERS}),
+        (
+            "POST",
+            "/committee/{reference}/applicants/{application_reference}/sheets/{member_id}/review",
+        ): scoring({"member": 422, "chair": 403, **OVERSEERS}),
+        (
+            "POST",
+            "/committee/{reference}/applicants/{application_reference}/sheets/{member_id}/submit",
+        ): scoring({"member": 422, "chair": 403, **OVERSEERS}),
+        ("GET", "/committee/{reference}/round"): {
+            # A member sees the round's figures once all their own sheets are in.
+            "any": only(
+                {
+                    **dict.fromkeys(COMMITTEE, 200),
+                    "observer": 200,
+                    "own_admin": 200,
+                    "platform_admin": 200,
+                }
+            ),
+            "draft": only(
+                {
+                    **dict.fromkeys(COMMITTEE, 200),
+                    "observer": 200,
+                    "own_admin": 200,
+                    "platform_admin": 200,
+                    **HIDDEN,
+                }
+            ),
+            "interviews": only(
+                {"conflicted": 200, "observer": 200, "own_admin": 200, "platform_admin": 200}
+            ),
+            "archived": only(
+                {"conflicted": 200, "observer": 200, "own_admin": 200, "platform_admin": 200}
+            ),
+        },
+        ("GET", "/manage/procedures/{reference}/scoring"): {
+            "any": only({"own_admin": 200, "platform_admin": 200}),
+            "draft": only({"own_admin": 200, "platform_admin": 200, **HIDDEN}),
+        },
+        ("POST", "/manage/procedures/{reference}/scoring/{application_reference}/reserve"): {
+            "any": only({"own_admin": 404, "platform_admin": 404}),
+            "draft": only({"own_admin": 404, "platform_admin": 404, **HIDDEN}),
+            "interviews": only({"own_admin": 422, "platform_admin": 422}),
+            "archived": only({"own_admin": 422, "platform_admin": 422}),
+        },
+    }
+)
+
+
+def public(status: int) -> dict[str, dict[str, int]]:
+    """Public once published; a draft exists only for its admins and its people."""
+    return {
+        "any": everyone(status),
+        "draft": {**everyone(status), "anonymous": 404, **HIDDEN},
+    }
+
+
+def no_draw(admins: int) -> dict[str, dict[str, int]]:
+    """An admin route about draw number 1, which the world's procedures do not have."""
+    return {
+        "any": only({"own_admin": admins, "platform_admin": admins}),
+        "draft": only({"own_admin": admins, "platform_admin": admins, **HIDDEN}),
+    }
+
+
+MATRIX.update(
+    {
+        ("GET", "/manage/procedures/{reference}/ranking"): no_draw(200),
+        ("POST", "/manage/procedures/{reference}/draws"): no_draw(422),
+        ("POST", "/manage/procedures/{reference}/draws/{number}/announce"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/draws/{number}/beacon"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/draws/{number}/void"): no_draw(404),
+        # Draw number 1 does not exist: 404 for everyone logged in.
+        ("GET", "/procedures/{reference}/draws/{number}/contribute"): {"any": logged_in(404)},
+        ("POST", "/procedures/{reference}/draws/{number}/commit"): {"any": logged_in(404)},
+        ("POST", "/procedures/{reference}/draws/{number}/reveal"): {"any": logged_in(404)},
+        ("GET", "/procedures/{reference}/draws"): public(200),
+        ("GET", "/api/procedures/{reference}/draws"): public(200),
+        ("POST", "/manage/procedures/{reference}/ranking/{application_reference}/decline"): {
+            **no_draw(404),
+            # The candidate has no place to decline: results are not published.
+            "interviews": only({"own_admin": 409, "platform_admin": 409}),
+            "archived": only({"own_admin": 409, "platform_admin": 409}),
+        },
+        ("GET", "/lottery/verify"): {"any": everyone(200)},
+        ("POST", "/lottery/verify"): {"any": everyone(422)},
+    }
+)
+
+try:  # the PDF report needs Pango; without it the route says so with 503
+    import weasyprint  # noqa: F401
+
+    PDF = 200
+except OSError:
+    PDF = 503
+
+
+def overseers(status: int, *, observer: int | None = None) -> dict[str, dict[str, int]]:
+    """The observer and the admins read the round; nobody else."""
+    allowed = {"own_admin": status, "platform_admin": status,
+               "observer": status if observer is None else observer}  # fmt: skip
+    return {"any": only(allowed), "draft": only({**allowed, **HIDDEN})}
+
+
+MATRIX.update(
+    {
+        ("GET", "/observer/procedures/{reference}"): overseers(200),
+        # Only the observer remarks (the empty remark is refused); admins read only.
+        ("POST", "/observer/procedures/{reference}/remarks"): overseers(403, observer=422),
+        ("GET", "/procedures/{reference}/report"): overseers(200),
+        ("GET", "/procedures/{reference}/report.pdf"): overseers(PDF),
+        ("GET", "/procedures/{reference}/report.csv"): overseers(200),
+        ("GET", "/procedures/{reference}/report.xlsx"): overseers(200),
+        ("POST", "/procedures/{reference}/sign-off"): {
+            **overseers(403, observer=409),
+            # Archived: every outcome is in, so the observer signs the round off.
+            "archived": only({"own_admin": 403, "platform_admin": 403, "observer": 303}),
+        },
+        ("GET", "/audit/verify"): {"any": everyone(200)},
+        ("POST", "/audit/verify"): {"any": everyone(422)},
     }
 )
 
@@ -262,17 +446,23 @@ class World:
     mail_id: int
     browsers: dict[str, Browser]
     application: str
+    candidate_application: str
+    member_id: int
 
 
 @pytest.fixture(params=PHASES, ids=lambda phase: phase.value)
 def world(request: Any, factory: Factory, session: Session, new_browser: Any) -> World:
     organisation = factory.organisation()
     other = factory.organisation()
-    procedure = factory.procedure(organisation, phase=request.param)
+    procedure = factory.procedure(organisation, phase=request.param, applicants=1)
+    candidate_application = f"{procedure.reference}-0001"
+    [candidate] = factory.last_applicants
     users = {
         "applicant": factory.user(),
+        "candidate": candidate,
         "member": factory.member(procedure, "member"),
         "chair": factory.member(procedure, "chair"),
+        "conflicted": factory.member(procedure, "member"),
         "observer": factory.member(procedure, "observer"),
         "own_admin": factory.org_admin(organisation),
         "other_admin": factory.org_admin(other),
@@ -289,13 +479,42 @@ def world(request: Any, factory: Factory, session: Session, new_browser: Any) ->
         status="submitted",
     )
     session.add(application)
+    member_ids = {
+        role: session.execute(
+            select(ProcedureMember.id).where(
+                ProcedureMember.procedure_id == procedure.id,
+                ProcedureMember.user_id == users[role].id,
+            )
+        ).scalar_one()
+        for role in ("member", "conflicted")
+    }
+    invited = session.execute(
+        select(Application).where(Application.reference == candidate_application)
+    ).scalar_one_or_none()
+    if invited is not None:
+        session.add(
+            MemberConflict(
+                procedure_id=procedure.id,
+                application_id=invited.id,
+                member_id=member_ids["conflicted"],
+                relation="friend",
+            )
+        )
     session.commit()
     browsers = {"anonymous": new_browser()}
     for role, user in users.items():
         browsers[role] = new_browser()
         browsers[role].login(user.email)
     assert mail.id is not None
-    return World(procedure.reference, organisation.slug, mail.id, browsers, application.reference)
+    return World(
+        procedure.reference,
+        organisation.slug,
+        mail.id,
+        browsers,
+        application.reference,
+        candidate_application,
+        member_ids["member"],
+    )
 
 
 def test_the_matrix(world: World, app: FastAPI) -> None:
@@ -311,12 +530,34 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
         "document_id": "0",
         "application_reference": world.application,
         "language": "en",
+        "number": "1",
     }
     failures = []
     # Logging out last, so every other row is asked by a logged-in browser.
     for (method, path), by_phase in sorted(MATRIX.items(), key=lambda row: row[0][1] == "/logout"):
         expected = by_phase.get(phase.value, by_phase["any"])
-        url = path.format(**values)
+        about_candidate = path.startswith(
+            (
+                "/committee/{reference}/",
+                "/manage/procedures/{reference}/scoring/",
+                "/manage/procedures/{reference}/ranking/",
+            )
+        )
+        url = path.format(
+            **{
+                k: v
+                for k, v in values.items()
+                if not (about_candidate and k in ("application_reference", "member_id"))
+            },
+            **(
+                {
+                    "application_reference": world.candidate_application,
+                    "member_id": str(world.member_id),
+                }
+                if about_candidate
+                else {}
+            ),
+        )
         for role in ROLES:
             browser = world.browsers[role]
             response = browser.get(url) if method == "GET" else browser.post(url, {})

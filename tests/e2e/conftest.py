@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from app import demo
 from app.config import ROOT
@@ -119,3 +120,39 @@ def log_in(page: Page, server: Server, email: str, password: str) -> None:
     page.fill("#f-password", password)
     page.click("button[type=submit].button-primary")
     page.wait_for_load_state()
+
+
+def tab_to(page: Page, selector: str, limit: int = 120) -> None:
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user
+    would; fails when it is not reachable that way."""
+    for _ in range(limit):
+        if page.evaluate(
+            "(selector) => document.activeElement && document.activeElement.matches(selector)",
+            selector,
+        ):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def choose_file_with_keyboard(page: Page, selector: str, path: Path) -> None:
+    """Tab to a file input, open its chooser with Space and pick `path`, as a keyboard
+    user would. Chromium opens no second chooser while the last one is still closing, so
+    Space is pressed again (at most three times) when no chooser opens, and the choice
+    counts only once the input holds the file."""
+    tab_to(page, selector)
+    for attempt in range(3):
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press("Space")
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            continue
+        chooser.value.set_files(path)
+        break
+    page.wait_for_function(
+        "([selector, name]) => [...document.querySelector(selector).files]"
+        ".some(file => file.name === name)",
+        arg=[selector, path.name],
+    )

@@ -1,0 +1,320 @@
+"""The observer's use cases: append-only remarks, the round report (HTML, PDF, CSV, XLSX)
+and its sign-off, after which the round is closed."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.accounts.models import User
+from app.applications import letter_round
+from app.applications.models import Application
+from app.audit import service as audit
+from app.audit.service import actor_id, record
+from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import gettext as _
+from app.lottery import service as lottery
+from app.oversight.models import Remark, SignOff
+from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
+from app.scoring import service as scoring
+from app.scoring.models import JointOutcome, ScoreSheet
+
+ABOUT = ("", "sheets", "deliberation")
+MAX_REMARK = 4000
+
+
+def remarks(session: Session, procedure: Procedure) -> list[Remark]:
+    return list(
+        session.execute(
+            select(Remark).where(Remark.procedure_id == procedure.id).order_by(col(Remark.id))
+        ).scalars()
+    )
+
+
+def signed_off(session: Session, procedure: Procedure) -> SignOff | None:
+    return session.execute(
+        select(SignOff).where(SignOff.procedure_id == procedure.id)
+    ).scalar_one_or_none()
+
+
+def add_remark(
+    session: Session,
+    *,
+    procedure: Procedure,
+    observer: ProcedureMember,
+    text: str,
+    application_reference: str = "",
+    about: str = "",
+    corrects: str = "",
+) -> Remark:
+    """A remark at any moment; never edited, a correction refers to the remark it corrects."""
+    if observer.role != ProcedureRole.OBSERVER:
+        raise Conflict(_("Only the observer adds remarks."))
+    text = text.strip()
+    if len(text) < 3:
+        raise InvalidInput(_("Write the remark (at least 3 characters)."), field="text")
+    if len(text) > MAX_REMARK:
+        raise InvalidInput(
+            _("A remark is at most %(count)s characters.", count=MAX_REMARK), field="text"
+        )
+    if about not in ABOUT:
+        raise InvalidInput(_("Choose what the remark is about."), field="about")
+    application: Application | None = None
+    if application_reference.strip():
+        application = scoring.invited_application(session, procedure, application_reference)
+    elif about:
+        raise InvalidInput(_("Choose the applicant the remark is about."), field="application")
+    corrected: Remark | None = None
+    if corrects.strip():
+        corrected = session.get(Remark, int(corrects)) if corrects.strip().isdigit() else None
+        if corrected is None or corrected.procedure_id != procedure.id:
+            raise InvalidInput(_("The remark to correct does not exist."), field="corrects")
+    assert procedure.id is not None and observer.id is not None
+    remark = Remark(
+        procedure_id=procedure.id,
+        application_id=application.id if application else None,
+        about=about,
+        text=text,
+        corrects=corrected.id if corrected else None,
+        author_member_id=observer.id,
+    )
+    session.add(remark)
+    session.flush()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(observer.user_id),
+        action="remark.added",
+        subject=f"application:{application.reference}"
+        if application
+        else f"procedure:{procedure.reference}",
+        data={
+            "remark": remark.id,
+            "about": about or ("applicant" if application else "procedure"),
+            "corrects": remark.corrects,
+            "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        },
+    )
+    session.commit()
+    return remark
+
+
+# The report --------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplicantReport:
+    application: Application
+    name: str
+    letter_round: list[tuple[str, str]]  # requirements not met, with the reason
+    scorers: list[str]
+    conflicts: list[tuple[str, str, str]]  # member, relation, declared by
+    sheets: list[tuple[str, ScoreSheet]]
+    outcome: JointOutcome | None
+    remarks: list[Remark] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    procedure: Procedure
+    rubric: Any
+    committee: list[tuple[ProcedureMember, User]]
+    applicants: list[ApplicantReport]
+    not_invited: list[tuple[Application, list[tuple[str, str]]]]
+    draws: list[dict[str, Any]]
+    result: Any
+    remarks: list[Remark]
+    agreement: list[scoring.RoundCriterion]
+    chain_head: str
+    chain_seq: int
+    sign_off: SignOff | None
+
+
+def report(session: Session, procedure: Procedure) -> Report:
+    round_ = scoring.load_round(session, procedure)
+    members = session.execute(
+        select(ProcedureMember, User)
+        .join(User, col(User.id) == col(ProcedureMember.user_id))
+        .where(ProcedureMember.procedure_id == procedure.id)
+        .order_by(col(ProcedureMember.role), col(User.name))
+    ).all()
+    names = {m.id: u.name for m, u in members}
+    all_remarks = remarks(session, procedure)
+    applicants = []
+    for application in round_.applications:
+        assert application.id is not None
+        user = session.get(User, application.applicant_id)
+        conflicts = [
+            (names.get(member_id, ""), relation, by)
+            for member_id, (relation, by) in round_.conflicts.get(application.id, {}).items()
+        ]
+        applicants.append(
+            ApplicantReport(
+                application=application,
+                name=user.name if user else "",
+                letter_round=letter_round.reasons_for(session, application),
+                scorers=[round_.name(m) for m in round_.scorers(application)],
+                conflicts=conflicts,
+                sheets=[(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
+                outcome=round_.outcomes.get(application.id),
+                remarks=[r for r in all_remarks if r.application_id == application.id],
+            )
+        )
+    invited_ids = {a.id for a in round_.applications}
+    not_invited = [
+        (application, letter_round.reasons_for(session, application))
+        for application, _user in letter_round.submitted(session, procedure)
+        if application.id not in invited_ids
+    ]
+    head = audit.head(session, procedure.reference)
+    return Report(
+        procedure=procedure,
+        rubric=round_.rubric,
+        committee=[(m, u) for m, u in members],
+        applicants=applicants,
+        not_invited=not_invited,
+        draws=lottery.published(session, procedure),
+        result=lottery.final_result(session, procedure) if round_.applications else None,
+        remarks=[r for r in all_remarks if r.application_id is None],
+        agreement=scoring.round_figures(round_),
+        chain_head=head.hash if head else "",
+        chain_seq=head.seq if head else 0,
+        sign_off=signed_off(session, procedure),
+    )
+
+
+def scores_rows(session: Session, procedure: Procedure) -> list[list[str]]:
+    """Every submitted score and every joint outcome, one row per criterion."""
+    round_ = scoring.load_round(session, procedure)
+    rows = [["application", "scorer", "criterion", "level", "suitable"]]
+    for application in round_.applications:
+        assert application.id is not None
+        for sheet in round_.submitted(application):
+            member = round_.members.get(sheet.member_id)
+            for criterion in round_.rubric.criteria:
+                rows.append(
+                    [
+                        application.reference,
+                        round_.name(member) if member else "",
+                        criterion.id,
+                        str(sheet.levels.get(criterion.id, "")),
+                        "",
+                    ]
+                )
+        outcome = round_.outcomes.get(application.id)
+        if outcome is not None:
+            for criterion in round_.rubric.criteria:
+                rows.append(
+                    [
+                        application.reference,
+                        "committee",
+                        criterion.id,
+                        str(outcome.levels.get(criterion.id, "")),
+                        "yes" if outcome.suitable else "no",
+                    ]
+                )
+    return rows
+
+
+def scores_csv(session: Session, procedure: Procedure) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(scores_rows(session, procedure))
+    return buffer.getvalue()
+
+
+def scores_xlsx(session: Session, procedure: Procedure) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "scores"
+    for row in scores_rows(session, procedure):
+        sheet.append([int(v) if v.isdigit() else v for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMember) -> SignOff:
+    """The observer signs the round off: every outcome recorded, every needed draw held."""
+    if observer.role != ProcedureRole.OBSERVER:
+        raise Conflict(_("Only the observer signs the round off."))
+    if signed_off(session, procedure) is not None:
+        raise Conflict(_("This round has been signed off already."))
+    if procedure.phase not in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
+        raise Conflict(_("A round is signed off after its interviews and deliberation."))
+    missing = scoring.round_facts(session, procedure).outcomes_missing
+    if missing:
+        raise Conflict(
+            _(
+                "Not every outcome is recorded yet (%(references)s); sign off when the round "
+                "is complete.",
+                references=", ".join(missing),
+            )
+        )
+    if lottery.draw_missing(session, procedure, missing):
+        raise Conflict(_("The draw has not taken place yet; sign off when the round is complete."))
+    head = audit.head(session, procedure.reference)
+    content = scores_csv(session, procedure) + (head.hash if head else "")
+    assert procedure.id is not None and observer.id is not None
+    signed = SignOff(
+        procedure_id=procedure.id,
+        member_id=observer.id,
+        report_sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        chain_head=head.hash if head else "",
+    )
+    session.add(signed)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(observer.user_id),
+        action="round.signed_off",
+        subject=f"procedure:{procedure.reference}",
+        data={"report_sha256": signed.report_sha256, "chain_head": signed.chain_head},
+    )
+    session.commit()
+    return signed
+
+
+def observer_of(session: Session, procedure: Procedure, user_id: int | None) -> ProcedureMember:
+    member = scoring.member_of(session, procedure, user_id)
+    if member is None or member.role != ProcedureRole.OBSERVER:
+        raise NotFound(_("This page does not exist."))
+    return member
+
+
+def remark_about_label(about: str) -> str:
+    labels = {
+        "": _("In general"),
+        "sheets": _("The score sheets"),
+        "deliberation": _("The deliberation"),
+    }
+    return labels.get(about, about)
+
+
+def audit_problem_label(problem: str | None) -> str:
+    labels = {
+        "not valid JSON": _("The line is not valid JSON."),
+        "not a JSON object": _("The line is not a JSON object."),
+        "missing fields": _("Fields are missing."),
+        "seq is not an integer": _("The sequence number is not a whole number."),
+        "entry belongs to another chain": _("The entry belongs to another chain."),
+        "seq is not consecutive": _("The sequence number does not follow on."),
+        "prev does not match the hash of the entry before": _(
+            "Its link (prev) does not match the hash of the entry before: an entry was "
+            "removed, inserted or changed."
+        ),
+        "entry cannot be put in canonical form": _("The entry cannot be put in canonical form."),
+        "hash does not match the entry's content": _(
+            "Its hash does not match its content: the entry was changed."
+        ),
+        "the export holds no entries": _("The file holds no entries."),
+    }
+    return labels.get(problem or "", problem or "")

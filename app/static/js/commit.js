@@ -1,0 +1,16 @@
+// Computes the commitment (SHA-256 of the secret) on this device, so the secret itself is
+// never sent before the draw is announced. The secret field has no name: it is not posted.
+(function () {
+  "use strict";
+  var secret = document.getElementById("f-secret-local");
+  var commitment = document.getElementById("f-commitment");
+  if (!secret || !commitment || !window.crypto || !window.crypto.subtle) return;
+  secret.addEventListener("input", function () {
+    var bytes = new TextEncoder().encode(secret.value);
+    window.crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
+      commitment.value = Array.from(new Uint8Array(digest))
+        .map(function (b) { return b.toString(16).padStart(2, "0"); })
+        .join("");
+    });
+  });
+})();

@@ -1,0 +1,336 @@
+"""The lottery through the real routes: ranking, prepare, commit, announce, reveal, draw,
+void and redraw, the published records, the verify page and command, and the results."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from app.__main__ import main as cli
+from app.accounts.models import Mail, User
+from app.applications.models import Application
+from app.audit.models import AuditEntry
+from app.lottery import draw as drawlib
+from app.lottery.models import Draw
+from app.procedures.models import Phase, Procedure
+from app.scoring import service as scoring
+from tests.app.conftest import Browser, Factory
+
+OBSERVER_SECRET = "kleurrijke-tulp-4471-waarnemer"
+CHAIR_SECRET = "stille-rivier-9023-voorzitter"
+
+
+@dataclass
+class World:
+    procedure: Procedure
+    references: list[str]
+    browsers: dict[str, Browser]
+    applicants: list[User]
+
+    def draw_url(self, number: int = 1, action: str = "") -> str:
+        return f"/procedures/{self.procedure.reference}/draws/{number}/{action}"
+
+    def admin_url(self, number: int, action: str) -> str:
+        return f"/manage/procedures/{self.procedure.reference}/draws/{number}/{action}"
+
+
+def says(response: Any, message: str) -> bool:
+    return message in html.unescape(response.text)
+
+
+@pytest.fixture
+def world(factory: Factory, session: Session, new_browser: Any) -> World:
+    """Five applicants all found suitable, in a procedure with two places."""
+    procedure = factory.procedure(phase=Phase.DELIBERATION, applicants=5)
+    applicants = list(factory.last_applicants)
+    people = factory.committee(procedure)
+    people["admin"] = factory.user(platform_admin=True)
+    round_ = scoring.load_round(session, procedure)
+    chair = next(m for m in round_.members.values() if m.role == "chair")
+    for application in round_.applications:
+        scoring.record_outcome(
+            session, round_=round_, application=application, member=chair,
+            levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
+            motivation="Op alle criteria goed, met concrete STARR-voorbeelden.",
+        )  # fmt: skip
+    session.rollback()
+    browsers = {}
+    for role in ("admin", "observer", "chair", "staff"):
+        browsers[role] = new_browser()
+        browsers[role].login(people[role].email)
+    references = sorted(a.reference for a in round_.applications)
+    return World(procedure, references, browsers, applicants)
+
+
+def prepare(world: World) -> Any:
+    return world.browsers["admin"].post(
+        f"/manage/procedures/{world.procedure.reference}/draws",
+        {"candidate": world.references, "places": "2"},
+    )
+
+
+def commit_both(world: World) -> None:
+    for role, secret in (("observer", OBSERVER_SECRET), ("chair", CHAIR_SECRET)):
+        response = world.browsers[role].post(
+            world.draw_url(action="commit"),
+            {"commitment": hashlib.sha256(secret.encode()).hexdigest()},
+        )
+        assert response.status_code == 303, response.text
+
+
+def chain(session: Session, procedure: Procedure, action: str) -> list[dict[str, Any]]:
+    session.rollback()
+    rows = session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.chain == procedure.reference, AuditEntry.action == action)
+        .order_by(AuditEntry.seq)
+    ).scalars()
+    return [json.loads(row.data) for row in rows]
+
+
+def test_a_draw_from_announcement_to_result(world: World, session: Session) -> None:
+    admin = world.browsers["admin"]
+    ranking = admin.get(f"/manage/procedures/{world.procedure.reference}/ranking")
+    assert ranking.status_code == 200 and says(ranking, "Tied at the last place")
+    # Refused: places >= candidates; candidates who are not the tied group.
+    too_many = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/draws",
+        {"candidate": world.references[:2], "places": "2"},
+    )
+    assert too_many.status_code == 422 and says(too_many, "2 places for 2 candidates")
+    not_tied = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/draws",
+        {"candidate": world.references[:3], "places": "2"},
+    )
+    assert not_tied.status_code == 422 and says(not_tied, "a draw between others is not allowed")
+    assert prepare(world).status_code == 303
+    early = admin.post(world.admin_url(1, "announce"), {"beacon": ""})
+    assert early.status_code == 409 and says(
+        early, "Waiting for the commitment of: observer, chair"
+    )
+    bad = world.browsers["observer"].post(world.draw_url(action="commit"), {"commitment": "abc"})
+    assert bad.status_code == 422 and says(bad, "64 characters")
+    member = world.browsers["staff"].post(world.draw_url(action="commit"), {"commitment": "0" * 64})
+    assert member.status_code == 403
+    commit_both(world)
+    too_soon = world.browsers["chair"].post(
+        world.draw_url(action="reveal"), {"secret": CHAIR_SECRET}
+    )
+    assert too_soon.status_code == 409 and says(too_soon, "after the draw is announced")
+    assert admin.post(world.admin_url(1, "announce"), {"beacon": ""}).status_code == 303
+    [announced] = chain(session, world.procedure, "draw.announced")
+    assert announced["record"]["candidates"] == world.references
+    assert all(c["secret"] is None for c in announced["record"]["contributors"])
+    late_commit = world.browsers["chair"].post(
+        world.draw_url(action="commit"), {"commitment": "1" * 64}
+    )
+    assert late_commit.status_code == 409 and says(late_commit, "commitments are fixed")
+    wrong = world.browsers["observer"].post(
+        world.draw_url(action="reveal"), {"secret": "een-ander-geheim-dat-niet-klopt"}
+    )
+    assert wrong.status_code == 422 and says(wrong, "does not match your commitment")
+    for role, secret in (("observer", OBSERVER_SECRET), ("chair", CHAIR_SECRET)):
+        assert (
+            world.browsers[role]
+            .post(world.draw_url(action="reveal"), {"secret": secret})
+            .status_code
+            == 303
+        )
+    after = world.browsers["chair"].post(world.draw_url(action="reveal"), {"secret": CHAIR_SECRET})
+    assert after.status_code == 409 and says(after, "The draw has taken place")
+
+    # The published record: references only, recomputable.
+    records = (
+        world.browsers["staff"]
+        .client.get(f"/api/procedures/{world.procedure.reference}/draws")
+        .json()
+    )
+    [record] = records
+    assert record["status"] == "drawn" and len(record["winners"]) == 2
+    record.pop("status")
+    assert drawlib.verify(record).ok
+    for applicant in world.applicants:
+        assert applicant.name not in json.dumps(records)
+    [drawn] = chain(session, world.procedure, "draw.drawn")
+    assert drawn["record"] == record
+
+    verify = Browser(world.browsers["staff"].client.app, world.browsers["staff"].settings)  # type: ignore[arg-type]
+    page = verify.post("/lottery/verify", {"record": json.dumps(record)})
+    assert page.status_code == 200 and says(page, "every step checks out")
+    tampered = dict(record, winners=list(reversed(record["winners"])))
+    page = verify.post("/lottery/verify", {"record": json.dumps(tampered)})
+    assert page.status_code == 200 and says(page, "does not check out")
+    page = verify.post("/lottery/verify", {"record": "{niet json"})
+    assert page.status_code == 422 and says(page, "not valid JSON")
+    prefilled = verify.get(f"/lottery/verify?draw={record['draw_id']}")
+    assert says(prefilled, "every step checks out")
+
+    # Results: published, told by e-mail, read by the applicant with the draw.
+    transition = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+    )
+    assert transition.status_code == 303, transition.text
+    session.rollback()
+    winner = record["winners"][0]
+    application = session.execute(
+        select(Application).where(Application.reference == winner)
+    ).scalar_one()
+    user = session.get(User, application.applicant_id)
+    assert user is not None
+    mails = session.execute(select(Mail).where(Mail.recipient == user.email)).scalars().all()
+    assert any("Result" in m.subject for m in mails)
+    reader = Browser(world.browsers["staff"].client.app, world.browsers["staff"].settings)  # type: ignore[arg-type]
+    reader.login(user.email)
+    result = reader.get(f"/applications/{winner}")
+    assert says(result, "have a training place") and says(result, "Verify the draw yourself")
+    reserve = record["reserve"][0]
+    other = session.execute(
+        select(Application).where(Application.reference == reserve)
+    ).scalar_one()
+    other_user = session.get(User, other.applicant_id)
+    assert other_user is not None
+    reader2 = Browser(world.browsers["staff"].client.app, world.browsers["staff"].settings)  # type: ignore[arg-type]
+    reader2.login(other_user.email)
+    assert says(reader2.get(f"/applications/{reserve}"), "number 1 on the reserve list")
+    public = verify.get(f"/procedures/{world.procedure.reference}")
+    assert says(public, "Found suitable") and says(public, "Draw records")
+
+    # A winner declines: the first on the reserve list gets the place, and is told.
+    ranking_url = f"/manage/procedures/{world.procedure.reference}/ranking"
+    not_placed = admin.post(f"{ranking_url}/{record['reserve'][1]}/decline")
+    assert not_placed.status_code == 409 and says(not_placed, "Only a candidate who has a place")
+    assert admin.post(f"{ranking_url}/{winner}/decline").status_code == 303
+    assert says(reader2.get(f"/applications/{reserve}"), "have a training place")
+    assert says(reader.get(f"/applications/{winner}"), "declined it")
+    declined = chain(session, world.procedure, "place.declined")
+    assert declined == [{"offered_to": reserve}]
+    assert session.execute(
+        select(Mail).where(Mail.recipient == other_user.email, Mail.subject.contains("place"))
+    ).first()
+
+
+def test_results_wait_for_the_draw(world: World) -> None:
+    blocked = world.browsers["admin"].post(
+        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+    )
+    assert blocked.status_code == 409 and says(blocked, "the draw has to take place first")
+
+
+def test_a_draw_without_a_reveal_is_void_and_drawn_again(world: World, session: Session) -> None:
+    admin = world.browsers["admin"]
+    assert prepare(world).status_code == 303
+    commit_both(world)
+    assert admin.post(world.admin_url(1, "announce"), {"beacon": ""}).status_code == 303
+    short = admin.post(world.admin_url(1, "void"), {"reason": "kort"})
+    assert short.status_code == 422
+    voided = admin.post(world.admin_url(1, "void"), {"reason": "De voorzitter onthulde niet."})
+    assert voided.status_code == 303
+    late = world.browsers["observer"].post(
+        world.draw_url(action="reveal"), {"secret": OBSERVER_SECRET}
+    )
+    assert late.status_code == 409 and says(late, "This draw is void")
+    assert prepare(world).status_code == 303
+    session.rollback()
+    draws = session.execute(select(Draw).order_by(Draw.id)).scalars().all()
+    assert [(d.draw_id.rsplit("/", 1)[1], d.status) for d in draws] == [
+        ("draw-1", "void"),
+        ("draw-2", "preparing"),
+    ]
+    records = admin.client.get(f"/api/procedures/{world.procedure.reference}/draws").json()
+    assert [r["status"] for r in records] == ["void"]  # a draw being prepared is not public yet
+
+
+def test_verify_lottery_command(world: World, tmp_path: Path, capsys: Any) -> None:
+    prepare(world)
+    commit_both(world)
+    world.browsers["admin"].post(world.admin_url(1, "announce"), {"beacon": ""})
+    for role, secret in (("observer", OBSERVER_SECRET), ("chair", CHAIR_SECRET)):
+        world.browsers[role].post(world.draw_url(action="reveal"), {"secret": secret})
+    [record] = (
+        world.browsers["admin"]
+        .client.get(f"/api/procedures/{world.procedure.reference}/draws")
+        .json()
+    )
+    record.pop("status")
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(record))
+    assert cli(["verify-lottery", str(path)]) == 0
+    assert "The draw is correct." in capsys.readouterr().out
+    record["seed"] = "0" * 64
+    path.write_text(json.dumps(record))
+    assert cli(["verify-lottery", str(path)]) == 1
+    assert "FAIL seed" in capsys.readouterr().out
+    path.write_text("geen json")
+    assert cli(["verify-lottery", str(path)]) == 2
+
+
+def draw_through(world: World, beacon: str = "") -> None:
+    prepare(world)
+    commit_both(world)
+    world.browsers["admin"].post(world.admin_url(1, "announce"), {"beacon": beacon})
+    for role, secret in (("observer", OBSERVER_SECRET), ("chair", CHAIR_SECRET)):
+        world.browsers[role].post(world.draw_url(action="reveal"), {"secret": secret})
+
+
+def test_a_named_beacon_is_waited_for_and_counts(world: World) -> None:
+    draw_through(world, beacon="Euromillions, trekking van 1 december 2026")
+    records = (
+        world.browsers["admin"]
+        .client.get(f"/api/procedures/{world.procedure.reference}/draws")
+        .json()
+    )
+    assert records[0]["status"] == "announced"  # both revealed; the beacon value is missing
+    assert records[0]["beacon"] == {"name": "Euromillions, trekking van 1 december 2026",
+                                    "value": None}  # fmt: skip
+    entered = world.browsers["admin"].post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 41"})
+    assert entered.status_code == 303
+    [record] = (
+        world.browsers["admin"]
+        .client.get(f"/api/procedures/{world.procedure.reference}/draws")
+        .json()
+    )
+    assert record["status"] == "drawn" and record["beacon"]["value"] == "7 12 19 33 41"
+    record.pop("status")
+    assert drawlib.verify(record).ok
+    record["beacon"]["value"] = "7 12 19 33 42"
+    assert not drawlib.verify(record).ok
+
+
+def test_outcomes_by_group_show_only_groups_of_five(
+    world: World, session: Session, factory: Factory
+) -> None:
+    from app.applications.models import DiversityResponse
+
+    session.rollback()
+    applications = (
+        session.execute(select(Application).where(Application.procedure_id == world.procedure.id))
+        .scalars()
+        .all()
+    )
+    for application in applications:
+        session.add(
+            DiversityResponse(
+                procedure_id=world.procedure.id,
+                application_id=application.id,
+                gender="woman",
+                first_generation="yes" if application.reference.endswith("1") else "no",
+            )
+        )
+    session.commit()
+    draw_through(world)
+    world.browsers["admin"].post(
+        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+    )
+    page = world.browsers["staff"].get(f"/procedures/{world.procedure.reference}")
+    assert says(page, "Outcomes by group")
+    text = html.unescape(page.text)
+    assert '<th scope="row">Woman</th><td>5</td><td>5</td><td>5</td><td>2</td>' in text
+    # First in the family: 1 yes and 4 no, both under five: not shown.
+    assert "First in the family to study</caption>" not in text

@@ -1,0 +1,516 @@
+"""Scoring through the real routes: the sheet, autosave and stale devices, independence,
+conflicts of interest, reserve members, the deliberation and the life-cycle gates."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from app.applications.models import Application, Document
+from app.audit.models import AuditEntry
+from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.scoring.models import JointOutcome, ScoreSheet
+from tests.app.conftest import Browser, Factory
+
+
+@dataclass
+class Round:
+    procedure: Procedure
+    applications: list[Application]
+    browsers: dict[str, Browser]
+    members: dict[str, int]  # role -> procedure_member id
+    criteria: list[str]
+
+    def sheet_url(self, role: str, number: int = 0, action: str = "") -> str:
+        application = self.applications[number].reference
+        base = f"/committee/{self.procedure.reference}/applicants/{application}"
+        return f"{base}/sheets/{self.members[role]}" + (f"/{action}" if action else "")
+
+    def page(self, number: int = 0, what: str = "") -> str:
+        application = self.applications[number].reference
+        base = f"/committee/{self.procedure.reference}/applicants/{application}"
+        return f"{base}/{what}" if what else base
+
+
+@pytest.fixture
+def round_(factory: Factory, session: Session, new_browser: Any) -> Round:
+    procedure = factory.procedure(phase=Phase.INTERVIEWS, applicants=2)
+    people = factory.committee(procedure)
+    people["admin"] = factory.user(platform_admin=True)
+    session.rollback()
+    browsers = {}
+    for role in ("chair", "staff", "aios", "observer", "admin"):
+        browsers[role] = new_browser()
+        browsers[role].login(people[role].email)
+    members = {
+        role: session.execute(
+            select(ProcedureMember.id).where(
+                ProcedureMember.procedure_id == procedure.id,
+                ProcedureMember.user_id == people[role].id,
+            )
+        ).scalar_one()
+        for role in ("chair", "staff", "aios")
+    }
+    applications = list(
+        session.execute(
+            select(Application)
+            .where(Application.procedure_id == procedure.id)
+            .order_by(Application.reference)
+        ).scalars()
+    )
+    assert procedure.rubric_content is not None
+    criteria = [c["id"] for c in procedure.rubric_content["criteria"]]
+    return Round(procedure, applications, browsers, members, criteria)
+
+
+def full_sheet(criteria: list[str], level: int = 4, marker: str = "") -> dict[str, str]:
+    form = {f"level-{c}": str(level) for c in criteria}
+    form |= {
+        f"reason-{c}": f"Concreet STARR-voorbeeld over {c}, eigen actie helder. {marker}"
+        for c in criteria
+    }
+    return form
+
+
+def autosave(browser: Browser, url: str, data: dict[str, str]) -> Any:
+    return browser.post(url, data, headers={"HX-Request": "true", "X-Fragment": "status"})
+
+
+def submit(round_: Round, role: str, number: int = 0, level: int = 4, marker: str = "") -> None:
+    browser = round_.browsers[role]
+    saved = autosave(
+        browser,
+        round_.sheet_url(role, number),
+        {"version": "0", **full_sheet(round_.criteria, level, marker)},
+    )
+    assert saved.status_code == 200, saved.text
+    version = json_version(saved.text)
+    response = browser.post(
+        round_.sheet_url(role, number, "submit"), {"version": version, "confirm": "yes"}
+    )
+    assert response.status_code == 303, response.text
+
+
+def json_version(html: str) -> str:
+    marker = 'id="sheet-version" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def stored(session: Session, round_: Round, role: str, number: int = 0) -> ScoreSheet | None:
+    session.rollback()
+    session.expire_all()
+    return session.execute(
+        select(ScoreSheet).where(
+            ScoreSheet.application_id == round_.applications[number].id,
+            ScoreSheet.member_id == round_.members[role],
+        )
+    ).scalar_one_or_none()
+
+
+def says(response: Any, message: str) -> bool:
+    return message in html.unescape(response.text)
+
+
+def chain(session: Session, procedure: Procedure, action: str) -> list[dict[str, Any]]:
+    session.rollback()
+    rows = session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.chain == procedure.reference, AuditEntry.action == action)
+        .order_by(AuditEntry.seq)
+    ).scalars()
+    return [json.loads(row.data) | {"subject": row.subject} for row in rows]
+
+
+def test_committee_pages_list_the_members_applicants(round_: Round) -> None:
+    home = round_.browsers["staff"].get("/committee")
+    assert home.status_code == 200 and round_.procedure.reference in home.text
+    assert "0 submitted, 0 draft, 2 not started" in home.text
+    page = round_.browsers["staff"].get(f"/committee/{round_.procedure.reference}")
+    assert page.status_code == 200
+    for application in round_.applications:
+        assert application.reference in page.text
+
+
+def test_a_member_autosaves_reloads_and_submits(round_: Round, session: Session) -> None:
+    browser = round_.browsers["staff"]
+    sheet = browser.get(round_.page())
+    assert sheet.status_code == 200
+    assert "Insufficient" in sheet.text and 'name="level-motivation"' in sheet.text
+    saved = autosave(browser, round_.sheet_url("staff"), {"version": "0", "level-motivation": "4"})
+    assert saved.status_code == 200 and json_version(saved.text) == "1"
+    assert 'hx-swap-oob="true"' in saved.text and "Saved at" in saved.text
+    saved = autosave(
+        browser,
+        round_.sheet_url("staff"),
+        {"version": "1", "reason-motivation": "Vertelde over de eerste nachtdienst."},
+    )
+    assert json_version(saved.text) == "2"
+    # Saving the same again changes nothing: no new version, no new audit entry.
+    same = autosave(
+        browser,
+        round_.sheet_url("staff"),
+        {"version": "2", "reason-motivation": "Vertelde over de eerste nachtdienst."},
+    )
+    assert json_version(same.text) == "2"
+    assert len(chain(session, round_.procedure, "sheet.saved")) == 2
+    reloaded = browser.get(round_.page())
+    assert 'value="4" checked' in reloaded.text
+    assert "Vertelde over de eerste nachtdienst." in reloaded.text
+
+    complete = full_sheet(round_.criteria)
+    review = browser.post(round_.sheet_url("staff", action="review"), {"version": "2", **complete})
+    assert review.status_code == 200 and "Submit the sheet (final)" in review.text
+    version = stored(session, round_, "staff")
+    assert version is not None and version.status == "draft"
+    unconfirmed = browser.post(
+        round_.sheet_url("staff", action="submit"), {"version": str(version.version)}
+    )
+    assert unconfirmed.status_code == 422 and "Confirm that you want to submit" in unconfirmed.text
+    done = browser.post(
+        round_.sheet_url("staff", action="submit"),
+        {"version": str(version.version), "confirm": "yes"},
+    )
+    assert done.status_code == 303
+    final = stored(session, round_, "staff")
+    assert final is not None and final.status == "submitted"
+    assert final.levels == dict.fromkeys(round_.criteria, 4)
+    [entry] = chain(session, round_.procedure, "sheet.submitted")
+    assert entry["levels"] == dict.fromkeys(sorted(round_.criteria), 4)
+    assert len(entry["reasons_sha256"]) == 64
+    assert "You submitted this sheet" in browser.get(round_.page()).text
+
+
+def test_a_stale_device_is_told_and_shown_the_newer_version(
+    round_: Round, session: Session
+) -> None:
+    tablet, laptop = round_.browsers["staff"], round_.browsers["staff"]
+    first = autosave(tablet, round_.sheet_url("staff"), {"version": "0", "level-motivation": "2"})
+    assert json_version(first.text) == "1"
+    # The laptop still has the page at version 0 and changes another criterion.
+    stale = autosave(
+        laptop,
+        round_.sheet_url("staff"),
+        {"version": "0", "level-collaboration": "5", "reason-collaboration": "Mijn notitie"},
+    )
+    assert stale.status_code == 409
+    assert stale.headers["HX-Retarget"] == "#sheet"
+    assert "changed on another device" in stale.text
+    assert "Your change that was not saved" in stale.text and "Mijn notitie" in stale.text
+    assert json_version(stale.text) == "1" and 'value="2" checked' in stale.text
+    sheet = stored(session, round_, "staff")
+    assert sheet is not None and sheet.levels == {"motivation": 2} and sheet.version == 1
+    # Without JavaScript the whole page comes back, also with the lost change.
+    page = laptop.post(round_.sheet_url("staff"), {"version": "0", "reason-motivation": "Later"})
+    assert page.status_code == 409 and "<html" in page.text and "Later" in page.text
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({"level-motivation": "6"}, 422, "must be a whole number from 1 to 5"),
+        ({"level-motivation": "0"}, 422, "must be a whole number from 1 to 5"),
+        ({"level-motivation": "veel"}, 422, "must be a whole number from 1 to 5"),
+        ({"level-charisma": "3"}, 422, "'charisma' is not a criterion of this procedure's matrix"),
+        ({"reason-motivation": "x" * 4001}, 422, "at most 4000 characters"),
+        ({"version": ""}, 422, "version is missing"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_changes(
+    round_: Round, session: Session, data: dict[str, str], status: int, message: str
+) -> None:
+    browser = round_.browsers["staff"]
+    autosave(browser, round_.sheet_url("staff"), {"version": "0", "level-motivation": "3"})
+    for htmx in (True, False):
+        form = {"version": "1", **data}
+        response = (
+            autosave(browser, round_.sheet_url("staff"), form)
+            if htmx
+            else browser.post(round_.sheet_url("staff"), form)
+        )
+        assert response.status_code == status and says(response, message)
+    sheet = stored(session, round_, "staff")
+    assert sheet is not None and sheet.levels == {"motivation": 3} and sheet.version == 1
+
+
+def test_submit_needs_every_score_and_reason(round_: Round, session: Session) -> None:
+    browser = round_.browsers["staff"]
+    form = full_sheet(round_.criteria)
+    form["reason-learnability"] = "Kort."
+    del form["level-collaboration"]
+    review = browser.post(round_.sheet_url("staff", action="review"), {"version": "0", **form})
+    assert review.status_code == 422
+    assert "Choose a score for Collaboration" in review.text
+    assert "at least 20 characters for Learnability" in review.text
+    submit_ = browser.post(
+        round_.sheet_url("staff", action="submit"), {"version": "1", "confirm": "yes"}
+    )
+    assert submit_.status_code == 422
+    sheet = stored(session, round_, "staff")
+    assert sheet is not None and sheet.status == "draft"
+
+
+def test_a_submitted_sheet_is_final(round_: Round, session: Session) -> None:
+    submit(round_, "staff", level=4)
+    before = stored(session, round_, "staff")
+    assert before is not None
+    browser = round_.browsers["staff"]
+    for url in (round_.sheet_url("staff"), round_.sheet_url("staff", action="review")):
+        response = browser.post(url, {"version": str(before.version), "level-motivation": "1"})
+        assert response.status_code == 409 and "a submitted sheet is final" in response.text
+    again = browser.post(
+        round_.sheet_url("staff", action="submit"),
+        {"version": str(before.version), "confirm": "yes"},
+    )
+    assert again.status_code == 409
+    after = stored(session, round_, "staff")
+    assert after is not None and after.levels == before.levels and after.version == before.version
+
+
+def test_nobody_saves_on_someone_elses_sheet(round_: Round, session: Session) -> None:
+    autosave(
+        round_.browsers["aios"], round_.sheet_url("aios"), {"version": "0", "level-motivation": "5"}
+    )
+    for action in ("", "review", "submit"):
+        response = round_.browsers["staff"].post(
+            round_.sheet_url("aios", action=action),
+            {"version": "1", "level-motivation": "1", "confirm": "yes"},
+        )
+        assert response.status_code == 403
+        assert "belongs to another committee member" in response.text
+    for role in ("observer", "admin"):
+        response = round_.browsers[role].post(round_.sheet_url("aios"), {"version": "1"})
+        assert response.status_code == 403
+    sheet = stored(session, round_, "aios")
+    assert sheet is not None and sheet.levels == {"motivation": 5} and sheet.version == 1
+
+
+def test_scores_stay_hidden_until_ones_own_sheet_is_in(round_: Round) -> None:
+    secret = "GEHEIM-van-het-aios"
+    autosave(
+        round_.browsers["aios"],
+        round_.sheet_url("aios"),
+        {"version": "0", **full_sheet(round_.criteria, 2, secret)},
+    )
+    submit(round_, "staff", level=4, marker="STAF-REDEN")
+    staff = round_.browsers["staff"]
+    pages = [
+        round_.page(),
+        round_.page(what="deliberation"),
+        f"/committee/{round_.procedure.reference}",
+        f"/committee/{round_.procedure.reference}/round",
+        "/committee",
+    ]
+    for url in pages:
+        response = staff.get(url)
+        assert secret not in response.text, url
+    assert staff.get(round_.page(what="deliberation")).status_code == 403
+    # The aios has not submitted: the staff member's reasons are not shown to them either.
+    for url in pages:
+        assert "STAF-REDEN" not in round_.browsers["aios"].get(url).text, url
+
+    submit_version = json_version(round_.browsers["aios"].get(round_.page()).text)
+    response = round_.browsers["aios"].post(
+        round_.sheet_url("aios", action="submit"), {"version": submit_version, "confirm": "yes"}
+    )
+    assert response.status_code == 303
+    assert staff.get(round_.page(what="deliberation")).status_code == 403  # the chair's is not in
+    submit(round_, "chair", level=3, marker="VOORZITTER")
+    deliberation = staff.get(round_.page(what="deliberation"))
+    assert deliberation.status_code == 200
+    assert secret in deliberation.text and "VOORZITTER" in deliberation.text
+    # Levels 2, 3 and 4 on every criterion: two apart, so every criterion is flagged.
+    assert deliberation.text.count('class="flagged"') == len(round_.criteria)
+    assert "<svg" in deliberation.text and "2–4" in deliberation.text
+
+
+def test_a_conflicted_member_sees_nothing_of_the_applicant(round_: Round, session: Session) -> None:
+    aios = round_.browsers["aios"]
+    autosave(aios, round_.sheet_url("aios"), {"version": "0", "level-motivation": "5"})
+    declared = aios.post(
+        round_.page(what="conflict"), {"relation": "friend", "note": "Studiegenoot"}
+    )
+    assert declared.status_code == 303
+    session.rollback()
+    documents = list(
+        session.execute(
+            select(Document.id).where(Document.application_id == round_.applications[0].id)
+        ).scalars()
+    )
+    reference = round_.applications[0].reference
+    hidden = [
+        ("GET", round_.page()),
+        ("GET", round_.page(what="conflict")),
+        ("GET", round_.page(what="deliberation")),
+        ("POST", round_.page(what="conflict")),
+        ("POST", round_.page(what="deliberation")),
+        ("POST", round_.sheet_url("aios")),
+        ("POST", round_.sheet_url("aios", action="review")),
+        ("POST", round_.sheet_url("aios", action="submit")),
+        *(("GET", f"/applications/{reference}/documents/{d}") for d in documents),
+    ]
+    for method, url in hidden:
+        response = aios.get(url) if method == "GET" else aios.post(url, {"version": "1"})
+        assert response.status_code == 404, (method, url, response.status_code)
+    # The tab still open on the sheet keeps autosaving: a clear 404 fragment, never a 500.
+    late = autosave(aios, round_.sheet_url("aios"), {"version": "1", "level-motivation": "2"})
+    assert late.status_code == 404 and "alert" in late.text
+    listing = aios.get(f"/committee/{round_.procedure.reference}")
+    assert reference not in listing.text and round_.applications[1].reference in listing.text
+    # The sheet started before no longer counts, and the effect is in the chain.
+    sheet = stored(session, round_, "aios")
+    assert sheet is not None and sheet.status == "void"
+    [entry] = chain(session, round_.procedure, "conflict.declared")
+    assert entry["relation"] == "friend" and entry["declared_by"] == "member"
+    assert entry["sheet_voided"] is True and entry["quorum_met"] is False
+    # Another member still scores this applicant; the documents are theirs to read.
+    for document in documents:
+        download = round_.browsers["staff"].get(f"/applications/{reference}/documents/{document}")
+        assert download.status_code == 200
+
+
+def test_quorum_failure_is_shown_and_a_reserve_restores_it(
+    round_: Round, session: Session, factory: Factory
+) -> None:
+    round_.browsers["aios"].post(round_.page(what="conflict"), {"relation": "family"})
+    admin = round_.browsers["admin"]
+    overview = admin.get(f"/manage/procedures/{round_.procedure.reference}/scoring")
+    assert overview.status_code == 200 and "Quorum not met (2/3)" in overview.text
+    for role in ("chair", "staff"):
+        submit(round_, role)
+        submit(round_, role, number=1)
+    submit(round_, "aios", number=1)
+    transition = admin.post(
+        f"/manage/procedures/{round_.procedure.reference}/transition",
+        {"action": "start_deliberation"},
+    )
+    assert transition.status_code == 409
+    assert "fewer scorers without a conflict of interest than the quorum" in transition.text
+    invited = admin.post(
+        f"/manage/procedures/{round_.procedure.reference}/invitations",
+        {"name": "Reserve Lid", "email": "reserve@example.org", "role": "member",
+         "function": "staff", "training_done": "true", "reserve": "true"},
+    )  # fmt: skip
+    assert invited.status_code == 200, invited.text
+    session.rollback()
+    reserve = session.execute(
+        select(ProcedureMember).where(
+            ProcedureMember.procedure_id == round_.procedure.id, ProcedureMember.reserve
+        )
+    ).scalar_one()
+    assigned = admin.post(
+        f"/manage/procedures/{round_.procedure.reference}/scoring/{round_.applications[0].reference}/reserve",
+        {"member": str(reserve.id)},
+    )
+    assert assigned.status_code == 303
+    again = admin.post(
+        f"/manage/procedures/{round_.procedure.reference}/scoring/{round_.applications[0].reference}/reserve",
+        {"member": str(reserve.id)},
+    )
+    assert again.status_code == 409 and "already scores this applicant" in again.text
+    overview = admin.get(f"/manage/procedures/{round_.procedure.reference}/scoring")
+    assert "Quorum met (3/3)" in overview.text
+    [entry] = chain(session, round_.procedure, "reserve.assigned")
+    assert entry["quorum_met"] is True
+    # The reserve scores only the applicant they were assigned to.
+    blocked = admin.post(
+        f"/manage/procedures/{round_.procedure.reference}/transition",
+        {"action": "start_deliberation"},
+    )
+    assert blocked.status_code == 409 and "Not every score sheet is in" in blocked.text
+
+
+def test_an_applicants_own_declaration_is_a_conflict(factory: Factory, new_browser: Any) -> None:
+    procedure = factory.procedure(phase=Phase.LETTER_ROUND, applicants=2, ties={1: "chair"})
+    people = factory.committee(procedure)
+    chair = new_browser()
+    chair.login(people["chair"].email)
+    listing = chair.get(f"/committee/{procedure.reference}")
+    # The letter-round result is not yet published in this phase: nobody is listed yet.
+    assert f"{procedure.reference}-0001" not in listing.text
+
+
+def test_applicant_declarations_take_effect_with_the_letter_round(
+    factory: Factory, new_browser: Any, session: Session
+) -> None:
+    procedure = factory.procedure(
+        phase=Phase.INTERVIEWS, applicants=2, ties={1: "chair"}, extra_members=1
+    )
+    people = factory.committee(procedure)
+    chair = new_browser()
+    chair.login(people["chair"].email)
+    listing = chair.get(f"/committee/{procedure.reference}")
+    assert f"{procedure.reference}-0001" not in listing.text
+    assert f"{procedure.reference}-0002" in listing.text
+    page = chair.get(f"/committee/{procedure.reference}/applicants/{procedure.reference}-0001")
+    assert page.status_code == 404
+    [entry] = chain(session, procedure, "conflict.declared")
+    assert entry["declared_by"] == "applicant" and entry["member"] == f"user:{people['chair'].id}"
+
+
+def test_the_chair_records_the_joint_outcome(round_: Round, session: Session) -> None:
+    submit(round_, "chair", level=4)
+    submit(round_, "staff", level=3)
+    submit(round_, "aios", level=2)
+    url = round_.page(what="deliberation")
+    chair = round_.browsers["chair"]
+    page = chair.get(url)
+    assert page.status_code == 200 and "Record the joint outcome" in page.text
+    outcome = {f"level-{c}": "3" for c in round_.criteria}
+    motivation = "Op elk criterium voldoende; sterk in samenwerking, reflectie kan dieper."
+    wrong = chair.post(url, {**outcome, "suitable": "no", "motivation": motivation})
+    assert wrong.status_code == 422 and "With these scores the applicant is suitable" in wrong.text
+    short = chair.post(url, {**outcome, "suitable": "yes", "motivation": "Prima."})
+    assert short.status_code == 422 and "at least 20 characters" in short.text
+    missing = chair.post(url, {"suitable": "yes", "motivation": motivation})
+    assert missing.status_code == 422 and says(missing, "Choose the committee's score")
+    member = round_.browsers["staff"].post(
+        url, {**outcome, "suitable": "yes", "motivation": motivation}
+    )
+    assert member.status_code == 403
+    observer = round_.browsers["observer"].post(
+        url, {**outcome, "suitable": "yes", "motivation": motivation}
+    )
+    assert observer.status_code == 403
+    session.rollback()
+    assert session.execute(select(JointOutcome)).first() is None
+    recorded = chair.post(url, {**outcome, "suitable": "yes", "motivation": motivation})
+    assert recorded.status_code == 303
+    session.rollback()
+    joint = session.execute(select(JointOutcome)).scalar_one()
+    assert joint.suitable and joint.levels == dict.fromkeys(round_.criteria, 3)
+    [entry] = chain(session, round_.procedure, "outcome.recorded")
+    assert entry["suitable"] is True and "motivation_sha256" in entry
+    # Members, the observer and the admin read it; the round's figures are there too.
+    for role in ("staff", "observer", "admin"):
+        shown = round_.browsers[role].get(url)
+        assert shown.status_code == 200 and motivation in shown.text
+    figures = round_.browsers["admin"].get(f"/committee/{round_.procedure.reference}/round")
+    assert figures.status_code == 200 and "Krippendorff" in figures.text
+
+
+def test_the_life_cycle_waits_for_sheets_and_outcomes(round_: Round, session: Session) -> None:
+    admin = round_.browsers["admin"]
+    transition = f"/manage/procedures/{round_.procedure.reference}/transition"
+    blocked = admin.post(transition, {"action": "start_deliberation"})
+    assert (
+        blocked.status_code == 409
+        and "Not every score sheet is in for these applicants" in blocked.text
+    )
+    for number in (0, 1):
+        for role in ("chair", "staff", "aios"):
+            submit(round_, role, number=number)
+    assert admin.post(transition, {"action": "start_deliberation"}).status_code == 303
+    # Scoring is over: a sheet can no longer change.
+    late = round_.browsers["staff"].post(round_.sheet_url("staff"), {"version": "9"})
+    assert late.status_code == 409
+    blocked = admin.post(transition, {"action": "publish_results"})
+    assert (
+        blocked.status_code == 409
+        and "joint outcome is not yet recorded for these applicants" in blocked.text
+    )
