@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,20 +33,33 @@ def run(coroutine):  # type: ignore[no-untyped-def]
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def _when(condition: Callable[[], bool], limit: float = 120.0) -> None:
+    """Wait until `condition` holds (checked every 10 ms), at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 async def storm(
     base: str, sessions: list, reference: str, cv: bytes, letter: bytes, process
 ) -> list:  # type: ignore[no-untyped-def, type-arg]
+    receipts = 0
+
     async def one(cookies: httpx.Cookies, token: str) -> tuple[float, str | None, str]:
+        nonlocal receipts
         client = httpx.AsyncClient(
             base_url=base, cookies=cookies, timeout=60, follow_redirects=False
         )
         try:
-            return await rush.one_submission(client, token, reference, cv, letter)
+            result = await rush.one_submission(client, token, reference, cv, letter)
         except httpx.HTTPError as error:
             return 0.0, None, type(error).__name__
+        receipts += 1 if result[1] and not result[2] else 0
+        return result
 
     async def killer() -> None:
-        await asyncio.sleep(1.5)
+        # Mid-storm on a fast or a slow machine: once the first receipts are out.
+        await _when(lambda: receipts >= 5)
         os.kill(process.pid, signal.SIGKILL)
 
     tasks = [one(cookies, token) for cookies, token, problem in sessions if not problem]
@@ -107,7 +121,10 @@ async def scoring_storm(
     """Every member saves back to back until the server dies; returns per member the changes
     acknowledged and the one in flight when it died."""
 
+    saves = 0
+
     async def one(index: int, member_id: int, cookies: httpx.Cookies, token: str) -> tuple:  # type: ignore[type-arg]
+        nonlocal saves
         url = f"/committee/{reference}/applicants/{application}/sheets/{member_id}"
         headers = {"HX-Request": "true", "X-Fragment": "status", "X-CSRF-Token": token}
         acknowledged: list[dict[str, str]] = []
@@ -125,10 +142,11 @@ async def scoring_storm(
                     return member_id, acknowledged, change
                 version = found.group(1)
                 acknowledged.append(change)
+                saves += 1
         return member_id, acknowledged, None
 
     async def killer() -> None:
-        await asyncio.sleep(2.0)
+        await _when(lambda: saves >= 200)
         os.kill(process.pid, signal.SIGKILL)
 
     tasks = [
