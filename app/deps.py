@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.models import LoginSession, User
 from app.config import Settings
@@ -26,17 +30,32 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def _close(session: Session) -> None:
+    """Close a request's session. It was opened on the event loop (that costs nothing: it
+    connects on first use, in the thread pool) and is closed there too, unless it still
+    holds a connection: ending that transaction talks to the database, so it goes to a
+    thread. Sync dependencies would cost a thread hop each way on every request."""
+    if not session.in_transaction():
+        session.close()
+        return
+    # A limiter of its own, as FastAPI does for dependency exits: waiting for a free thread
+    # of the shared pool could deadlock (its threads may all be waiting for the write lock
+    # this very session holds).
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; requests that may write get a write transaction."""
     database: Database = request.app.state.database
     session = database.session(write=request.method not in SAFE_METHODS)
     try:
         yield session
     finally:
-        session.close()
+        await _close(session)
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """A read-only session beside the request's own, for checks made before a write, so
     that on SQLite the write lock is taken only for the write itself."""
     database: Database = request.app.state.database
@@ -44,7 +63,7 @@ def get_read_session(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        await _close(session)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -56,26 +75,39 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def get_principal(request: Request) -> Principal:
-    """Who is asking, read in a short read-only session of its own: a request that writes
-    takes the SQLite write lock only when its use case starts, not while it is identified."""
+# Prebuilt: identifying the user is on every request's path, so the statement is built and
+# its cache key computed once per process.
+_LOGGED_IN_USER = (
+    select(User)
+    .join(LoginSession, col(LoginSession.user_id) == col(User.id))
+    .where(
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.expires_at > bindparam("now"),
+    )
+)
+
+
+def _principal_for_token(database: Database, token: str) -> Principal:
+    with database.session() as session:
+        user = session.execute(
+            _LOGGED_IN_USER, {"token_hash": token_hash(token), "now": utcnow()}
+        ).scalar_one_or_none()
+        return principal_for(session, user) if user is not None else ANONYMOUS
+
+
+async def get_principal(request: Request) -> Principal:
+    """Who is asking, read in a short read-only session of its own (in the thread pool): a
+    request that writes takes the SQLite write lock only when its use case starts, not
+    while it is identified. Anonymous requests do not touch the database."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal = ANONYMOUS
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        database: Database = request.app.state.database
-        with database.session() as session:
-            user = session.execute(
-                select(User)
-                .join(LoginSession, col(LoginSession.user_id) == col(User.id))
-                .where(
-                    LoginSession.token_hash == token_hash(token), LoginSession.expires_at > utcnow()
-                )
-            ).scalar_one_or_none()
-            if user is not None:
-                principal = principal_for(session, user)
+    principal = (
+        await run_in_threadpool(_principal_for_token, request.app.state.database, token)
+        if token
+        else ANONYMOUS
+    )
     request.state.principal = principal
     return principal
 

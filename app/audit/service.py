@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -25,6 +25,23 @@ PLATFORM_CHAIN = "platform"
 def actor_id(user_id: int | None) -> str:
     """A stable pseudonym: the chain outlives erased personal data, so no names or e-mails."""
     return f"user:{user_id}" if user_id is not None else "system"
+
+
+# Prebuilt statements on the tables, not the ORM classes: an append is on every change's
+# path, so it skips the ORM's statement handling and unit of work.
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_HEADS: Table = AuditHead.__table__  # type: ignore[attr-defined]
+_APPEND = insert(_ENTRIES)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("head_chain"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_HEAD = (
+    select(_HEADS.c.seq, _HEADS.c.hash)
+    .where(_HEADS.c.chain == bindparam("head_chain"))
+    .with_for_update()
+)
 
 
 def record(
@@ -59,13 +76,9 @@ def record(
         "prev": entry["prev"],
         "hash": entry["hash"],
     }
-    # Core statements: an append is on every change's path, so it skips the unit of work.
-    session.execute(insert(AuditEntry).values(values))
-    session.execute(
-        update(AuditHead)
-        .where(col(AuditHead.chain) == chain)
-        .values(seq=entry["seq"], hash=entry["hash"])
-    )
+    session.execute(_APPEND, values)
+    session.execute(_MOVE_HEAD, {"head_chain": chain, "new_seq": entry["seq"],
+                                 "new_hash": entry["hash"]})  # fmt: skip
     return AuditEntry(**values)
 
 
@@ -75,19 +88,14 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
     PostgreSQL: SELECT ... FOR UPDATE makes concurrent appenders wait in line. SQLite: the
     write transaction already began IMMEDIATE, which serialises all writers.
     """
-    locked = (
-        select(col(AuditHead.seq), col(AuditHead.hash))
-        .where(AuditHead.chain == chain)
-        .with_for_update()
-    )
-    head = session.execute(locked).first()
+    head = session.execute(_HEAD, {"head_chain": chain}).first()
     if head is None:  # the chain's first entry: make the head, whoever comes first
         values = {"chain": chain, "seq": 0, "hash": chainlib.GENESIS}
         if session.get_bind().dialect.name == "postgresql":
             session.execute(pg_insert(AuditHead).values(values).on_conflict_do_nothing())
         else:
             session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
-        head = session.execute(locked).one()
+        head = session.execute(_HEAD, {"head_chain": chain}).one()
     return AuditHead(chain=chain, seq=head.seq, hash=head.hash)
 
 

@@ -108,15 +108,13 @@ def _sheet_writer(
     member_id: int,
 ) -> Writer:
     permissions.require_login(principal)
-    procedure, application, member = scoring.sheet_target(
-        read, reference, application_reference, principal.user_id
-    )
+    target = scoring.sheet_target(read, reference, application_reference, principal.user_id)
+    procedure, application = target.procedure, target.application
     permissions.require_visible(permissions.can_view_procedure(principal, procedure))
     permissions.require_visible(application is not None)
     assert application is not None
-    standing = scoring.member_standing(read, application, member)
-    _refuse_unless(permissions.can_score, principal, procedure, standing)
-    owner = scoring.check_owner(member, member_id)
+    _refuse_unless(permissions.can_score, principal, procedure, target.standing)
+    owner = scoring.check_owner(target.member, member_id)
     writer = Writer(procedure, application, owner, scoring.rubric_of(procedure))
     read.close()  # the checks are done: let go of the read snapshot before writing
     return writer

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect
+from sqlalchemy import bindparam, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -407,19 +408,33 @@ def _version(raw: str) -> int:
     return int(raw)
 
 
-def _conflicts(application_id: int, member_id: int) -> CompoundSelect:
+def _conflict_exists(application_id: Any, member_id: Any) -> Any:
+    """Whether the member has a conflict with the applicant: their own declaration or the
+    applicant's. The ids are values, bound parameters or (correlated) columns."""
     declared = select(col(Declaration.id)).where(
-        Declaration.application_id == application_id, Declaration.member_id == member_id
+        col(Declaration.application_id) == application_id,
+        col(Declaration.member_id) == member_id,
     )
     own = select(col(MemberConflict.id)).where(
-        MemberConflict.application_id == application_id, MemberConflict.member_id == member_id
+        col(MemberConflict.application_id) == application_id,
+        col(MemberConflict.member_id) == member_id,
     )
-    return declared.union_all(own)
+    return or_(declared.exists(), own.exists())
 
 
-def conflicted_now(session: Session, application_id: int, member_id: int) -> bool:
-    """Whether the member has a conflict with the applicant, read in this transaction."""
-    return session.execute(_conflicts(application_id, member_id).limit(1)).first() is not None
+# Prebuilt, for the autosave: read again inside the write transaction.
+_PHASE_AND_CONFLICT = sa_select(
+    col(Procedure.phase),
+    _conflict_exists(bindparam("application_id"), bindparam("member_id")),
+).where(col(Procedure.id) == bindparam("procedure_id"))
+_OWN_SHEET = (
+    select(ScoreSheet)
+    .where(
+        col(ScoreSheet.application_id) == bindparam("application_id"),
+        col(ScoreSheet.member_id) == bindparam("member_id"),
+    )
+    .with_for_update()
+)
 
 
 def _own_open_sheet(
@@ -435,21 +450,15 @@ def _own_open_sheet(
     conflict declared in the meantime, the stored version), so two devices saving at the
     same moment cannot both pass the version check."""
     assert application.id is not None and member.id is not None
+    keys = {"application_id": application.id, "member_id": member.id}
     phase, conflicted = session.execute(
-        select(
-            Procedure.phase,
-            _conflicts(application.id, member.id).exists(),
-        ).where(Procedure.id == procedure.id)
+        _PHASE_AND_CONFLICT, {"procedure_id": procedure.id, **keys}
     ).one()
     if phase != Phase.INTERVIEWS:
         raise Conflict(_("Score sheets can be filled in only while the interviews run."))
     if conflicted:
         raise NotFound(_("This page does not exist."))
-    sheet = session.execute(
-        select(ScoreSheet)
-        .where(ScoreSheet.application_id == application.id, ScoreSheet.member_id == member.id)
-        .with_for_update()
-    ).scalar_one_or_none()
+    sheet = session.execute(_OWN_SHEET, keys).scalar_one_or_none()
     if sheet is not None and sheet.status == SheetStatus.SUBMITTED:
         raise Conflict(_("You have submitted this sheet; a submitted sheet is final."))
     current = sheet.version if sheet is not None else 0
@@ -842,50 +851,68 @@ def member_progress(round_: Round, member: ProcedureMember) -> dict[str, int]:
     return dict(counts)
 
 
-def member_standing(
-    session: Session, application: Application, member: ProcedureMember | None
-) -> permissions.Standing:
-    """Enough to decide whether the member may change their own sheet, in a few queries:
-    whether they score the applicant, and whether they have a conflict."""
-    if member is None or member.role not in SCORING_ROLES:
-        return permissions.Standing()
-    assert application.id is not None and member.id is not None
-    reserve = select(col(ReserveAssignment.id)).where(
-        ReserveAssignment.application_id == application.id,
-        ReserveAssignment.member_id == member.id,
+# Prebuilt (an autosave runs it every few seconds per member): the procedure, the invited
+# application and the asker's membership, with whether that member has a conflict with the
+# applicant and whether they are assigned to them as a reserve.
+_SHEET_TARGET = (
+    sa_select(  # SQLModel's select types at most four columns
+        Procedure,
+        Application,
+        ProcedureMember,
+        _conflict_exists(col(Application.id), col(ProcedureMember.id)).label("conflicted"),
+        select(col(ReserveAssignment.id))
+        .where(
+            col(ReserveAssignment.application_id) == col(Application.id),
+            col(ReserveAssignment.member_id) == col(ProcedureMember.id),
+        )
+        .exists()
+        .label("assigned"),
     )
-    conflicted, assigned = session.execute(
-        select(_conflicts(application.id, member.id).exists(), reserve.exists())
-    ).one()
-    scorer = (assigned or not member.reserve) and not conflicted
-    return permissions.Standing(scorer=scorer, conflicted=conflicted)
+    # The pinned rubric's content is large and parsed once per process (rubric_of).
+    .options(defer(Procedure.rubric_content), defer(Application.answers))  # type: ignore[arg-type]
+    .outerjoin(
+        Application,
+        (col(Application.procedure_id) == col(Procedure.id))
+        & (col(Application.reference) == bindparam("application_reference"))
+        & (col(Application.status) == ApplicationStatus.SUBMITTED)
+        & (col(Application.letter_round_outcome) == INVITED),
+    )
+    .outerjoin(
+        ProcedureMember,
+        (col(ProcedureMember.procedure_id) == col(Procedure.id))
+        & (col(ProcedureMember.user_id) == bindparam("user_id")),
+    )
+    .where(col(Procedure.reference) == bindparam("reference"))
+)
+
+
+@dataclass(frozen=True)
+class SheetTarget:
+    procedure: Procedure
+    application: Application | None
+    member: ProcedureMember | None
+    # Enough to decide whether the member may change their own sheet.
+    standing: permissions.Standing
 
 
 def sheet_target(
     session: Session, reference: str, application_reference: str, user_id: int | None
-) -> tuple[Procedure, Application | None, ProcedureMember | None]:
-    """In one query: the procedure, the invited application and the asker's membership."""
+) -> SheetTarget:
+    """In one query: the procedure, the invited application, the asker's membership and
+    their standing towards the applicant (do they score them, do they have a conflict)."""
     row = session.execute(
-        select(Procedure, Application, ProcedureMember)
-        # The pinned rubric's content is large and parsed once per process (rubric_of).
-        .options(defer(Procedure.rubric_content), defer(Application.answers))  # type: ignore[arg-type]
-        .outerjoin(
-            Application,
-            (col(Application.procedure_id) == col(Procedure.id))
-            & (col(Application.reference) == application_reference)
-            & (col(Application.status) == ApplicationStatus.SUBMITTED)
-            & (col(Application.letter_round_outcome) == INVITED),
-        )
-        .outerjoin(
-            ProcedureMember,
-            (col(ProcedureMember.procedure_id) == col(Procedure.id))
-            & (col(ProcedureMember.user_id) == user_id),
-        )
-        .where(Procedure.reference == reference)
-    ).first()
+        _SHEET_TARGET,
+        {"reference": reference, "application_reference": application_reference,
+         "user_id": user_id},
+    ).first()  # fmt: skip
     if row is None:
         raise NotFound(_("This page does not exist."))
-    return row[0], row[1], row[2]
+    procedure, application, member, conflicted, assigned = row
+    standing = permissions.Standing()
+    if application is not None and member is not None and member.role in SCORING_ROLES:
+        scorer = (assigned or not member.reserve) and not conflicted
+        standing = permissions.Standing(scorer=scorer, conflicted=bool(conflicted))
+    return SheetTarget(procedure, application, member, standing)
 
 
 def standing(
