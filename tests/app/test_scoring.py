@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from app.applications.models import Application, Document
 from app.audit.models import AuditEntry
 from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.scoring import service as scoring
 from app.scoring.models import JointOutcome, ScoreSheet
 from tests.app.conftest import Browser, Factory
 
@@ -417,7 +418,17 @@ def test_quorum_failure_is_shown_and_a_reserve_restores_it(
     assert "Quorum met (3/3)" in overview.text
     [entry] = chain(session, round_.procedure, "reserve.assigned")
     assert entry["quorum_met"] is True
-    # The reserve scores only the applicant they were assigned to.
+    # The reserve scores only the applicant they were assigned to; the standing an autosave
+    # checks (one query) says so too.
+    first, second = (a.reference for a in round_.applications[:2])
+    target = scoring.sheet_target(session, round_.procedure.reference, first, reserve.user_id)
+    assert target.member == reserve and target.standing.scorer
+    other = scoring.sheet_target(session, round_.procedure.reference, second, reserve.user_id)
+    assert not other.standing.scorer and not other.standing.conflicted
+    aios = session.get(ProcedureMember, round_.members["aios"])
+    assert aios is not None
+    conflicted = scoring.sheet_target(session, round_.procedure.reference, first, aios.user_id)
+    assert conflicted.standing.conflicted and not conflicted.standing.scorer
     blocked = admin.post(
         f"/manage/procedures/{round_.procedure.reference}/transition",
         {"action": "start_deliberation"},
