@@ -8,7 +8,6 @@ failing with "database is locked" when one of them upgrades a read lock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -121,11 +120,3 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
             write_lock.release()
-
-
-def session_scope(database: Database, *, write: bool = False) -> Iterator[Session]:
-    session = database.session(write=write)
-    try:
-        yield session
-    finally:
-        session.close()

@@ -92,7 +92,7 @@ def _principal_for_token(database: Database, token: str) -> Principal:
         user = session.execute(
             _LOGGED_IN_USER, {"token_hash": token_hash(token), "now": utcnow()}
         ).scalar_one_or_none()
-        return principal_for(session, user) if user is not None else ANONYMOUS
+        return principal_for(session, user)
 
 
 async def get_principal(request: Request) -> Principal:
