@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=20, validation_alias="LOGIN_MAX_FAILURES_PER_ADDRESS"
     )
 
+    # Threads per worker for the score sheets' writes (autosave, review, submit); 0 means 1
+    # on SQLite, which takes one writer at a time anyway, and 4 on PostgreSQL.
+    sheet_threads: int = Field(default=0, ge=0, le=64, validation_alias="SHEET_THREADS")
+
     def model_post_init(self, __context: object) -> None:
         self.var_dir = Path(self.var_dir)
         if not self.database_url:
@@ -48,6 +52,8 @@ class Settings(BaseSettings):
             self.secret_key = _stored_secret_key(self.var_dir)
         if self.documents_dir is None:
             self.documents_dir = self.var_dir / "documents"
+        if not self.sheet_threads:
+            self.sheet_threads = 1 if self.is_sqlite else 4
 
     @property
     def https(self) -> bool:

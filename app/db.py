@@ -18,7 +18,6 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_HOLDS_WRITE_LOCK = "holds_write_lock"
 
 # Named constraints, so migrations read the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -91,7 +90,18 @@ def _configure_sqlite(engine: Engine) -> None:
     # Writers of one process queue on this lock rather than on SQLite's busy handler, which
     # polls with sleeps of up to 100 ms: under many concurrent writes that polling, not the
     # work, set the pace. The busy timeout still orders writers of different processes.
+    # The lock is let go once COMMIT or ROLLBACK has returned, not before: a next writer
+    # whose BEGIN IMMEDIATE came while the COMMIT was still running would find the database
+    # busy and sleep in that handler, holding this lock (and every writer behind it).
     write_lock = threading.Lock()
+    holders: set[int] = set()  # id() of the DB-API connections that hold it
+
+    def release(dbapi_connection: Any) -> None:
+        # The dialect is handed the pool's wrapper, the pool's events the raw connection.
+        key = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+        if key in holders:
+            holders.discard(key)
+            write_lock.release()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -100,23 +110,35 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         if not write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
-        connection.info[_HOLDS_WRITE_LOCK] = True
+        dbapi_connection = connection.connection.dbapi_connection
+        holders.add(id(dbapi_connection))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            connection.info.pop(_HOLDS_WRITE_LOCK, None)
-            write_lock.release()
+            release(dbapi_connection)
             raise
 
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _on_end(connection: Connection) -> None:
-        # Fired before the COMMIT or ROLLBACK itself; the next writer's BEGIN IMMEDIATE then
-        # waits that moment out on the busy timeout.
-        if connection.info.pop(_HOLDS_WRITE_LOCK, False):
-            write_lock.release()
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def commit_then_release(dbapi_connection: Any) -> None:
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    def rollback_then_release(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            release(dbapi_connection)
+
+    # The engine's own dialect instance (the write engine shares it), not the class.
+    dialect.do_commit = commit_then_release  # type: ignore[method-assign]
+    dialect.do_rollback = rollback_then_release  # type: ignore[method-assign]
 
     @event.listens_for(engine.pool, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_HOLDS_WRITE_LOCK, False):
-            write_lock.release()
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # A connection given back, or invalidated, in the middle of a write transaction.
+        if dbapi_connection is not None:
+            release(dbapi_connection)

@@ -55,19 +55,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await _close(session)
 
 
-async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A read-only session beside the request's own, for checks made before a write, so
-    that on SQLite the write lock is taken only for the write itself."""
-    database: Database = request.app.state.database
-    session = database.session()
-    try:
-        yield session
-    finally:
-        await _close(session)
-
-
 DbSession = Annotated[Session, Depends(get_session)]
-ReadSession = Annotated[Session, Depends(get_read_session)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
@@ -87,12 +75,29 @@ _LOGGED_IN_USER = (
 )
 
 
+def principal_from_token(session: Session, token: str | None) -> Principal:
+    """Who holds this session cookie: anonymous without one, or once it has expired."""
+    if not token:
+        return ANONYMOUS
+    user = session.execute(
+        _LOGGED_IN_USER, {"token_hash": token_hash(token), "now": utcnow()}
+    ).scalar_one_or_none()
+    return principal_for(session, user)
+
+
+def identify(request: Request, session: Session) -> Principal:
+    """For a use case that runs in one thread with sessions of its own: who is asking, read
+    in `session` and kept for the page (as get_principal does)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is None:
+        cached = principal_from_token(session, request.cookies.get(SESSION_COOKIE))
+        request.state.principal = cached
+    return cached
+
+
 def _principal_for_token(database: Database, token: str) -> Principal:
     with database.session() as session:
-        user = session.execute(
-            _LOGGED_IN_USER, {"token_hash": token_hash(token), "now": utcnow()}
-        ).scalar_one_or_none()
-        return principal_for(session, user)
+        return principal_from_token(session, token)
 
 
 async def get_principal(request: Request) -> Principal:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     assert settings.documents_dir is not None
     app.state.storage = LocalStorage(settings.documents_dir)
+    app.state.sheet_limiter = anyio.CapacityLimiter(settings.sheet_threads)
     # Three documents and the form fields; anything larger is refused before it is read.
     app.add_middleware(BodySizeLimit, max_bytes=(3 * settings.max_document_mb + 2) * 1024 * 1024)
     app.add_middleware(
@@ -109,12 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https=settings.https,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The scoring pages first: an autosave is the most frequent request, and no path of
+    # the routers after it matches one of its paths (routes are tried in order).
     for router in (
+        scoring_router,
         api_router,
         procedures_router,
         accounts_router,
         applications_router,
-        scoring_router,
         oversight_router,
         lottery_router,
     ):

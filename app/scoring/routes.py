@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -18,7 +19,8 @@ from app.accounts.models import User
 from app.applications import service as applications
 from app.applications.models import Application, Relation
 from app.audit.service import actor_id
-from app.deps import CurrentPrincipal, DbSession, ReadSession
+from app.db import Database
+from app.deps import CurrentPrincipal, DbSession, identify
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
@@ -363,53 +365,61 @@ SHEET = "/committee/{reference}/applicants/{application_reference}/sheets/{membe
 
 @router.post(SHEET)
 async def save_sheet(
-    request: Request,
-    read: ReadSession,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    reference: str,
-    application_reference: str,
-    member_id: int,
+    request: Request, reference: str, application_reference: str, member_id: int
 ) -> Response:
     """An autosave (htmx: answers with the new version and the saved state) or, without
     JavaScript, the whole form saved and the page shown again."""
-    return await _with_form(
-        request, _change_sheet, "save", request, read, session, principal, reference,
-        application_reference, member_id,
-    )  # fmt: skip
+    return await _in_sheet_thread(request, "save", reference, application_reference, member_id)
 
 
 @router.post(SHEET + "/review")
 async def review_sheet(
-    request: Request,
-    read: ReadSession,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    reference: str,
-    application_reference: str,
-    member_id: int,
+    request: Request, reference: str, application_reference: str, member_id: int
 ) -> Response:
     """Save what the form holds, then ask for confirmation (or say what is still missing)."""
-    return await _with_form(
-        request, _change_sheet, "review", request, read, session, principal, reference,
-        application_reference, member_id,
-    )  # fmt: skip
+    return await _in_sheet_thread(request, "review", reference, application_reference, member_id)
 
 
 @router.post(SHEET + "/submit")
 async def submit_sheet(
+    request: Request, reference: str, application_reference: str, member_id: int
+) -> Response:
+    return await _in_sheet_thread(request, "submit", reference, application_reference, member_id)
+
+
+async def _in_sheet_thread(
+    request: Request, action: str, reference: str, application_reference: str, member_id: int
+) -> Response:
+    """Read the form on the event loop, then do the rest in one trip to a thread of the
+    sheets' own small pool (app.state.sheet_limiter, SHEET_THREADS): who is asking, the
+    checks and the write, with sessions opened there rather than by dependencies, each of
+    which cost a thread hop or two. The pool of its own keeps autosaves from waiting behind
+    logins and uploads in the shared one; on PostgreSQL 4 threads gave a fifth more saves
+    per second than 40 and a p95 of 0.46 s instead of 0.86 s (bench/README.md)."""
+    fields = _fields(await request.form())
+    return await anyio.to_thread.run_sync(
+        _change_sheet_in_sessions, action, request, reference, application_reference,
+        member_id, fields, limiter=request.app.state.sheet_limiter,
+    )  # fmt: skip
+
+
+def _change_sheet_in_sessions(
+    action: str,
     request: Request,
-    read: ReadSession,
-    session: DbSession,
-    principal: CurrentPrincipal,
     reference: str,
     application_reference: str,
     member_id: int,
+    fields: dict[str, str],
 ) -> Response:
-    return await _with_form(
-        request, _change_sheet, "submit", request, read, session, principal, reference,
-        application_reference, member_id,
-    )  # fmt: skip
+    database: Database = request.app.state.database
+    # The read session answers who is asking and the checks; _sheet_writer closes it
+    # before the write session takes the write lock.
+    with database.session() as read, database.session(write=True) as session:
+        principal = identify(request, read)
+        return _change_sheet(
+            action, request, read, session, principal, reference, application_reference,
+            member_id, fields,
+        )  # fmt: skip
 
 
 def _change_sheet(

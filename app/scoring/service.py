@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import CursorResult, bindparam, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -422,18 +422,44 @@ def _conflict_exists(application_id: Any, member_id: Any) -> Any:
     return or_(declared.exists(), own.exists())
 
 
-# Prebuilt, for the autosave: read again inside the write transaction.
+# Prebuilt, for the autosave. The sheet's table, not the ORM class: a save reads one row and
+# writes it back, so it skips the ORM's loading and unit of work.
+_SHEETS = ScoreSheet.__table__  # type: ignore[attr-defined]
+_PROCEDURES = Procedure.__table__  # type: ignore[attr-defined]
 _PHASE_AND_CONFLICT = sa_select(
     col(Procedure.phase),
     _conflict_exists(bindparam("application_id"), bindparam("member_id")),
 ).where(col(Procedure.id) == bindparam("procedure_id"))
+# The member's sheet, locked for the transaction, with the procedure's phase and whether a
+# conflict was declared in the meantime: what decides a save, in one query once the sheet
+# exists (PostgreSQL locks only the sheet's row).
 _OWN_SHEET = (
-    select(ScoreSheet)
-    .where(
-        col(ScoreSheet.application_id) == bindparam("application_id"),
-        col(ScoreSheet.member_id) == bindparam("member_id"),
+    sa_select(
+        *_SHEETS.c,
+        sa_select(_PROCEDURES.c.phase)
+        .where(_PROCEDURES.c.id == _SHEETS.c.procedure_id)
+        .scalar_subquery()
+        .label("procedure_phase"),
+        _conflict_exists(_SHEETS.c.application_id, _SHEETS.c.member_id).label("conflicted"),
     )
-    .with_for_update()
+    .where(
+        _SHEETS.c.application_id == bindparam("application_id"),
+        _SHEETS.c.member_id == bindparam("member_id"),
+    )
+    .with_for_update(of=_SHEETS)
+)
+_INSERT_SHEET = insert(_SHEETS)
+_UPDATE_SHEET = (
+    update(_SHEETS)
+    .where(_SHEETS.c.id == bindparam("sheet_id"))
+    .values(
+        status=bindparam("new_status"),
+        levels=bindparam("new_levels"),
+        reasons=bindparam("new_reasons"),
+        version=bindparam("new_version"),
+        updated_at=bindparam("new_updated_at"),
+        submitted_at=bindparam("new_submitted_at"),
+    )
 )
 
 
@@ -444,37 +470,88 @@ def _own_open_sheet(
     member: ProcedureMember,
     version: int,
 ) -> ScoreSheet | None:
-    """The member's sheet, locked for this transaction, if it may still change at `version`.
+    """The member's sheet (a copy of the row, locked for this transaction), if it may still
+    change at `version`; None before the first save.
 
     Everything that decides is read again inside the write transaction (the phase, a
     conflict declared in the meantime, the stored version), so two devices saving at the
     same moment cannot both pass the version check."""
     assert application.id is not None and member.id is not None
     keys = {"application_id": application.id, "member_id": member.id}
-    phase, conflicted = session.execute(
-        _PHASE_AND_CONFLICT, {"procedure_id": procedure.id, **keys}
-    ).one()
+    row = session.execute(_OWN_SHEET, keys).first()
+    sheet: ScoreSheet | None = None
+    if row is None:
+        phase, conflicted = session.execute(
+            _PHASE_AND_CONFLICT, {"procedure_id": procedure.id, **keys}
+        ).one()
+    else:
+        values = row._mapping
+        phase, conflicted = values["procedure_phase"], values["conflicted"]
+        sheet = ScoreSheet(**{column.name: values[column.name] for column in _SHEETS.c})
     if phase != Phase.INTERVIEWS:
         raise Conflict(_("Score sheets can be filled in only while the interviews run."))
     if conflicted:
         raise NotFound(_("This page does not exist."))
-    sheet = session.execute(_OWN_SHEET, keys).scalar_one_or_none()
     if sheet is not None and sheet.status == SheetStatus.SUBMITTED:
         raise Conflict(_("You have submitted this sheet; a submitted sheet is final."))
     current = sheet.version if sheet is not None else 0
     if version != current:
         assert sheet is not None  # a version other than 0 only exists for a stored sheet
-        raise StaleSheet(
-            _(
-                "This sheet was changed on another device or tab (version %(theirs)s; this "
-                "page had version %(ours)s). The newer version is shown; your change that "
-                "was not saved is listed, so you can enter it again.",
-                theirs=current,
-                ours=version,
-            ),
-            sheet,
-        )
+        raise _stale(sheet, version)
     return sheet
+
+
+def _stale(stored: ScoreSheet, version: int) -> StaleSheet:
+    return StaleSheet(
+        _(
+            "This sheet was changed on another device or tab (version %(theirs)s; this "
+            "page had version %(ours)s). The newer version is shown; your change that "
+            "was not saved is listed, so you can enter it again.",
+            theirs=stored.version,
+            ours=version,
+        ),
+        stored,
+    )
+
+
+def _store(session: Session, sheet: ScoreSheet) -> None:
+    """Write the sheet's new state and commit (the caller has appended to the chain).
+
+    Two devices creating the same member's first sheet at once: one wins, the other is told
+    its page is stale (on PostgreSQL the unique key says so; SQLite queues them)."""
+    try:
+        if sheet.id is None:
+            values = {column.name: getattr(sheet, column.name) for column in _SHEETS.c}
+            del values["id"]
+            inserted = cast(CursorResult[Any], session.execute(_INSERT_SHEET, values))
+            key = inserted.inserted_primary_key
+            assert key is not None
+            sheet.id = key[0]
+        else:
+            session.execute(
+                _UPDATE_SHEET,
+                {
+                    "sheet_id": sheet.id,
+                    "new_status": sheet.status,
+                    "new_levels": sheet.levels,
+                    "new_reasons": sheet.reasons,
+                    "new_version": sheet.version,
+                    "new_updated_at": sheet.updated_at,
+                    "new_submitted_at": sheet.submitted_at,
+                },
+            )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        stored = session.execute(
+            select(ScoreSheet).where(
+                ScoreSheet.application_id == sheet.application_id,
+                ScoreSheet.member_id == sheet.member_id,
+            )
+        ).scalar_one_or_none()
+        if stored is None:
+            raise
+        raise _stale(stored, 0) from None
 
 
 def check_owner(member: ProcedureMember | None, member_id: int) -> ProcedureMember:
@@ -508,7 +585,6 @@ def save_sheet(
         sheet = ScoreSheet(
             procedure_id=procedure.id, application_id=application.id, member_id=member.id
         )
-        session.add(sheet)
     new_levels = dict(sheet.levels)
     for criterion_id, level in levels.items():
         if level is None:
@@ -537,34 +613,8 @@ def save_sheet(
         subject=f"application:{application.reference}",
         data={"version": sheet.version, "changed": changed},
     )
-    _commit_or_stale(session, application, member)
+    _store(session, sheet)
     return sheet
-
-
-def _commit_or_stale(session: Session, application: Application, member: ProcedureMember) -> None:
-    """Two devices creating the same member's first sheet at once: one wins, the other is
-    told its page is stale (on PostgreSQL the unique key says so; SQLite queues them)."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        stored = session.execute(
-            select(ScoreSheet).where(
-                ScoreSheet.application_id == application.id, ScoreSheet.member_id == member.id
-            )
-        ).scalar_one_or_none()
-        if stored is None:
-            raise
-        raise StaleSheet(
-            _(
-                "This sheet was changed on another device or tab (version %(theirs)s; this "
-                "page had version %(ours)s). The newer version is shown; your change that "
-                "was not saved is listed, so you can enter it again.",
-                theirs=stored.version,
-                ours=0,
-            ),
-            stored,
-        ) from None
 
 
 def missing_before_submit(rubric: Rubric, sheet: ScoreSheet | None) -> list[str]:
@@ -627,7 +677,7 @@ def submit_sheet(
             "reasons_sha256": _digest(sheet.reasons),
         },
     )
-    session.commit()
+    _store(session, sheet)
     return sheet
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import html
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app.applications.models import Application, Document
 from app.audit.models import AuditEntry
+from app.db import Database
 from app.procedures.models import Phase, Procedure, ProcedureMember
 from app.scoring import service as scoring
 from app.scoring.models import JointOutcome, ScoreSheet
@@ -525,3 +531,91 @@ def test_the_life_cycle_waits_for_sheets_and_outcomes(round_: Round, session: Se
         blocked.status_code == 409
         and "joint outcome is not yet recorded for these applicants" in blocked.text
     )
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_an_autosave_does_not_wait_for_the_shared_thread_pool(
+    round_: Round, app: FastAPI, session: Session
+) -> None:
+    """Sheet writes run in a pool of their own: with every thread of the shared pool busy
+    (logins hashing passwords, uploads being stored), a member's autosave still goes
+    through."""
+    browser = round_.browsers["staff"]
+    token = browser.token()
+    cookies = dict(browser.client.cookies.items())
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    tokens = limiter.total_tokens
+    limiter.total_tokens = 1
+    release = threading.Event()
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(anyio.to_thread.run_sync, release.wait)  # the whole shared pool
+            try:
+                await anyio.sleep(0.1)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://testserver", cookies=cookies
+                ) as client:
+                    with anyio.fail_after(10):
+                        response = await client.post(
+                            round_.sheet_url("staff"),
+                            data={"version": "0", "level-motivation": "3"},
+                            headers={"HX-Request": "true", "X-Fragment": "status",
+                                     "X-CSRF-Token": token},
+                        )  # fmt: skip
+            finally:
+                release.set()
+    finally:
+        limiter.total_tokens = tokens
+    assert response.status_code == 200, response.text
+    assert json_version(response.text) == "1"
+    sheet = stored(session, round_, "staff")
+    assert sheet is not None and sheet.levels == {"motivation": 3}
+
+
+def test_two_devices_making_the_first_save_at_once_one_is_told_its_page_is_stale(
+    round_: Round, database: Database, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both devices find no sheet yet. SQLite lets one writer in at a time, so the second
+    finds the first's sheet; on PostgreSQL both get past that read (the test holds them
+    there) and the sheet's unique key stops the second."""
+    member = session.get(ProcedureMember, round_.members["staff"])
+    assert member is not None
+    target = dict(procedure=round_.procedure, rubric=scoring.rubric_of(round_.procedure),
+                  application=round_.applications[0], member=member)  # fmt: skip
+    if not database.is_sqlite:
+        both_looked = threading.Barrier(2, timeout=10)
+        append = scoring.record
+
+        def record_after_both_looked(*args: Any, **kwargs: Any) -> Any:
+            both_looked.wait()
+            return append(*args, **kwargs)
+
+        monkeypatch.setattr(scoring, "record", record_after_both_looked)
+    outcomes: list[str] = []
+
+    def device(level: str) -> None:
+        given = scoring.SheetInput(levels={"motivation": level}, reasons={}, version="0")
+        with database.session(write=True) as device_session:
+            try:
+                scoring.save_sheet(device_session, **target, given=given)  # type: ignore[arg-type]
+                outcomes.append(f"saved {level}")
+            except scoring.StaleSheet as stale:
+                assert stale.sheet.version == 1
+                outcomes.append("stale")
+
+    devices = [threading.Thread(target=device, args=(level,)) for level in ("2", "5")]
+    for thread in devices:
+        thread.start()
+    for thread in devices:
+        thread.join()
+    assert sorted(outcomes)[-1] == "stale" and len(outcomes) == 2, outcomes
+    sheet = stored(session, round_, "staff")
+    assert sheet is not None and sheet.version == 1
+    assert outcomes[0] == f"saved {sheet.levels['motivation']}"
+    assert len(chain(session, round_.procedure, "sheet.saved")) == 1

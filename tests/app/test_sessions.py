@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
 import pytest
 from fastapi import FastAPI, Request
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from app.audit.service import record
-from app.db import Database
+from app.db import Database, connect
 from app.deps import _close, get_session
 from app.errors import InvalidInput
 
@@ -79,3 +84,39 @@ def _append_one(database: Database) -> None:
     with database.session(write=True) as session:
         assert record(session, chain=CHAIN, actor="system", action="t", subject="x").seq == 1
         session.commit()
+
+
+def test_the_next_sqlite_writer_begins_only_once_the_commit_has_returned(tmp_path: Path) -> None:
+    """Writers of one process queue on a lock, and the next one gets it when the COMMIT of
+    the last has returned. Were it handed on before, the next BEGIN IMMEDIATE could meet
+    the COMMIT still running and sleep in SQLite's busy handler, holding the queue. Here
+    the busy timeout is 0, so such a meeting fails at once instead of sleeping."""
+    database = connect(f"sqlite:///{tmp_path / 'writers.db'}")
+
+    @event.listens_for(database.engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counted (n INTEGER)")
+    failures: list[Exception] = []
+
+    def writer() -> None:
+        for _ in range(250):
+            try:
+                with database.session(write=True) as session:
+                    session.execute(text("INSERT INTO counted VALUES (1)"))
+                    session.commit()
+            except OperationalError as error:
+                failures.append(error)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT count(*) FROM counted").scalar()
+    database.dispose()
+    assert failures == []
+    assert stored == 1000
