@@ -108,9 +108,15 @@ def new_page(browser: Browser) -> Iterator[object]:
 
 
 def screenshot(page: Page, name: str) -> Path:
+    """Keep a picture of the page, and check on the way that it fits its screen: nothing
+    makes a phone or a tablet scroll sideways (a wide table scrolls in its own region)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    scroll_width, width = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll_width <= width, f"{name}: {scroll_width} px wide on a {width} px screen"
     return path
 
 

@@ -96,9 +96,13 @@ def test_scoring_on_a_tablet(server: Server, new_page) -> None:  # type: ignore[
 
     chair.goto(sheet_url(server, FIRST))
     expect(chair.locator("#save-status")).to_contain_text("Nog niets opgeslagen")
+    # Touch-sized, and the five levels fit a tablet held upright: no sideways scrolling.
+    width = chair.evaluate("document.documentElement.clientWidth")
     for option in chair.locator("label.level-option").all()[:5]:
         box = option.bounding_box()
         assert box is not None and box["height"] >= 44 and box["width"] >= 44
+        assert box["x"] + box["width"] <= width
+    assert chair.evaluate("document.documentElement.scrollWidth") <= width
     assert serious_findings(chair) == []
     choose(chair, "motivation", 4)
     wait_saved(chair)
