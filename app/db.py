@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_HOLDS_WRITE_LOCK = "holds_write_lock"
 
 # Named constraints, so migrations read the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -94,13 +95,11 @@ def _configure_sqlite(engine: Engine) -> None:
     # whose BEGIN IMMEDIATE came while the COMMIT was still running would find the database
     # busy and sleep in that handler, holding this lock (and every writer behind it).
     write_lock = threading.Lock()
-    holders: set[int] = set()  # id() of the DB-API connections that hold it
 
-    def release(dbapi_connection: Any) -> None:
-        # The dialect is handed the pool's wrapper, the pool's events the raw connection.
-        key = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
-        if key in holders:
-            holders.discard(key)
+    def release(info: dict[Any, Any] | None) -> None:
+        # `info` belongs to the pool's record of the DB-API connection: it outlives the
+        # connection itself when that is invalidated, so a lock is never left held.
+        if info is not None and info.pop(_HOLDS_WRITE_LOCK, False):
             write_lock.release()
 
     @event.listens_for(engine, "begin")
@@ -110,35 +109,41 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         if not write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
-        dbapi_connection = connection.connection.dbapi_connection
-        holders.add(id(dbapi_connection))
+        connection.info[_HOLDS_WRITE_LOCK] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            release(dbapi_connection)
+            release(connection.info)
             raise
 
     dialect = engine.dialect
     do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
 
+    def info_of(proxy: Any) -> dict[Any, Any] | None:
+        # The dialect is handed the pool's proxy of the connection, whose `info` is the
+        # record's; a bare proxy made while the pool cleans up has none (checkin releases).
+        try:
+            return proxy.info
+        except (AttributeError, NotImplementedError):
+            return None
+
     def commit_then_release(dbapi_connection: Any) -> None:
         try:
             do_commit(dbapi_connection)
         finally:
-            release(dbapi_connection)
+            release(info_of(dbapi_connection))
 
     def rollback_then_release(dbapi_connection: Any) -> None:
         try:
             do_rollback(dbapi_connection)
         finally:
-            release(dbapi_connection)
+            release(info_of(dbapi_connection))
 
     # The engine's own dialect instance (the write engine shares it), not the class.
     dialect.do_commit = commit_then_release  # type: ignore[method-assign]
     dialect.do_rollback = rollback_then_release  # type: ignore[method-assign]
 
     @event.listens_for(engine.pool, "checkin")
-    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         # A connection given back, or invalidated, in the middle of a write transaction.
-        if dbapi_connection is not None:
-            release(dbapi_connection)
+        release(record.info if record is not None else None)

@@ -120,3 +120,28 @@ def test_the_next_sqlite_writer_begins_only_once_the_commit_has_returned(tmp_pat
     database.dispose()
     assert failures == []
     assert stored == 1000
+
+
+def test_a_writer_whose_connection_is_invalidated_lets_the_next_one_in(tmp_path: Path) -> None:
+    """A write transaction whose connection is lost (invalidated, no COMMIT or ROLLBACK)
+    still hands the lock on when the connection goes back to the pool."""
+    database = connect(f"sqlite:///{tmp_path / 'lost.db'}")
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counted (n INTEGER)")
+    with database.session(write=True) as session:
+        session.execute(text("INSERT INTO counted VALUES (1)"))
+        session.connection().invalidate()
+    done = threading.Event()
+
+    def next_writer() -> None:
+        with database.session(write=True) as session:
+            session.execute(text("INSERT INTO counted VALUES (2)"))
+            session.commit()
+        done.set()
+
+    threading.Thread(target=next_writer, daemon=True).start()
+    assert done.wait(timeout=5), "the next writer is still waiting for the lock"
+    with database.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT n FROM counted").scalars().all()
+    database.dispose()
+    assert stored == [2]
