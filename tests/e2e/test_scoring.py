@@ -180,9 +180,15 @@ def test_scoring_on_a_tablet(server: Server, new_page) -> None:  # type: ignore[
     tab_b.goto(sheet_url(server, SECOND))
     choose(tab_a, "motivation", 5)
     wait_saved(tab_a)
-    tab_b.fill("#reason-motivation", "Notitie op het tweede tabblad")
+    # Typing at the foot of the sheet: the notice is far above, so the tab takes the member
+    # there, and the status bar does not claim that anything was saved.
+    tab_b.locator("textarea").last.fill("Notitie op het tweede tabblad")
     expect(tab_b.locator("#form-error")).to_contain_text("gewijzigd op een ander apparaat")
     expect(tab_b.locator("#form-error")).to_contain_text("Notitie op het tweede tabblad")
+    expect(tab_b.locator("#form-error")).to_be_focused()
+    expect(tab_b.locator("#form-error")).to_be_in_viewport()
+    expect(tab_b.locator("#save-status")).to_have_attribute("data-state", "error")
+    expect(tab_b.locator("#save-status")).to_contain_text("Niet opgeslagen")
     expect(tab_b.locator("#criterion-motivation input[value='5']")).to_be_checked()
     screenshot(tab_b, "scoring-stale-tab-tablet")
 

@@ -76,6 +76,15 @@
     }
   });
 
+  // A newer version from another device replaced the sheet: take the member to the notice
+  // that lists their change that was not saved, wherever on the sheet they were typing.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status !== 409) return;
+    var notice = document.getElementById("form-error");
+    if (notice) notice.focus();
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     if (isSheetRequest(event)) scheduleRetry("offline");
   });
