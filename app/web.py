@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
@@ -72,6 +73,7 @@ def render(
         "lang": current_language(),
         "csrf_token": csrf_token(request),
         "path": request.url.path,
+        "language_next": _language_next(request),
     }
     values.update(context or {})
     if block is None and request.headers.get("hx-request") and "hx-boosted" not in request.headers:
@@ -85,3 +87,14 @@ def render(
             request, template, values, status_code=status_code, block_name=block
         )
     return templates.TemplateResponse(request, template, values, status_code=status_code)  # type: ignore[return-value]
+
+
+def _language_next(request: Request) -> str:
+    """Where the language switch returns to: this page, or, for a page that answered a
+    form (a POST cannot be repeated by a link), the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path
+    return "/"

@@ -8,6 +8,7 @@ import json
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -619,3 +620,23 @@ def test_two_devices_making_the_first_save_at_once_one_is_told_its_page_is_stale
     assert sheet is not None and sheet.version == 1
     assert outcomes[0] == f"saved {sheet.levels['motivation']}"
     assert len(chain(session, round_.procedure, "sheet.saved")) == 1
+
+
+def test_the_language_switch_on_a_refused_review_returns_to_the_sheet(round_: Round) -> None:
+    """A page that answers a form sits at the form's POST address; the language link must
+    not lead back there with a GET (405), but to the page the form was on."""
+    browser = round_.browsers["staff"]
+    sheet_page = f"http://testserver{round_.page()}"
+    refused = browser.post(
+        round_.sheet_url("staff", action="review"), {"version": "0", "level-motivation": "4"},
+        headers={"Referer": sheet_page},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert f'?next={round_.page()}" lang=' in refused.text
+    switched = browser.get(f"/lang/en?next={quote(round_.page(), safe='')}")
+    assert switched.status_code == 303 and switched.headers["location"] == round_.page()
+    elsewhere = browser.post(
+        round_.sheet_url("staff", action="review"), {"version": "1"},
+        headers={"Referer": "https://elsewhere.example/committee"},
+    )  # fmt: skip
+    assert '?next=/" lang=' in elsewhere.text
