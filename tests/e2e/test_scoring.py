@@ -196,6 +196,9 @@ def test_scoring_on_a_tablet(server: Server, new_page) -> None:  # type: ignore[
     aios.goto(f"{server.url}/committee/{PROCEDURE}")
     aios.locator(f"#{SECOND}").get_by_role("link", name="Belangenverstrengeling melden").click()
     assert serious_findings(aios) == []
+    for label in aios.locator(".choice label").all():  # each relation: a touch-sized row
+        box = label.bounding_box()
+        assert box is not None and box["height"] >= 44
     aios.get_by_label("Vriend of vriendin").check()
     with aios.expect_navigation():
         aios.get_by_role("button", name="Meld de belangenverstrengeling").click()
