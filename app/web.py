@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal as babel_format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -55,7 +56,15 @@ def local_date(day: str | date) -> str:
     return babel_format_date(value, format="full", locale=current_language())
 
 
+def decimal(value: float, digits: int = 2, *, fixed: bool = True) -> str:
+    """A number as the reader writes it: 0,75 in Dutch, 0.75 in English; `fixed=False`
+    drops trailing zeros (a median of 4 stays 4, 3.5 is 3,5)."""
+    pattern = "0." + ("0" if fixed else "#") * digits if digits else "0"
+    return babel_format_decimal(value, format=pattern, locale=current_language())
+
+
 templates.env.filters["local_time"] = local_time
+templates.env.filters["decimal"] = decimal
 templates.env.filters["local_date"] = local_date
 templates.env.filters["local_input"] = local_input
 

@@ -60,3 +60,16 @@ def test_dutch_by_default_and_english_on_request(browser: Browser, settings) -> 
     dutch.get("/lang/nl?next=/")
     assert "Inloggen" in dutch.get("/login").text
     dutch_app.state.database.dispose()
+
+
+def test_figures_are_written_as_the_reader_writes_them() -> None:
+    """Agreement, spread and median on the deliberation, round and report pages."""
+    from app.i18n import set_language
+    from app.web import decimal
+
+    set_language("nl")
+    assert [decimal(0.7512), decimal(-0.5), decimal(0.0)] == ["0,75", "-0,50", "0,00"]
+    assert [decimal(4.0, 1, fixed=False), decimal(3.5, 1, fixed=False)] == ["4", "3,5"]
+    set_language("en")
+    assert [decimal(0.7512), decimal(3.5, 1, fixed=False)] == ["0.75", "3.5"]
+    set_language("nl")

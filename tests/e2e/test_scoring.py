@@ -137,6 +137,13 @@ def test_scoring_on_a_tablet(server: Server, new_page) -> None:  # type: ignore[
     chair.reload()
     expect(chair.locator("#criterion-collaboration input[value='3']")).to_be_checked()
 
+    # Reviewing too early: the page says what is missing, and takes the member there.
+    with chair.expect_navigation():
+        chair.get_by_role("button", name="Controleren en indienen").click()
+    expect(chair.locator("#form-error")).to_be_focused()
+    expect(chair.locator("#form-error")).to_be_in_viewport()
+    expect(chair.locator("#form-error")).to_contain_text("Zelfreflectie")
+
     fill_sheet(chair, 4, "VOORZITTER")
     submit_sheet(chair)
     expect(chair.locator("main")).to_contain_text("zodra alle formulieren")

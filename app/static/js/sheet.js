@@ -113,6 +113,11 @@
     }
   });
 
+  // A sheet page that comes back with a problem (a review with reasons missing, say) takes
+  // the member to the list of what is wrong instead of leaving it below the fold.
+  var problem = document.getElementById("form-error");
+  if (problem) problem.focus();
+
   window.addEventListener("beforeunload", function (event) {
     var current = state();
     if (form() && (current === "dirty" || current === "saving" || current === "retrying")) {
