@@ -18,7 +18,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app.config import ROOT
 from app.forms import AMSTERDAM, local_input
 from app.i18n import current_language, gettext, ngettext
-from app.security import csrf_token
+from app.security import SAFE_METHODS, csrf_token
 
 _environment = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
@@ -101,7 +101,7 @@ def render(
 def _language_next(request: Request) -> str:
     """Where the language switch returns to: this page, or, for a page that answered a
     form (a POST cannot be repeated by a link), the page the form was on."""
-    if request.method in ("GET", "HEAD"):
+    if request.method in SAFE_METHODS:
         return request.url.path
     referer = urlsplit(request.headers.get("referer", ""))
     if referer.netloc == request.url.netloc and referer.path.startswith("/"):

@@ -76,13 +76,17 @@
     }
   });
 
-  // A newer version from another device replaced the sheet: take the member to the notice
-  // that lists their change that was not saved, wherever on the sheet they were typing.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var xhr = event.detail && event.detail.xhr;
-    if (!xhr || xhr.status !== 409) return;
+  // Take the member to the sheet's notice of what went wrong, wherever they were.
+  function focusProblem() {
     var notice = document.getElementById("form-error");
     if (notice) notice.focus();
+  }
+
+  // A newer version from another device replaced the sheet: its notice lists the change
+  // that was not saved.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status === 409) focusProblem();
   });
 
   document.addEventListener("htmx:sendError", function (event) {
@@ -113,10 +117,9 @@
     }
   });
 
-  // A sheet page that comes back with a problem (a review with reasons missing, say) takes
-  // the member to the list of what is wrong instead of leaving it below the fold.
-  var problem = document.getElementById("form-error");
-  if (problem) problem.focus();
+  // A sheet page that comes back with a problem (a review with reasons missing, say): the
+  // list of what is wrong, not below the fold.
+  focusProblem();
 
   window.addEventListener("beforeunload", function (event) {
     var current = state();
