@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -172,6 +173,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app import demo
 
+    # The links in e-mails point where this server listens, unless BASE_URL says otherwise
+    # (behind a proxy). Set before the settings are read; the workers inherit it.
+    os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
+    get_settings.cache_clear()
     settings = get_settings()
     _migrate(args)
     if args.demo:

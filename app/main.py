@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 import anyio
@@ -173,7 +174,31 @@ def _wants_fragment(request: Request) -> bool:
     return bool(request.headers.get("hx-request"))
 
 
-def _error_page(request: Request, status_code: int, message: str) -> Response:
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problem(
+    request: Request, status_code: int, message: str, extra: dict[str, object] | None = None
+) -> Response:
+    """An error of the JSON API as RFC 9457 problem details."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": message,
+        "instance": request.url.path,
+    }
+    return JSONResponse(
+        body | (extra or {}), status_code=status_code, media_type="application/problem+json"
+    )
+
+
+def _error_page(
+    request: Request, status_code: int, message: str, extra: dict[str, object] | None = None
+) -> Response:
+    if _wants_json(request):
+        return _problem(request, status_code, message, extra)
     template = "errors/fragment.html" if _wants_fragment(request) else "errors/error.html"
     if not hasattr(request.state, "csrf_seed"):
         request.state.csrf_seed = ""
@@ -185,7 +210,9 @@ def _error_page(request: Request, status_code: int, message: str) -> Response:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
-        if isinstance(error, LoginRequired) and not _wants_fragment(request):
+        if isinstance(error, LoginRequired) and not (
+            _wants_fragment(request) or _wants_json(request)
+        ):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         response = _error_page(request, error.status_code, error.message)
         if isinstance(error, TooManyAttempts):
@@ -210,7 +237,11 @@ def _add_error_handlers(app: FastAPI) -> None:
             "Some of what was sent is not valid (%(fields)s). Check the form and try again.",
             fields=", ".join(fields),
         )
-        return _error_page(request, 422, message)
+        invalid = [
+            {"name": ".".join(str(part) for part in item["loc"]), "reason": item.get("msg", "")}
+            for item in error.errors()
+        ]
+        return _error_page(request, 422, message, {"invalid_params": invalid})
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> Response:

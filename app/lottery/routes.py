@@ -13,10 +13,10 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app import permissions
+from app import forms, permissions
 from app.audit.service import actor_id
 from app.deps import AppSettings, CurrentPrincipal, DbSession
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError
 from app.i18n import gettext as _
 from app.lottery import draw as drawlib
 from app.lottery import service as lottery
@@ -98,14 +98,12 @@ def _prepare(
 ) -> Response:
     procedure = _managed(session, principal, reference)
     try:
-        if not places.strip().isdigit():
-            raise InvalidInput(_("Enter the number of places as a whole number."), field="places")
         lottery.prepare(
             session,
             actor=actor_id(principal.user_id),
             procedure=procedure,
             chosen=chosen,
-            places=int(places),
+            places=forms.integer(places, "places", _("the number of places")),
         )
     except DomainError as error:
         session.rollback()

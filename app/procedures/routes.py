@@ -261,7 +261,7 @@ def create_procedure(
             title=title,
             specialty=specialty,
             region=region,
-            places=forms.integer(places, "places", _("places")),
+            places=forms.integer(places, "places", _("places"), minimum=1, maximum=500),
         )
     except DomainError as error:
         session.rollback()
@@ -311,12 +311,12 @@ def edit_basics(
             specialty=specialty,
             region=region,
             description=description,
-            places=forms.integer(places, "places", _("places")),
+            places=forms.integer(places, "places", _("places"), minimum=1, maximum=500),
             method=method,
-            quorum=forms.integer(quorum, "quorum", _("quorum")),
+            quorum=forms.integer(quorum, "quorum", _("quorum"), minimum=1, maximum=20),
             ranking_rule=ranking_rule,
             retention_weeks=forms.optional_integer(
-                retention_weeks, "retention_weeks", _("retention period")
+                retention_weeks, "retention_weeks", _("retention period"), minimum=1, maximum=52
             ),
         )
 

@@ -964,21 +964,19 @@ def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure,
         .join(Organisation, col(Organisation.id) == col(Procedure.organisation_id))
         .add_columns(Organisation)
     )
-    if query.text.strip():
-        pattern = f"%{query.text.strip().lower()}%"
+    # contains(..., autoescape=True): a typed % or _ is a character, not a LIKE wildcard.
+    if words := query.text.strip().lower():
         statement = statement.where(
-            func.lower(Procedure.title).like(pattern)
-            | func.lower(Procedure.specialty).like(pattern)
-            | func.lower(Procedure.region).like(pattern)
-            | func.lower(Organisation.name).like(pattern)
-            | func.lower(Procedure.reference).like(pattern)
+            func.lower(Procedure.title).contains(words, autoescape=True)
+            | func.lower(Procedure.specialty).contains(words, autoescape=True)
+            | func.lower(Procedure.region).contains(words, autoescape=True)
+            | func.lower(Organisation.name).contains(words, autoescape=True)
+            | func.lower(Procedure.reference).contains(words, autoescape=True)
         )
     if query.specialty:
         statement = statement.where(col(Procedure.specialty) == query.specialty)
-    if query.region.strip():
-        statement = statement.where(
-            func.lower(Procedure.region).like(f"%{query.region.strip().lower()}%")
-        )
+    if region := query.region.strip().lower():
+        statement = statement.where(func.lower(Procedure.region).contains(region, autoescape=True))
     if query.status:
         statement = statement.where(col(Procedure.phase) == query.status)
     if query.closes_before:

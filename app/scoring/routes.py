@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import permissions
+from app import forms, permissions
 from app.accounts.models import User
 from app.applications import service as applications
 from app.applications.models import Application, Relation
@@ -722,16 +722,16 @@ def _assign_reserve(
     procedure = _managed(session, principal, reference)
     application = scoring.invited_application(session, procedure, application_reference)
     round_ = scoring.load_round(session, procedure, only=application)
-    raw = fields.get("member", "").strip()
     try:
-        if not raw.isdigit():
+        member_id = forms.parse_whole_number(fields.get("member", ""), minimum=1)
+        if member_id is None:
             raise InvalidInput(_("Choose a reserve member of this committee."), field="member")
         scoring.assign_reserve(
             session,
             actor=actor_id(principal.user_id),
             round_=round_,
             application=application,
-            member_id=int(raw),
+            member_id=member_id,
         )
     except DomainError as error:
         session.rollback()

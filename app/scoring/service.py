@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from app import permissions
+from app import forms, permissions
 from app.accounts.models import User
 from app.applications.letter_round import INVITED
 from app.applications.models import Application, ApplicationStatus, Declaration, Relation
@@ -374,7 +374,8 @@ def _parse(rubric: Rubric, given: SheetInput) -> tuple[dict[str, int | None], di
         if not raw:
             levels[criterion_id] = None
             continue
-        if not raw.isdigit() or not 1 <= int(raw) <= rubric.max_level:
+        level = forms.parse_whole_number(raw, minimum=1, maximum=rubric.max_level)
+        if level is None:
             raise InvalidInput(
                 _(
                     "The score for %(criterion)s must be a whole number from 1 to %(max)s.",
@@ -383,7 +384,7 @@ def _parse(rubric: Rubric, given: SheetInput) -> tuple[dict[str, int | None], di
                 ),
                 field=f"level-{criterion_id}",
             )
-        levels[criterion_id] = int(raw)
+        levels[criterion_id] = level
     reasons: dict[str, str] = {}
     for criterion_id, text in given.reasons.items():
         criterion = rubric.criterion(criterion_id)
@@ -403,9 +404,10 @@ def _parse(rubric: Rubric, given: SheetInput) -> tuple[dict[str, int | None], di
 
 
 def _version(raw: str) -> int:
-    if not raw.strip().isdigit():
+    version = forms.parse_whole_number(raw)
+    if version is None:
         raise InvalidInput(_("The sheet's version is missing; reload the page."), field="version")
-    return int(raw)
+    return version
 
 
 def _conflict_exists(application_id: Any, member_id: Any) -> Any:

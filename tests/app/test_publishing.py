@@ -134,7 +134,7 @@ def test_bad_input_is_refused_specifically_and_nothing_is_saved_half(
     basics = {"title": "T", "specialty": "S", "region": "R", "places": "-2", "quorum": "3",
               "method": "nieuwe methode"}  # fmt: skip
     response = editor_post(browser, reference, "basics", basics)
-    assert response.status_code == 422 and "between 1 and 500" in response.text
+    assert response.status_code == 422 and "from 1 to 500 for places" in response.text
     assert reload(session, reference).method == ""
     response = editor_post(browser, reference, "basics", {**basics, "places": "many"})
     assert response.status_code == 422 and "whole number" in response.text

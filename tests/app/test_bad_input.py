@@ -1,0 +1,71 @@
+"""Bad input gets a clear 4xx naming what is wrong, on pages and on the JSON API."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.procedures.models import Phase
+from tests.app.conftest import Browser, Factory
+
+
+def test_the_api_answers_errors_as_problem_details(browser: Browser, factory: Factory) -> None:
+    missing = browser.get("/api/procedures/NOPE-2027")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    problem = missing.json()
+    assert problem["status"] == 404 and problem["title"] == "Not Found"
+    assert problem["instance"] == "/api/procedures/NOPE-2027" and problem["detail"]
+
+    invalid = browser.get("/api/procedures?status=nonsense")
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert [p["name"] for p in invalid.json()["invalid_params"]] == ["query.status"]
+
+    unknown = browser.get("/api/nothing-here")
+    assert unknown.status_code == 404 and unknown.json()["status"] == 404
+    # Pages keep answering with pages.
+    page = browser.get("/procedures/NOPE-2027")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
+
+def test_search_treats_like_wildcards_as_characters(browser: Browser, factory: Factory) -> None:
+    organisation = factory.organisation()
+    plain = factory.procedure(organisation, phase=Phase.OPEN)
+    for wildcard in ("%", "_", "%%", "\\"):
+        assert browser.get("/api/procedures", params={"q": wildcard}).json() == []
+        assert browser.get("/api/procedures", params={"region": wildcard}).json() == []
+        assert plain.title not in browser.get("/", params={"q": wildcard}).text
+    found = browser.get("/api/procedures", params={"q": plain.title.lower()}).json()
+    assert [item["reference"] for item in found] == [plain.reference]
+
+
+def test_serve_points_the_mailed_links_at_its_own_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import uvicorn
+
+    from app import __main__ as cli
+    from app.config import get_settings
+
+    seen: dict[str, str] = {}
+
+    def fake_run(*_args: object, **_kwargs: object) -> None:
+        seen["env"] = os.environ["BASE_URL"]
+        seen["settings"] = get_settings().base_url
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.delenv("BASE_URL", raising=False)
+    try:
+        assert cli.main(["serve", "--port", "8123"]) == 0
+        assert seen == {"env": "http://127.0.0.1:8123", "settings": "http://127.0.0.1:8123"}
+        monkeypatch.setenv("BASE_URL", "https://selectie.example.org")
+        assert cli.main(["serve", "--port", "8124"]) == 0
+        assert seen["settings"] == "https://selectie.example.org"
+    finally:
+        monkeypatch.delenv("BASE_URL", raising=False)
+        get_settings.cache_clear()
