@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from app.errors import InvalidInput
 from app.i18n import gettext as _
@@ -79,7 +79,7 @@ def _path_id(raw: object) -> int:
 
 
 # A row id in a path or query: ASCII digits, 1 to INT_MAX. Use it for every `…_id: Id`.
-Id = Annotated[int, BeforeValidator(_path_id)]
+Id = Annotated[int, BeforeValidator(_path_id), Field(ge=1, le=INT_MAX)]
 
 
 def local_datetime(raw: str, field: str) -> datetime | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app import permissions
+from app import forms, permissions
 from app.accounts import service
 from app.accounts.models import Mail
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
@@ -225,7 +225,7 @@ def outbox(request: Request, session: DbSession, principal: CurrentPrincipal) ->
 
 @router.get("/admin/outbox/{mail_id}", name="outbox_mail")
 def outbox_mail(
-    request: Request, session: DbSession, principal: CurrentPrincipal, mail_id: int
+    request: Request, session: DbSession, principal: CurrentPrincipal, mail_id: forms.Id
 ) -> Response:
     permissions.require(principal, permissions.can_read_outbox(principal))
     message = session.get(Mail, mail_id)

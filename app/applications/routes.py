@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app import permissions
+from app import forms, permissions
 from app.accounts.models import User
 from app.applications import letter_round, privacy, service
 from app.applications.models import Application, ApplicationStatus, Document, Relation
@@ -113,6 +113,16 @@ async def save_application(
     )
 
 
+def _numbered(text: dict[str, str], prefix: str) -> list[tuple[int, str, str]]:
+    """The fields named `prefix` + an id (answer-3, relation-12), with the id parsed
+    strictly: a name whose id is not one is refused, naming the field."""
+    found = []
+    for key, value in text.items():
+        if key.startswith(prefix):
+            found.append((forms.identifier(key.removeprefix(prefix), key[:60]), key, value))
+    return found
+
+
 def _save_application(
     request: Request,
     session: DbSession,
@@ -123,18 +133,10 @@ def _save_application(
 ) -> Response:
     procedure, user = _applying(session, principal, reference)
     text = {key: value for key, value in form.items() if isinstance(value, str)}
-    answers = {
-        int(key.removeprefix("answer-")): value[:20_000]
-        for key, value in text.items()
-        if key.startswith("answer-") and key.removeprefix("answer-").isdigit()
-    }
+    answers = {number: value[:20_000] for number, _key, value in _numbered(text, "answer-")}
     acquaintances = {
-        int(key.removeprefix("relation-")): (
-            value,
-            text.get(f"note-{key.removeprefix('relation-')}", "")[:5000],
-        )
-        for key, value in text.items()
-        if key.startswith("relation-") and key.removeprefix("relation-").isdigit()
+        number: (value, text.get(f"note-{key.removeprefix('relation-')}", "")[:5000])
+        for number, key, value in _numbered(text, "relation-")
     }
     uploads = [
         service.Upload(kind=kind, filename=value.filename or "document.pdf", stream=value.file)
@@ -226,7 +228,10 @@ def withdraw(
 
 
 def _readable_document(
-    session: DbSession, principal: CurrentPrincipal, application_reference: str, document_id: int
+    session: DbSession,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    document_id: forms.Id,
 ) -> tuple[Application, Document]:
     """The applicant's own documents, those the admins read in the letter round, and those
     the applicant's scorers read before the interview."""
@@ -252,7 +257,7 @@ def download_document(
     session: DbSession,
     principal: CurrentPrincipal,
     application_reference: str,
-    document_id: int,
+    document_id: forms.Id,
 ) -> Response:
     _application, document = _readable_document(
         session, principal, application_reference, document_id
@@ -275,7 +280,7 @@ def remove_document(
     session: DbSession,
     principal: CurrentPrincipal,
     application_reference: str,
-    document_id: int,
+    document_id: forms.Id,
 ) -> Response:
     application, procedure, _user = _own(session, principal, application_reference)
     service.remove_document(

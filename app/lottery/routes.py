@@ -118,7 +118,7 @@ def _admin_draw_action(
     session: DbSession,
     principal: Principal,
     reference: str,
-    number: int,
+    number: forms.Id,
     action: str,
     value: str,
 ) -> Response:
@@ -148,7 +148,7 @@ def announce_draw(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    number: int,
+    number: forms.Id,
     beacon: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     return _admin_draw_action(request, session, principal, reference, number, "announce", beacon)
@@ -160,7 +160,7 @@ def beacon_value(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    number: int,
+    number: forms.Id,
     value: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     return _admin_draw_action(request, session, principal, reference, number, "beacon", value)
@@ -172,7 +172,7 @@ def void_draw(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    number: int,
+    number: forms.Id,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     return _admin_draw_action(request, session, principal, reference, number, "void", reason)
@@ -206,7 +206,7 @@ def decline_place(
 
 
 def _contributor(
-    session: DbSession, principal: Principal, reference: str, number: int
+    session: DbSession, principal: Principal, reference: str, number: forms.Id
 ) -> tuple[Procedure, Draw, Any]:
     permissions.require_login(principal)
     procedure = procedures.get_procedure(session, reference)
@@ -246,7 +246,11 @@ def _contribute_page(
 
 @router.get("/procedures/{reference}/draws/{number}/contribute", name="contribute")
 def contribute_page(
-    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str, number: int
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    number: forms.Id,
 ) -> Response:
     procedure, draw, member = _contributor(session, principal, reference, number)
     return _contribute_page(request, session, procedure, draw, member)
@@ -258,7 +262,7 @@ def commit(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    number: int,
+    number: forms.Id,
     commitment: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     procedure, draw, member = _contributor(session, principal, reference, number)
@@ -280,7 +284,7 @@ def reveal(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    number: int,
+    number: forms.Id,
     secret: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     procedure, draw, member = _contributor(session, principal, reference, number)

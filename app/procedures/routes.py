@@ -385,7 +385,7 @@ def remove_requirement(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    requirement_id: int,
+    requirement_id: forms.Id,
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.remove_requirement(
@@ -419,7 +419,7 @@ def remove_plus(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    plus_id: int,
+    plus_id: forms.Id,
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.remove_plus(session, actor=actor, procedure=procedure, plus_id=plus_id)
@@ -447,7 +447,7 @@ def update_member(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    member_id: int,
+    member_id: forms.Id,
     function: Annotated[str, Form(max_length=40)] = "",
     training_done: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -470,7 +470,7 @@ def remove_member(
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
-    member_id: int,
+    member_id: forms.Id,
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.remove_member(session, actor=actor, procedure=procedure, member_id=member_id)

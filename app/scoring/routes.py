@@ -107,7 +107,7 @@ def _sheet_writer(
     principal: Principal,
     reference: str,
     application_reference: str,
-    member_id: int,
+    member_id: forms.Id,
 ) -> Writer:
     permissions.require_login(principal)
     target = scoring.sheet_target(read, reference, application_reference, principal.user_id)
@@ -365,7 +365,7 @@ SHEET = "/committee/{reference}/applicants/{application_reference}/sheets/{membe
 
 @router.post(SHEET)
 async def save_sheet(
-    request: Request, reference: str, application_reference: str, member_id: int
+    request: Request, reference: str, application_reference: str, member_id: forms.Id
 ) -> Response:
     """An autosave (htmx: answers with the new version and the saved state) or, without
     JavaScript, the whole form saved and the page shown again."""
@@ -374,7 +374,7 @@ async def save_sheet(
 
 @router.post(SHEET + "/review")
 async def review_sheet(
-    request: Request, reference: str, application_reference: str, member_id: int
+    request: Request, reference: str, application_reference: str, member_id: forms.Id
 ) -> Response:
     """Save what the form holds, then ask for confirmation (or say what is still missing)."""
     return await _in_sheet_thread(request, "review", reference, application_reference, member_id)
@@ -382,13 +382,13 @@ async def review_sheet(
 
 @router.post(SHEET + "/submit")
 async def submit_sheet(
-    request: Request, reference: str, application_reference: str, member_id: int
+    request: Request, reference: str, application_reference: str, member_id: forms.Id
 ) -> Response:
     return await _in_sheet_thread(request, "submit", reference, application_reference, member_id)
 
 
 async def _in_sheet_thread(
-    request: Request, action: str, reference: str, application_reference: str, member_id: int
+    request: Request, action: str, reference: str, application_reference: str, member_id: forms.Id
 ) -> Response:
     """Read the form on the event loop, then do the rest in one trip to a thread of the
     sheets' own small pool (app.state.sheet_limiter, SHEET_THREADS): who is asking, the
@@ -408,7 +408,7 @@ def _change_sheet_in_sessions(
     request: Request,
     reference: str,
     application_reference: str,
-    member_id: int,
+    member_id: forms.Id,
     fields: dict[str, str],
 ) -> Response:
     database: Database = request.app.state.database
@@ -430,7 +430,7 @@ def _change_sheet(
     principal: Principal,
     reference: str,
     application_reference: str,
-    member_id: int,
+    member_id: forms.Id,
     fields: dict[str, str],
 ) -> Response:
     writer = _sheet_writer(read, principal, reference, application_reference, member_id)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
+from app.applications.models import Application
 from app.procedures.models import Phase
 from tests.app.conftest import Browser, Factory
+from tests.app.test_permissions import MATRIX
 
 
 def test_the_api_answers_errors_as_problem_details(browser: Browser, factory: Factory) -> None:
@@ -69,3 +73,36 @@ def test_serve_points_the_mailed_links_at_its_own_port(
     finally:
         monkeypatch.delenv("BASE_URL", raising=False)
         get_settings.cache_clear()
+
+
+ID_ROUTES = sorted(
+    (method, path)
+    for method, path in MATRIX
+    if any(f"{{{name}}}" in path for name in ("mail_id", "document_id", "requirement_id",
+                                              "plus_id", "member_id", "number"))
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", ["²", "１２", "9" * 5000, str(2**31), str(2**63), "0", "1_0"])
+def test_ids_in_paths_are_refused_naming_the_parameter(
+    new_browser: Any, factory: Factory, session: Session, bad: str
+) -> None:
+    organisation = factory.organisation()
+    procedure = factory.procedure(organisation, phase=Phase.INTERVIEWS, applicants=1)
+    application = session.exec(
+        select(Application).where(Application.procedure_id == procedure.id)
+    ).one()
+    admin = new_browser()
+    admin.login(factory.org_admin(organisation).email)
+    platform = new_browser()
+    platform.login(factory.user(platform_admin=True).email)
+    values = {"reference": procedure.reference, "application_reference": application.reference}
+    assert ID_ROUTES
+    for method, path in ID_ROUTES:
+        ids = {name: bad for name in ("mail_id", "document_id", "requirement_id", "plus_id",
+                                      "member_id", "number")}  # fmt: skip
+        url = path.format(**(values | ids))
+        for who in (admin, platform):
+            response = who.get(url) if method == "GET" else who.post(url, {})
+            assert response.status_code == 422, (method, path, response.status_code)
+            assert "not valid" in response.text

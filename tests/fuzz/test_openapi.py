@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from app import demo
@@ -29,6 +30,9 @@ from app.migrate import upgrade
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 MINIMUM = int(os.environ.get("FUZZ_MINIMUM", "10000"))
 TALLY: dict[str, Any] = {"requests": 0, "errors": []}
+HOSTILE_NUMBERS = st.sampled_from(
+    ["²", "١٢", "１２", "9" * 5000, str(2**31), str(2**63), str(2**64), "-1", "0", "1_0"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,7 @@ def test_no_request_gets_a_server_error(fuzz_app: Any) -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(), hostile=st.one_of(st.none(), HOSTILE_NUMBERS))
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
@@ -68,7 +72,14 @@ def test_no_request_gets_a_server_error(fuzz_app: Any) -> None:
             derandomize=True,
             database=None,
         )
-        def run(case: Any) -> None:
+        def run(case: Any, hostile: str | None) -> None:
+            if hostile is not None:
+                # Every number in the path or query replaced by one a column cannot hold
+                # or that is not ASCII digits (each was a 500 once).
+                for part in (case.path_parameters, case.query):
+                    for name, value in (part or {}).items():
+                        if isinstance(value, int) and not isinstance(value, bool):
+                            part[name] = hostile
             TALLY["requests"] += 2
             anonymous = case.call()
             admin = case.call(
