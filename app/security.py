@@ -176,7 +176,12 @@ class BodySizeLimit:
         declared = next(
             (value for name, value in scope.get("headers", []) if name == b"content-length"), None
         )
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        # bytes.isdigit() is ASCII only; a length of more digits than any body is too large.
+        if (
+            declared is not None
+            and declared.isdigit()
+            and (len(declared) > 15 or int(declared) > self.max_bytes)
+        ):
             await self._too_large(send)
             return
         received = 0

@@ -352,9 +352,8 @@ async def decide_letter_round(
     form = await request.form()
     text = {key: value for key, value in form.items() if isinstance(value, str)}
     verdicts = {
-        int(key.removeprefix("met-")): (value, text.get(f"reason-{key.removeprefix('met-')}", ""))
-        for key, value in text.items()
-        if key.startswith("met-") and key.removeprefix("met-").isdigit()
+        number: (value, text.get(f"reason-{key.removeprefix('met-')}", ""))
+        for number, key, value in _numbered(text, "met-")
     }
     return await run_in_threadpool(
         _decide, request, session, principal, reference, application_reference, verdicts

@@ -106,3 +106,31 @@ def test_ids_in_paths_are_refused_naming_the_parameter(
             response = who.get(url) if method == "GET" else who.post(url, {})
             assert response.status_code == 422, (method, path, response.status_code)
             assert "not valid" in response.text
+
+
+def test_numbered_form_fields_are_refused_naming_the_field(
+    new_browser: Any, factory: Factory, session: Session
+) -> None:
+    from tests.app.test_letter_round_and_privacy import apply, to_letter_round
+
+    organisation = factory.organisation()
+    procedure = factory.procedure(organisation, phase=Phase.OPEN)
+    applicant = new_browser()
+    reference = apply(applicant, session, procedure, factory.user("Sanne"))
+    for name in ("answer-²", "relation-١", f"answer-{2**63}", "relation-9" + "9" * 5000):
+        refused = applicant.post(f"/procedures/{procedure.reference}/apply", {name: "x"})
+        assert refused.status_code == 422, name
+        assert name[:20] in refused.text
+
+    procedure = to_letter_round(session, procedure)
+    admin = new_browser()
+    admin.login(factory.org_admin(organisation).email)
+    url = f"/manage/procedures/{procedure.reference}/letter-round/{reference}"
+    for name in ("met-²", f"met-{2**31}"):
+        refused = admin.post(url, {name: "met"})
+        assert refused.status_code == 422 and name in refused.text, name
+
+
+def test_a_content_length_of_thousands_of_digits_is_too_large(browser: Browser) -> None:
+    response = browser.client.post("/login", content=b"x", headers={"content-length": "9" * 5000})
+    assert response.status_code == 413
