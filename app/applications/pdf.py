@@ -172,8 +172,13 @@ def in_child(data: bytes, limits: Limits, judge: Judge = inspect) -> Verdict:
         args=(theirs, judge, limits.max_pages, limits.seconds, limits.memory_bytes),
     )
     process.daemon = True
-    process.start()
-    theirs.close()
+    try:
+        process.start()
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
     try:
         ours.send_bytes(data)
         if not ours.poll(2 * limits.seconds + 1):
