@@ -64,6 +64,7 @@ class Limits:
 
 class _Refused(Exception):
     def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
         self.reason = reason
 
 
