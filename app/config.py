@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="selectie@localhost", validation_alias="MAIL_FROM")
 
     max_document_mb: int = Field(default=10, validation_alias="MAX_DOCUMENT_MB")
+    # An upload is parsed in a child process with this CPU time (the wall clock gets twice
+    # that and a second more) and refused with more pages than this.
+    pdf_max_pages: int = Field(default=500, ge=1, le=100_000, validation_alias="PDF_MAX_PAGES")
+    pdf_check_seconds: int = Field(default=3, ge=1, le=60, validation_alias="PDF_CHECK_SECONDS")
     documents_dir: Path | None = Field(default=None, validation_alias="DOCUMENTS_DIR")
     session_days: int = Field(default=14, validation_alias="SESSION_DAYS")
     login_max_failures: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES")

@@ -16,6 +16,7 @@ from app.applications import letter_round, privacy, service
 from app.applications.models import Application, ApplicationStatus, Document, Relation
 from app.audit.service import actor_id
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
+from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
@@ -266,7 +267,7 @@ def download_document(
         _storage(request).chunks(document.storage_key),
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            **attachment(safe_name(document.filename)),
             "Content-Length": str(document.size),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
@@ -468,7 +469,7 @@ def export_my_data(request: Request, session: DbSession, principal: CurrentPrinc
         iter(lambda: archive.read(64 * 1024), b""),
         media_type="application/zip",
         headers={
-            "Content-Disposition": 'attachment; filename="mijn-gegevens.zip"',
+            **attachment(_("my-data") + ".zip"),
             "Cache-Control": "private, no-store",
         },
     )

@@ -27,6 +27,7 @@ from app.applications.storage import Storage, TooLarge
 from app.audit.service import actor_id, record
 from app.config import Settings
 from app.db import utcnow
+from app.downloads import safe_name as display_name
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import gettext as _
 from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement
@@ -273,13 +274,10 @@ def _store_each(
     for upload in uploads:
         if upload.kind not in {k.value for k in DocumentKind}:
             raise InvalidInput(_("Unknown kind of document."), field="documents")
-        if not pdf.is_pdf(upload.stream):
+        verdict = pdf.check(upload.stream, pdf_limits(settings))
+        if not verdict.accepted:
             raise InvalidInput(
-                _(
-                    "%(file)s is not a readable PDF. Save it as PDF (without a password) and "
-                    "try again.",
-                    file=upload.filename[:100],
-                ),
+                pdf_refusal(verdict, display_name(upload.filename), settings),
                 field=f"document-{upload.kind}",
             )
         if upload.kind == DocumentKind.OTHER:
@@ -295,7 +293,7 @@ def _store_each(
             raise InvalidInput(
                 _(
                     "%(file)s is larger than %(mb)s MB.",
-                    file=upload.filename[:100],
+                    file=display_name(upload.filename),
                     mb=settings.max_document_mb,
                 ),
                 field=f"document-{upload.kind}",
@@ -304,7 +302,7 @@ def _store_each(
         document = Document(
             application_id=application.id,
             kind=upload.kind,
-            filename=_safe_name(upload.filename),
+            filename=display_name(upload.filename),
             storage_key=saved.key,
             size=saved.size,
             sha256=saved.sha256,
@@ -318,9 +316,43 @@ def _store_each(
         stored.append(document)
 
 
-def _safe_name(filename: str) -> str:
-    name = re.sub(r"[^\w.\- ]", "_", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
-    return (name or "document.pdf")[:200]
+def pdf_limits(settings: Settings) -> pdf.Limits:
+    return pdf.Limits(max_pages=settings.pdf_max_pages, seconds=settings.pdf_check_seconds)
+
+
+def pdf_refusal(verdict: pdf.Verdict, file: str, settings: Settings) -> str:
+    """Why the upload named `file` was refused, in the applicant's language."""
+    match verdict.reason:
+        case pdf.Reason.NOT_PDF:
+            return _(
+                "%(file)s is not a PDF file. Save it as PDF (in your word processor: Save as, "
+                "PDF) and try again.",
+                file=file,
+            )
+        case pdf.Reason.ENCRYPTED:
+            return _(
+                "%(file)s is protected with a password, so the committee could not open it. "
+                "Save it as PDF without a password and try again.",
+                file=file,
+            )
+        case pdf.Reason.NO_PAGES:
+            return _("%(file)s has no pages.", file=file)
+        case pdf.Reason.TOO_MANY_PAGES:
+            return _(
+                "%(file)s has more than %(pages)s pages; send a shorter document.",
+                file=file,
+                pages=settings.pdf_max_pages,
+            )
+        case pdf.Reason.TOO_COMPLEX | pdf.Reason.TOO_SLOW:
+            return _(
+                "%(file)s is built in too complicated a way to check it safely. Print it to a "
+                "new PDF (Print, Save as PDF) and try again.",
+                file=file,
+            )
+    return _(
+        "%(file)s is not a readable PDF. Save it as PDF (without a password) and try again.",
+        file=file,
+    )
 
 
 def _save_declarations(

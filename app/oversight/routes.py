@@ -14,6 +14,7 @@ from app import permissions
 from app.audit import chain as chainlib
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
+from app.downloads import attachment
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
@@ -130,7 +131,7 @@ def export_chain(
     return StreamingResponse(
         iter(lines),
         media_type="application/jsonl; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{reference}-audit.jsonl"'},
+        headers=attachment(f"{procedure.reference}-audit.jsonl"),
     )
 
 
@@ -246,7 +247,7 @@ def round_report_pdf(
     return Response(
         pdf.write_pdf(),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{reference}-report.pdf"'},
+        headers=attachment(f"{procedure.reference}-report.pdf"),
     )
 
 
@@ -257,7 +258,7 @@ def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference:
     return Response(
         oversight.scores_csv(session, procedure),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{reference}-scores.csv"'},
+        headers=attachment(f"{procedure.reference}-scores.csv"),
     )
 
 
@@ -268,7 +269,7 @@ def round_report_xlsx(session: DbSession, principal: CurrentPrincipal, reference
     return Response(
         oversight.scores_xlsx(session, procedure),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{reference}-scores.xlsx"'},
+        headers=attachment(f"{procedure.reference}-scores.xlsx"),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,22 +222,46 @@ def scores_rows(session: Session, procedure: Procedure) -> list[list[str]]:
     return rows
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, CSV
+# injection): a scorer named =HYPERLINK(...) would become a live link in the observer's copy.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def csv_cell(value: str) -> str:
+    """The value as text no spreadsheet will run: a leading quote before a formula start
+    (numbers stay numbers)."""
+    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def scores_csv(session: Session, procedure: Procedure) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(scores_rows(session, procedure))
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
+    writer.writerows([csv_cell(v) for v in row] for row in scores_rows(session, procedure))
     return buffer.getvalue()
 
 
 def scores_xlsx(session: Session, procedure: Procedure) -> bytes:
+    """Levels as numbers; every other cell as a string cell, which Excel and LibreOffice
+    never evaluate, whatever it starts with."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "scores"
-    for row in scores_rows(session, procedure):
-        sheet.append([int(v) if v.isdigit() else v for v in row])
+    for number, row in enumerate(scores_rows(session, procedure), start=1):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column)
+            if value.isascii() and value.isdigit():
+                cell.value = int(value)
+                continue
+            cell.value = value
+            cell.data_type = "s"
+            if value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True  # stays text when someone edits the cell, too
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from app import permissions
 from app.deps import CurrentPrincipal, DbSession
+from app.downloads import attachment
 from app.procedures import service
 from app.procedures.models import Organisation, Phase, Procedure
 
@@ -251,5 +252,5 @@ def procedure_calendar(request: Request, session: DbSession, reference: str) -> 
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{reference}.ics"'},
+        headers=attachment(f"{procedure.reference}.ics"),
     )
