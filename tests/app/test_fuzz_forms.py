@@ -16,6 +16,7 @@ from app.applications.models import Application
 from app.procedures.models import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_permissions import MATRIX
+from tests.data.pdf import ALL as CRAFTED_PDFS
 
 FIELD_NAMES = st.sampled_from(
     [
@@ -43,6 +44,9 @@ VALUES = st.one_of(
                      "starr-interview@1", "chair", "observer", "\x00", "é" * 300]),
 )  # fmt: skip
 FORMS = st.dictionaries(FIELD_NAMES, VALUES, max_size=8)
+# The crafted PDFs (bombs, 10^4 pages, truncated, encrypted, renamed text) and a valid one.
+PDFS = st.sampled_from(CRAFTED_PDFS)
+UPLOAD_FIELDS = ["cv", "motivation", "other", "file"]
 
 POST_ROUTES = sorted(path for method, path in MATRIX if method == "POST" and "logout" not in path)
 
@@ -90,14 +94,19 @@ def test_random_forms_never_cause_a_server_error(
         form=FORMS,
         who=st.sampled_from([0, 1]),
         path_number=st.one_of(st.just("1"), HOSTILE_NUMBERS),
+        upload=st.one_of(st.none(), st.tuples(st.sampled_from(UPLOAD_FIELDS), PDFS)),
     )
-    def post(route: str, form: dict[str, str], who: int, path_number: str) -> None:
+    def post(route: str, form: dict[str, str], who: int, path_number: str, upload: Any) -> None:
         if route in ("/account/erase",) and form.get("confirm") == "yes":
             form = {**form, "confirm": "no"}  # keep the accounts for the next examples
         ids = {name: path_number for name in ("mail_id", "requirement_id", "plus_id",
                                               "member_id", "document_id", "number")}  # fmt: skip
         url = route.format(**(values | ids))
-        response = browsers[who].post(url, form)
+        files = None
+        if upload is not None:
+            field, path = upload
+            files = {field: (path.name, path.read_bytes(), "application/pdf")}
+        response = browsers[who].post(url, form, files=files)
         requests[0] += 1
         if response.status_code >= 500:
             failures.append(f"{url} {form!r}: {response.status_code}")
