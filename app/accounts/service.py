@@ -216,18 +216,22 @@ def login(
         session, settings, account=account, address=address, known_device=known_device
     )
     user = find_user(session, account)
+    # The attempt counts as a failure until the password proves right, committed before
+    # argon2 runs: parallel guesses cannot all pass the count before the first is written,
+    # and the write lock is not held while the password is checked.
+    throttle.record_login_failure(session, account=account, address=address)
+    session.commit()
     # verify_password() runs argon2 against a dummy hash when there is no account, so an
     # unknown address costs the same time as a wrong password.
     verified = verify_password(password, user.password_hash if user else None)
     if user is None or not verified:
-        throttle.record_login_failure(session, account=account, address=address)
-        session.commit()
         raise InvalidInput(_("The e-mail address or password is not correct."))
     assert user.id is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    # Only this address's failures: a success here must not wipe what strangers elsewhere
-    # have tried, or the real user's logins would keep resetting their count.
+    # This address's failures (this attempt's too), and only those: a success here must not
+    # wipe what strangers elsewhere have tried, or the real user's logins would keep
+    # resetting their count.
     session.execute(
         delete(LoginFailure).where(
             col(LoginFailure.account) == account, col(LoginFailure.address) == address

@@ -66,13 +66,14 @@ def check_login(
 
 
 def record_login_failure(session: Session, *, account: str, address: str) -> None:
+    """Count an attempt as failed; a successful login removes it again."""
     session.add(LoginFailure(account=account, address=address))
 
 
 def check_mail(session: Session, settings: Settings, *, mailbox: str, address: str) -> None:
-    """Count a request for a mail to `mailbox` from `address`, or refuse it with
-    TooManyAttempts when either has reached its limit within the window. The caller sends
-    the mail in the same transaction."""
+    """Count a request for a mail to `mailbox` from `address` and commit it (so it counts
+    for every worker at once, and the locks are let go before the mail is sent), or refuse
+    it with TooManyAttempts when either has reached its limit within the window."""
     _serialise(session, f"mail-mailbox:{mailbox}", f"mail-address:{address}")
     now = utcnow()
     window = timedelta(seconds=settings.mail_window_seconds)
@@ -92,6 +93,7 @@ def check_mail(session: Session, settings: Settings, *, mailbox: str, address: s
             retry_after=_seconds(until + window, now),
         )
     session.add(MailRequest(mailbox=mailbox, address=address, at=now))
+    session.commit()
 
 
 def _blocked_until(

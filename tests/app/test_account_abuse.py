@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -342,3 +344,23 @@ def test_prune_removes_throttling_records_past_their_window(
     session.rollback()
     assert session.execute(select(LoginFailure.account)).scalars().all() == ["b@example.org"]
     assert session.execute(select(MailRequest.mailbox)).scalars().all() == ["b@example.org"]
+
+
+def test_parallel_guesses_are_counted_one_by_one(
+    app: FastAPI, settings: Settings, factory: Factory
+) -> None:
+    """A burst of guesses at once gets no more tries than the same guesses one by one (on
+    PostgreSQL several workers count at the same time)."""
+    user = factory.user()
+    browsers = [Browser(app, settings, client=STRANGER) for _ in range(12)]
+    for each in browsers:
+        each.token()
+    start = threading.Barrier(len(browsers))
+
+    def guess(each: Browser) -> int:
+        start.wait()
+        return each.post("/login", {"email": user.email, "password": "no"}).status_code
+
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        statuses = Counter(pool.map(guess, browsers))
+    assert statuses == {400: settings.login_max_failures, 429: 12 - settings.login_max_failures}
