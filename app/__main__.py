@@ -198,7 +198,10 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # The app reads X-Forwarded-For itself, from TRUSTED_PROXIES only. uvicorn's own
+        # handling believes it from 127.0.0.1 (or FORWARDED_ALLOW_IPS) and would rewrite
+        # the client address before the app sees the connection's real one.
+        proxy_headers=False,
     )
     return 0
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,15 +39,42 @@ class Settings(BaseSettings):
     pdf_check_seconds: int = Field(default=3, ge=1, le=60, validation_alias="PDF_CHECK_SECONDS")
     documents_dir: Path | None = Field(default=None, validation_alias="DOCUMENTS_DIR")
     session_days: int = Field(default=14, validation_alias="SESSION_DAYS")
-    login_max_failures: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES")
-    login_window_seconds: int = Field(default=60, validation_alias="LOGIN_WINDOW_SECONDS")
+    # Failures per account from one address, per address (any account), and per account
+    # from all addresses together (the looser ceiling against guessing from many places).
+    login_max_failures: int = Field(default=5, ge=1, validation_alias="LOGIN_MAX_FAILURES")
+    login_window_seconds: int = Field(default=60, ge=1, validation_alias="LOGIN_WINDOW_SECONDS")
     login_max_failures_per_address: int = Field(
-        default=20, validation_alias="LOGIN_MAX_FAILURES_PER_ADDRESS"
+        default=20, ge=1, validation_alias="LOGIN_MAX_FAILURES_PER_ADDRESS"
     )
+    login_max_failures_per_account: int = Field(
+        default=50, ge=1, validation_alias="LOGIN_MAX_FAILURES_PER_ACCOUNT"
+    )
+    # Mails that anyone can ask for (registration, password reset, confirmation link).
+    mail_max_per_mailbox: int = Field(default=3, ge=1, validation_alias="MAIL_MAX_PER_MAILBOX")
+    mail_max_per_address: int = Field(default=20, ge=1, validation_alias="MAIL_MAX_PER_ADDRESS")
+    mail_window_seconds: int = Field(default=3600, ge=1, validation_alias="MAIL_WINDOW_SECONDS")
+    # The reverse proxies whose X-Forwarded-For is believed: IPs or CIDR networks separated
+    # by commas. Empty: the address of the connection is the client's, whatever it sends.
+    trusted_proxies: Annotated[
+        tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
+    ] = Field(default=(), validation_alias="TRUSTED_PROXIES")
 
     # Threads per worker for the score sheets' writes (autosave, review, submit); 0 means 1
     # on SQLite, which takes one writer at a time anyway, and 4 on PostgreSQL.
     sheet_threads: int = Field(default=0, ge=0, le=64, validation_alias="SHEET_THREADS")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        """A comma-separated list; a typo is an error at start, never a silent "trust none"
+        (or worse, "trust all")."""
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            try:
+                return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+            except ValueError as error:
+                raise ValueError(f"TRUSTED_PROXIES: {error}") from None
+        return value
 
     def model_post_init(self, __context: object) -> None:
         self.var_dir = Path(self.var_dir)

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from app.accounts.models import LoginFailure, LoginSession, Mail, Token, User
+from app.accounts.models import LoginFailure, LoginSession, Mail, MailRequest, Token, User
 from app.applications.models import (
     Application,
     Declaration,
@@ -42,6 +42,7 @@ __all__ = [
     "LoginFailure",
     "LoginSession",
     "Mail",
+    "MailRequest",
     "MemberConflict",
     "Organisation",
     "OrganisationAdmin",

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -27,6 +29,7 @@ CSRF_COOKIE = "csrf_seed"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 LANGUAGE_COOKIE = "lang"
+DEVICE_COOKIE = "known_device"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -48,6 +51,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def csrf_token_for(secret: str, seed: str) -> str:
     digest = hmac.new(secret.encode(), f"csrf:{seed}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def device_mark(secret: str, account: str) -> str:
+    """What the known-device cookie holds after a login to `account`: an HMAC, so it
+    names no one and cannot be made without the secret key."""
+    digest = hmac.new(secret.encode(), f"device:{account}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def is_known_device(request: Request, account: str) -> bool:
+    sent = request.cookies.get(DEVICE_COOKIE, "")
+    expected = device_mark(request.app.state.settings.secret_key, account)
+    return bool(sent) and hmac.compare_digest(sent, expected)
 
 
 def csrf_token(request: Request) -> str:
@@ -74,6 +90,66 @@ async def verify_csrf(request: Request) -> None:
                 "Reload the page and try again; nothing was changed."
             )
         )
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def client_address(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Network]) -> str:
+    """The address a request came from, as a key for throttling.
+
+    The connection's own address, unless it is one of the `trusted` proxies: then the
+    X-Forwarded-For list is read from the right (each proxy appends the address it saw)
+    and the first address that is not a trusted proxy is the client. Whatever a client
+    writes into the header itself stays to the left of that and is never believed.
+    IPv6 addresses count per /64, the block one household or phone is given."""
+    address = _ip(peer)
+    if address is not None and _trusted(address, trusted):
+        hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+        for hop in reversed(hops):
+            forwarded = _ip(hop)
+            if forwarded is None:
+                # A trusted proxy would not write this: stop believing the header here.
+                break
+            address = forwarded
+            if not _trusted(forwarded, trusted):
+                break
+    if address is None:
+        return peer[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as a proxy writes it: bare, `a.b.c.d:port` or `[v6]:port`."""
+    if value.startswith("[") and "]" in value:
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:
+        value = value.split(":")[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[Network]
+) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)
+
+
+def request_address(request: Request) -> str:
+    """client_address() for a request, with the app's TRUSTED_PROXIES."""
+    peer = request.client.host if request.client else "unknown"
+    return client_address(
+        peer,
+        request.headers.getlist("x-forwarded-for"),
+        request.app.state.settings.trusted_proxies,
+    )
 
 
 # NUL and other control characters (but tab and newlines) are never meaningful input, and

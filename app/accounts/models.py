@@ -1,4 +1,5 @@
-"""Users, their login sessions, single-use tokens, login attempts and outgoing mail."""
+"""Users, their login sessions, single-use tokens, login attempts, mail requests and outgoing
+mail."""
 
 from __future__ import annotations
 
@@ -72,3 +73,16 @@ class Mail(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=500)
+
+
+class MailRequest(SQLModel, table=True):
+    """One mail that someone asked for without being logged in as its recipient (a
+    registration, a password reset, a confirmation link), counted per target mailbox and
+    per address for throttling, whether or not an account has that mailbox."""
+
+    __tablename__ = "mail_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

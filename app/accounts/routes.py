@@ -12,8 +12,9 @@ from app import forms, permissions
 from app.accounts import service
 from app.accounts.models import Mail
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
-from app.errors import InvalidInput
+from app.errors import InvalidInput, TooManyAttempts
 from app.permissions import require_login
+from app.security import DEVICE_COOKIE, device_mark, is_known_device, request_address
 from app.web import render
 
 router = APIRouter()
@@ -26,17 +27,36 @@ def safe_next(target: str | None) -> str:
     return "/home"
 
 
-def signed_in(request: Request, settings: AppSettings, token: str, target: str) -> Response:
+def signed_in(
+    request: Request, settings: AppSettings, result: service.Login, target: str
+) -> Response:
     response = RedirectResponse(target, status_code=303)
+    secure = settings.https or request.url.scheme == "https"
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        result.token,
         max_age=settings.session_days * 86_400,
         httponly=True,
         samesite="lax",
-        secure=settings.https or request.url.scheme == "https",
+        secure=secure,
         path="/",
     )
+    # This browser has proved it knows the password: strangers' failures will not lock
+    # it out of the account (see app/accounts/throttle.py).
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_mark(settings.secret_key, result.user.email),
+        max_age=365 * 86_400,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/login",
+    )
+    return response
+
+
+def too_many(response: Response, error: TooManyAttempts) -> Response:
+    response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -54,14 +74,24 @@ def login(
     password: Annotated[str, Form(max_length=2000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/home",
 ) -> Response:
-    address = request.client.host if request.client else "unknown"
+    account = email.strip().lower()
     try:
-        result = service.login(session, settings, email=email, password=password, address=address)
-    except InvalidInput as error:
+        result = service.login(
+            session,
+            settings,
+            email=email,
+            password=password,
+            address=request_address(request),
+            known_device=is_known_device(request, account),
+        )
+    except (InvalidInput, TooManyAttempts) as error:
         context = {"next": safe_next(next), "email": email, "error": error.message}
+        if isinstance(error, TooManyAttempts):
+            page = render(request, "accounts/login.html", context, status_code=429)
+            return too_many(page, error)
         status = 400 if error.field is None else 422
         return render(request, "accounts/login.html", context, status_code=status)
-    return signed_in(request, settings, result.token, safe_next(next))
+    return signed_in(request, settings, result, safe_next(next))
 
 
 @router.post("/logout", name="logout")
@@ -89,11 +119,18 @@ def register(
 ) -> Response:
     try:
         service.register(
-            session, settings, name=name, email=email, password=password, confirm=password_confirm
+            session,
+            settings,
+            name=name,
+            email=email,
+            password=password,
+            confirm=password_confirm,
+            address=request_address(request),
         )
-    except InvalidInput as error:
+    except (InvalidInput, TooManyAttempts) as error:
         context = {"values": {"name": name, "email": email}, "error": error}
-        return render(request, "accounts/register.html", context, status_code=422)
+        page = render(request, "accounts/register.html", context, status_code=error.status_code)
+        return too_many(page, error) if isinstance(error, TooManyAttempts) else page
     return render(request, "accounts/check_mail.html", {"email": email.strip()})
 
 
@@ -120,7 +157,11 @@ def resend_verification(
     request: Request, session: DbSession, settings: AppSettings, principal: CurrentPrincipal
 ) -> Response:
     user = require_login(principal)
-    service.resend_verification(session, settings, user)
+    try:
+        service.resend_verification(session, settings, user, request_address(request))
+    except TooManyAttempts as error:
+        page = render(request, "accounts/account.html", {"error": error}, status_code=429)
+        return too_many(page, error)
     return render(request, "accounts/account.html", {"resent": True})
 
 
@@ -137,10 +178,11 @@ def forgot(
     email: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     try:
-        service.request_password_reset(session, settings, email)
-    except InvalidInput as error:
+        service.request_password_reset(session, settings, email, request_address(request))
+    except (InvalidInput, TooManyAttempts) as error:
         context = {"email": email, "error": error}
-        return render(request, "accounts/forgot.html", context, status_code=422)
+        page = render(request, "accounts/forgot.html", context, status_code=error.status_code)
+        return too_many(page, error) if isinstance(error, TooManyAttempts) else page
     return render(request, "accounts/forgot.html", {"sent": True, "email": email})
 
 
@@ -167,7 +209,7 @@ def reset(
         return render(
             request, "accounts/reset.html", {"token": token, "error": error}, status_code=422
         )
-    return signed_in(request, settings, result.token, "/home")
+    return signed_in(request, settings, result, "/home")
 
 
 @router.get("/invitations/{token}", name="invitation")
@@ -196,7 +238,7 @@ def accept_invitation(
         user = service.invited_user(session, token)
         context = {"token": token, "invitee": user, "values": {"name": name}, "error": error}
         return render(request, "accounts/invitation.html", context, status_code=422)
-    return signed_in(request, settings, result.token, "/home")
+    return signed_in(request, settings, result, "/home")
 
 
 @router.get("/home", name="dashboard")

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.accounts import mail
-from app.accounts.models import LoginFailure, LoginSession, Token, User
+from app.accounts import mail, throttle
+from app.accounts.models import LoginFailure, LoginSession, MailRequest, Token, User
 from app.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.config import Settings
 from app.db import utcnow
-from app.errors import InvalidInput, NotFound, TooManyAttempts
+from app.errors import InvalidInput, NotFound
 from app.i18n import gettext as _
 
 VERIFY = "verify"
@@ -95,12 +95,20 @@ def _use(session: Session, token: Token) -> User:
 
 
 def register(
-    session: Session, settings: Settings, *, name: str, email: str, password: str, confirm: str
+    session: Session,
+    settings: Settings,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    confirm: str,
+    address: str,
 ) -> None:
     """Create an applicant account and send the verification link.
 
     An address that already has an account gets a notice instead, and the page says the
-    same in both cases, so registration does not reveal who has an account.
+    same in both cases, so registration does not reveal who has an account. Either way one
+    mail goes to the address, counted by the mail throttle.
     """
     name = name.strip()
     if not name:
@@ -109,6 +117,10 @@ def register(
         raise InvalidInput(_("This name is too long."), field="name")
     email = normalise_email(email)
     check_new_password(password, confirm)
+    throttle.check_mail(session, settings, mailbox=email, address=address)
+    # Hashed before the address is looked up: argon2 is most of a registration's time, so
+    # an address with an account must cost it too, or the answer's delay tells.
+    password_hash = hash_password(password)
     existing = find_user(session, email)
     if existing is not None:
         mail.send(
@@ -124,7 +136,7 @@ def register(
         )
         session.commit()
         return
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    user = User(email=email, name=name, password_hash=password_hash)
     session.add(user)
     session.flush()
     send_verification(session, settings, user)
@@ -154,8 +166,9 @@ def send_verification(session: Session, settings: Settings, user: User) -> None:
     )
 
 
-def resend_verification(session: Session, settings: Settings, user: User) -> None:
+def resend_verification(session: Session, settings: Settings, user: User, address: str) -> None:
     if user.email_verified_at is None:
+        throttle.check_mail(session, settings, mailbox=user.email, address=address)
         send_verification(session, settings, user)
         session.commit()
 
@@ -185,43 +198,48 @@ class Login:
 
 
 def login(
-    session: Session, settings: Settings, *, email: str, password: str, address: str
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    known_device: bool = False,
 ) -> Login:
+    """Log in; `known_device` says the browser logged in to this account before (it
+    carries the device mark), which exempts it from the limits that strangers can reach."""
     if not email.strip() or not password:
         raise InvalidInput(_("Enter your e-mail address and your password."), field="email")
     account = email.strip().lower()[:254]
     address = address[:64]
-    _check_throttle(session, settings, account, address)
+    throttle.check_login(
+        session, settings, account=account, address=address, known_device=known_device
+    )
     user = find_user(session, account)
-    if user is None or not verify_password(password, user.password_hash):
-        session.add(LoginFailure(account=account, address=address))
-        session.commit()
+    # The attempt counts as a failure until the password proves right, committed before
+    # argon2 runs: parallel guesses cannot all pass the count before the first is written,
+    # and the write lock is not held while the password is checked.
+    throttle.record_login_failure(session, account=account, address=address)
+    session.commit()
+    # verify_password() runs argon2 against a dummy hash when there is no account, so an
+    # unknown address costs the same time as a wrong password.
+    verified = verify_password(password, user.password_hash if user else None)
+    if user is None or not verified:
         raise InvalidInput(_("The e-mail address or password is not correct."))
     assert user.id is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.execute(delete(LoginFailure).where(col(LoginFailure.account) == account))
+    # This address's failures (this attempt's too), and only those: a success here must not
+    # wipe what strangers elsewhere have tried, or the real user's logins would keep
+    # resetting their count.
+    session.execute(
+        delete(LoginFailure).where(
+            col(LoginFailure.account) == account, col(LoginFailure.address) == address
+        )
+    )
     token = start_session(session, settings, user)
     session.commit()
     return Login(user=user, token=token)
-
-
-def _check_throttle(session: Session, settings: Settings, account: str, address: str) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    by_account, by_address = session.execute(
-        select(
-            func.count().filter(col(LoginFailure.account) == account),
-            func.count().filter(col(LoginFailure.address) == address),
-        ).where(col(LoginFailure.at) > since)
-    ).one()
-    if (
-        by_account >= settings.login_max_failures
-        or by_address >= settings.login_max_failures_per_address
-    ):
-        raise TooManyAttempts(
-            _("Too many failed attempts. Wait a minute and try again, or reset your password."),
-            retry_after=settings.login_window_seconds,
-        )
 
 
 def start_session(session: Session, settings: Settings, user: User) -> str:
@@ -244,25 +262,43 @@ def logout(session: Session, token: str | None) -> None:
 
 
 def prune_expired(session: Session, settings: Settings) -> None:
-    """Old sessions and login failures are of no use; the daily job removes them."""
+    """Old sessions, login failures and mail requests are of no use once they are out of
+    their window; the daily job removes them."""
     now = utcnow()
     session.execute(delete(LoginSession).where(col(LoginSession.expires_at) <= now))
     window = now - timedelta(seconds=settings.login_window_seconds)
     session.execute(delete(LoginFailure).where(col(LoginFailure.at) <= window))
+    mail_window = now - timedelta(seconds=settings.mail_window_seconds)
+    session.execute(delete(MailRequest).where(col(MailRequest.at) <= mail_window))
     session.commit()
 
 
 # Password reset -------------------------------------------------------------------------
 
 
-def request_password_reset(session: Session, settings: Settings, email: str) -> None:
-    """Send a reset link when the account exists; the page says the same either way."""
-    try:
-        address = normalise_email(email)
-    except InvalidInput:
-        raise
-    user = find_user(session, address)
+def request_password_reset(session: Session, settings: Settings, email: str, address: str) -> None:
+    """Send a reset link when the account exists, and a note that there is none when it
+    does not: the page says the same either way, and either way one message is sent (a
+    delivery over SMTP takes measurable time, so skipping it for unknown addresses would
+    tell)."""
+    mailbox = normalise_email(email)
+    throttle.check_mail(session, settings, mailbox=mailbox, address=address)
+    user = find_user(session, mailbox)
     if user is None:
+        mail.send(
+            session,
+            settings,
+            to=mailbox,
+            subject=_("Reset your password"),
+            body=_(
+                "Someone asked to reset the password of an account with this e-mail address, "
+                "but there is no account with this address. Did you perhaps register with "
+                "another address? To apply, create an account at %(url)s\n\nDid you not ask "
+                "for this? Then ignore this message.",
+                url=f"{settings.base_url}/register",
+            ),
+        )
+        session.commit()
         return
     token = issue_token(session, user, RESET)
     mail.send(

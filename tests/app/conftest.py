@@ -56,8 +56,11 @@ def session(database: Database) -> Iterator[Session]:
 class Browser:
     """A TestClient that behaves like a browser: it keeps cookies and sends the CSRF token."""
 
-    def __init__(self, app: FastAPI, settings: Settings) -> None:
-        self.client = TestClient(app, follow_redirects=False)
+    def __init__(
+        self, app: Any, settings: Settings, *, client: tuple[str, int] = ("testclient", 50000)
+    ) -> None:
+        """`client` is the address the requests come from, as the server sees it."""
+        self.client = TestClient(app, follow_redirects=False, client=client)
         self.settings = settings
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:

@@ -93,7 +93,8 @@ def test_the_sixth_wrong_attempt_within_a_minute_gets_429(
     response = browser.post("/login", {"email": user.email, "password": "nope"})
     assert response.status_code == 429
     assert "Too many failed attempts" in response.text
-    assert response.headers["retry-after"] == "60"
+    # Until the first failure leaves the one-minute window.
+    assert 50 <= int(response.headers["retry-after"]) <= 60
     # Even the right password waits: that is what stops guessing.
     assert browser.post("/login", {"email": user.email, "password": PASSWORD}).status_code == 429
 
