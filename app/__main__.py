@@ -175,8 +175,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     # The links in e-mails point where this server listens, unless BASE_URL says otherwise
     # (behind a proxy). Set before the settings are read; the workers inherit it.
-    os.environ.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
-    get_settings.cache_clear()
+    if "BASE_URL" not in os.environ:
+        os.environ["BASE_URL"] = f"http://{args.host}:{args.port}"
+        get_settings.cache_clear()
     settings = get_settings()
     _migrate(args)
     if args.demo:

@@ -140,6 +140,7 @@ def test_serve_keeps_uvicorn_from_believing_x_forwarded_for(
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: passed.update(kwargs))
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    monkeypatch.setenv("BASE_URL", settings.base_url)
     assert cli.main(["serve", "--port", "8123"]) == 0
     served = create_app(settings)
     options = {

@@ -68,6 +68,7 @@ def test_serve_points_the_mailed_links_at_its_own_port(
         assert cli.main(["serve", "--port", "8123"]) == 0
         assert seen == {"env": "http://127.0.0.1:8123", "settings": "http://127.0.0.1:8123"}
         monkeypatch.setenv("BASE_URL", "https://selectie.example.org")
+        get_settings.cache_clear()
         assert cli.main(["serve", "--port", "8124"]) == 0
         assert seen["settings"] == "https://selectie.example.org"
     finally:
