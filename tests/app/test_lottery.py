@@ -412,6 +412,8 @@ def test_an_announced_draw_fixes_every_outcome_until_it_is_voided(
     [record] = public.client.get(f"/api/procedures/{world.procedure.reference}/draws").json()
     assert record["status"] == "void" and record["void_reason"] == reason
     assert record["winners"] and record["seed"]  # the outcome it had stays on the record
+    verified = public.get(f"/lottery/verify?draw={record['draw_id']}")
+    assert says(verified, "every step checks out")
     [voided] = chain(session, world.procedure, "draw.void")
     assert voided == {"reason": reason, "was": "drawn"}
     again = admin.post(world.admin_url(1, "void"), {"reason": reason})
