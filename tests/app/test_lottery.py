@@ -414,6 +414,8 @@ def test_an_announced_draw_fixes_every_outcome_until_it_is_voided(
     assert record["winners"] and record["seed"]  # the outcome it had stays on the record
     verified = public.get(f"/lottery/verify?draw={record['draw_id']}")
     assert says(verified, "every step checks out")
+    report = world.browsers["observer"].get(f"/procedures/{world.procedure.reference}/report")
+    assert report.status_code == 200 and says(report, reason)
     [voided] = chain(session, world.procedure, "draw.void")
     assert voided == {"reason": reason, "was": "drawn"}
     again = admin.post(world.admin_url(1, "void"), {"reason": reason})
