@@ -2,6 +2,10 @@
 contributors' commitments, announce (chained before any secret is known), reveal, draw,
 void and redraw; and the final ranking with the reserve list.
 
+From its announcement a draw fixes the ranking: outcomes, pluses and places do not change
+until it is voided with a public reason, and a draw whose group is no longer the tie is
+never used for the results.
+
 Contributors, in this order: the observer, the chair, and the platform, whose secret is
 made when the draw is prepared and kept until the draw.
 """
@@ -443,6 +447,14 @@ def announce(
         subject=f"draw:{draw.draw_id}",
         data={"record": announced_record(session, draw)},
     )
+    # Asked again holding the chain's head: an outcome recorded meanwhile is seen.
+    if not matches(draw, rank(session, procedure)):
+        raise Conflict(
+            _(
+                "An outcome changed while the draw was being announced: the candidates tied "
+                "at the last place are no longer this draw's. Void it and prepare a new one."
+            )
+        )
     session.commit()
 
 

@@ -890,6 +890,8 @@ def record_outcome(
             "motivation_sha256": hashlib.sha256(motivation.encode("utf-8")).hexdigest(),
         },
     )
+    # Asked again holding the chain's head: a draw announced meanwhile still wins.
+    refuse_if_draw_fixes(session, procedure)
     session.commit()
     return outcome
 
