@@ -61,6 +61,8 @@ def _ranking_page(
             "contributors": {d.id: lottery.contributors(session, d) for d in all_draws},
             "current": lottery.current_draw(session, procedure),
             "result": lottery.final_result(session, procedure) if procedure.rubric_hash else None,
+            "problems": lottery.draw_problems(session, procedure),
+            "fixed": scoring.fixing_draw(session, procedure),
             "outcomes_missing": scoring.round_facts(session, procedure).outcomes_missing,
             "error": error,
         },
@@ -320,6 +322,7 @@ def draw_records(
             "procedure": procedure,
             "records": records,
             "texts": [json.dumps(r, indent=2, ensure_ascii=False) for r in records],
+            "voided": {d.draw_id: d.voided_at for d in lottery.draws(session, procedure)},
         },
     )
 
@@ -338,6 +341,8 @@ class DrawRecord(BaseModel):
     order: list[str] | None = None
     winners: list[str] | None = None
     reserve: list[str] | None = None
+    void_reason: str | None = None
+    voided_at: str | None = None
 
 
 @router.get(
@@ -350,8 +355,8 @@ def draw_records_json(
     session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> JSONResponse:
     """Every announced draw: references only, no names; the secrets, the seed and the order
-    once drawn. Recompute any record as shared/spec/lottery.md describes, or on
-    /lottery/verify."""
+    once drawn; a void draw with the reason and moment it was voided. Recompute any record
+    as shared/spec/lottery.md describes, or on /lottery/verify."""
     procedure = _public_procedure(session, principal, reference)
     return JSONResponse(lottery.published(session, procedure))
 
@@ -369,7 +374,8 @@ def verify_page(request: Request, session: DbSession, principal: CurrentPrincipa
                 None,
             )
             if record:
-                record.pop("status", None)
+                for key in ("status", "void_reason", "voided_at"):
+                    record.pop(key, None)
                 text = json.dumps(record, indent=2, ensure_ascii=False)
     return _verify(request, text)
 

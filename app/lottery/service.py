@@ -2,6 +2,10 @@
 contributors' commitments, announce (chained before any secret is known), reveal, draw,
 void and redraw; and the final ranking with the reserve list.
 
+From its announcement a draw fixes the ranking: outcomes, pluses and places do not change
+until it is voided with a public reason, and a draw whose group is no longer the tie is
+never used for the results.
+
 Contributors, in this order: the observer, the chair, and the platform, whose secret is
 made when the draw is prepared and kept until the draw.
 """
@@ -21,6 +25,7 @@ from app.accounts import mail
 from app.accounts.models import User
 from app.applications import letter_round
 from app.applications.models import Application, DiversityResponse
+from app.audit.chain import format_time
 from app.audit.service import actor_id, record
 from app.config import Settings
 from app.db import utcnow
@@ -122,19 +127,26 @@ def declined_references(session: Session, procedure: Procedure) -> list[str]:
     )
 
 
+def matches(draw: Draw, ranked: rankinglib.Ranking) -> bool:
+    """The draw was held between exactly the group now tied at the last place, for the
+    places now left for it."""
+    return sorted(draw.candidates) == sorted(ranked.tie) and draw.places == ranked.tie_places
+
+
 def final_result(
     session: Session,
     procedure: Procedure,
     people: list[rankinglib.Candidate] | None = None,
 ) -> Result | None:
-    """None while a needed draw has not been drawn."""
+    """None while a needed draw has not been drawn, or when the draw no longer matches the
+    tied group (then nobody's place may rest on it)."""
     ranked = rank(session, procedure, people)
     below = [ref for group in ranked.below for ref in group]
     drawn = None
     places, reserve = ranked.placed, below
     if ranked.needs_draw:
         drawn = current_draw(session, procedure)
-        if drawn is None or drawn.status != DrawStatus.DRAWN:
+        if drawn is None or drawn.status != DrawStatus.DRAWN or not matches(drawn, ranked):
             return None
         places, reserve = ranked.placed + drawn.winners, drawn.reserve + below
     declined = declined_references(session, procedure)
@@ -142,6 +154,53 @@ def final_result(
     waiting = [ref for ref in reserve if ref not in declined]
     moved_up = waiting[: len(places) - len(kept)]
     return Result(kept + moved_up, waiting[len(moved_up) :], drawn, declined)
+
+
+def draw_problems(
+    session: Session,
+    procedure: Procedure,
+    people: list[rankinglib.Candidate] | None = None,
+) -> list[str]:
+    """Why the standing draw cannot be used for the results: it no longer matches the group
+    tied at the last place, or the ranking has no tie any more. Empty when all is well."""
+    current = current_draw(session, procedure)
+    if current is None or procedure.rubric_hash is None:
+        return []
+    ranked = rank(session, procedure, people)
+    if current.status != DrawStatus.DRAWN:
+        if ranked.needs_draw:
+            return []  # the draw is still under way: draw_missing says so
+        return [
+            _(
+                "Draw %(draw)s has not been drawn and no draw is needed any more: void it "
+                "with a reason.",
+                draw=current.draw_id,
+            )
+        ]
+    if not ranked.needs_draw:
+        return [
+            _(
+                "Draw %(draw)s was held between %(drawn)s for %(places)s places, but the "
+                "ranking now has no tie at the last place. Void the draw with a reason.",
+                draw=current.draw_id,
+                drawn=", ".join(current.candidates),
+                places=current.places,
+            )
+        ]
+    if not matches(current, ranked):
+        return [
+            _(
+                "Draw %(draw)s was held between %(drawn)s for %(places)s places, but the "
+                "candidates tied at the last place are now %(tie)s for %(tie_places)s places. "
+                "Void the draw with a reason and hold a new one.",
+                draw=current.draw_id,
+                drawn=", ".join(current.candidates),
+                places=current.places,
+                tie=", ".join(ranked.tie),
+                tie_places=ranked.tie_places,
+            )
+        ]
+    return []
 
 
 def decline(
@@ -342,9 +401,10 @@ def announced_record(session: Session, draw: Draw, *, revealed: bool = False) ->
         for c in contributors(session, draw)
     ]  # fmt: skip
     beacon = (draw.beacon_name, draw.beacon_value or "") if draw.beacon_name else None
+    # A draw voided after it was drawn keeps its outcome on the record.
     outcome = (
         drawlib.Outcome(draw.seed, draw.order, draw.winners, draw.reserve)
-        if draw.status == DrawStatus.DRAWN and draw.seed
+        if draw.drawn_at is not None and draw.seed
         else None
     )
     result = drawlib.record(draw.draw_id, draw.candidates, draw.places, parties, beacon, outcome)
@@ -362,6 +422,17 @@ def announce(
     missing = [c.name for c in contributors(session, draw) if not c.commitment]
     if missing:
         raise Conflict(_("Waiting for the commitment of: %(names)s.", names=", ".join(missing)))
+    ranked = rank(session, procedure)
+    if not matches(draw, ranked):
+        raise Conflict(
+            _(
+                "The ranking changed since this draw was prepared: the candidates tied at the "
+                "last place are now %(tie)s for %(places)s places. Void this draw and prepare "
+                "a new one.",
+                tie=", ".join(ranked.tie) or "—",
+                places=ranked.tie_places,
+            )
+        )
     beacon_name = beacon_name.strip()
     if len(beacon_name) > 200 or "\n" in beacon_name:
         raise InvalidInput(_("Name the beacon in one line of at most 200 characters."))
@@ -376,6 +447,14 @@ def announce(
         subject=f"draw:{draw.draw_id}",
         data={"record": announced_record(session, draw)},
     )
+    # Asked again holding the chain's head: an outcome recorded meanwhile is seen.
+    if not matches(draw, rank(session, procedure)):
+        raise Conflict(
+            _(
+                "An outcome changed while the draw was being announced: the candidates tied "
+                "at the last place are no longer this draw's. Void it and prepare a new one."
+            )
+        )
     session.commit()
 
 
@@ -484,12 +563,19 @@ def _draw_when_ready(session: Session, procedure: Procedure, draw: Draw) -> None
 
 
 def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reason: str) -> None:
-    """A contributor did not reveal: the draw is void, stays on record, and a new one follows."""
-    if draw.status not in (DrawStatus.PREPARING, DrawStatus.ANNOUNCED):
-        raise Conflict(_("Only a draw that has not taken place can be made void."))
+    """The draw is void: a contributor did not reveal, or an outcome in the ranking has to
+    change after the draw. It stays on the public record with its reason; the committee may
+    then deliberate again, and a new draw follows."""
+    if draw.status == DrawStatus.VOID:
+        raise Conflict(_("This draw is void already."))
+    if procedure.phase not in DRAW_PHASES:
+        raise Conflict(_("The results are published: the draw stands and can no longer be voided."))
+    if scoring.round_closed(session, procedure):
+        raise Conflict(_("The observer has signed this round off; it is closed."))
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput(_("Say why the draw is void (at least 10 characters)."), field="reason")
+    was = draw.status
     draw.status = DrawStatus.VOID
     draw.void_reason = reason[:1000]
     draw.voided_at = utcnow()
@@ -499,7 +585,7 @@ def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reas
         actor=actor,
         action="draw.void",
         subject=f"draw:{draw.draw_id}",
-        data={"reason": draw.void_reason},
+        data={"reason": draw.void_reason, "was": was},
     )
     session.commit()
 
@@ -508,7 +594,13 @@ def published(session: Session, procedure: Procedure) -> list[dict[str, Any]]:
     """Every announced draw's record as published: references only, no names; secrets once
     drawn."""
     return [
-        announced_record(session, d, revealed=d.status == DrawStatus.DRAWN) | {"status": d.status}
+        announced_record(session, d, revealed=d.drawn_at is not None)
+        | {"status": d.status}
+        | (
+            {"void_reason": d.void_reason, "voided_at": format_time(d.voided_at)}
+            if d.status == DrawStatus.VOID and d.voided_at
+            else {}
+        )
         for d in draws(session, procedure)
         if d.status != DrawStatus.PREPARING
     ]

@@ -65,6 +65,8 @@ class ProcedureFacts:
     outcomes_missing: tuple[str, ...] = ()
     # A tie at the last place that the lottery has not yet decided.
     draw_missing: bool = False
+    # Why the standing draw no longer fits the ranking (which draw, and why), if it does not.
+    draw_problems: tuple[str, ...] = ()
 
     @property
     def scorers(self) -> list[MemberFacts]:

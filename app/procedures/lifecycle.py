@@ -126,7 +126,8 @@ def blockers(
                     references=", ".join(facts.outcomes_missing),
                 )
             )
-        if facts.draw_missing:
+        reasons += facts.draw_problems
+        if facts.draw_missing and not facts.draw_problems:
             reasons.append(
                 _(
                     "More suitable candidates are tied at the last place than there are "

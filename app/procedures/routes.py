@@ -289,6 +289,7 @@ def edit_basics(
     quorum: Annotated[str, Form(max_length=20)] = "",
     ranking_rule: Annotated[str, Form(max_length=100)] = "",
     retention_weeks: Annotated[str, Form(max_length=20)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     values = {
         "title": title,
@@ -300,6 +301,7 @@ def edit_basics(
         "quorum": quorum,
         "ranking_rule": ranking_rule,
         "retention_weeks": retention_weeks,
+        "justification": justification,
     }
 
     def change(procedure: Procedure, actor: str) -> None:
@@ -318,6 +320,7 @@ def edit_basics(
             retention_weeks=forms.optional_integer(
                 retention_weeks, "retention_weeks", _("retention period"), minimum=1, maximum=52
             ),
+            justification=justification,
         )
 
     return _edit(request, session, principal, reference, "basics", change, values)
@@ -327,6 +330,7 @@ def edit_basics(
 def edit_timeline(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     principal: CurrentPrincipal,
     reference: str,
     opens_at: Annotated[str, Form(max_length=40)] = "",
@@ -334,6 +338,7 @@ def edit_timeline(
     letter_round_result_at: Annotated[str, Form(max_length=40)] = "",
     interview_day: Annotated[list[str], Form(max_length=40)] = [],  # noqa: B006
     final_result_at: Annotated[str, Form(max_length=40)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     values = {
         "opens_at": opens_at,
@@ -341,6 +346,7 @@ def edit_timeline(
         "letter_round_result_at": letter_round_result_at,
         "interview_days": interview_day,
         "final_result_at": final_result_at,
+        "justification": justification,
     }
 
     def change(procedure: Procedure, actor: str) -> None:
@@ -355,6 +361,9 @@ def edit_timeline(
             ),
             interview_days=forms.dates(interview_day[:10], "interview_days"),
             final_result_at=forms.local_datetime(final_result_at, "final_result_at"),
+            justification=justification,
+            format_time=local_time,
+            settings=settings,
         )
 
     return _edit(request, session, principal, reference, "timeline", change, values)
@@ -369,13 +378,15 @@ def add_requirement(
     kind: Annotated[str, Form(max_length=40)] = "",
     text: Annotated[str, Form(max_length=5000)] = "",
     rationale: Annotated[str, Form(max_length=20_000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.add_requirement(
-            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
-        )
+            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale,
+            justification=justification,
+        )  # fmt: skip
 
-    values = {"kind": kind, "text": text, "rationale": rationale}
+    values = {"kind": kind, "text": text, "rationale": rationale, "justification": justification}
     return _edit(request, session, principal, reference, "requirements", change, values)
 
 
@@ -386,13 +397,16 @@ def remove_requirement(
     principal: CurrentPrincipal,
     reference: str,
     requirement_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.remove_requirement(
-            session, actor=actor, procedure=procedure, requirement_id=requirement_id
-        )
+            session, actor=actor, procedure=procedure, requirement_id=requirement_id,
+            justification=justification,
+        )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "requirements", change)
+    values = {"justification": justification, "row": f"r{requirement_id}"}
+    return _edit(request, session, principal, reference, "requirements", change, values)
 
 
 @router.post("/manage/procedures/{reference}/pluses")
@@ -403,13 +417,19 @@ def add_plus(
     reference: str,
     plus_kind: Annotated[str, Form(max_length=40)] = "",
     plus_description: Annotated[str, Form(max_length=5000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.add_plus(
-            session, actor=actor, procedure=procedure, kind=plus_kind, description=plus_description
-        )
+            session, actor=actor, procedure=procedure, kind=plus_kind,
+            description=plus_description, justification=justification,
+        )  # fmt: skip
 
-    values = {"plus_kind": plus_kind, "plus_description": plus_description}
+    values = {
+        "plus_kind": plus_kind,
+        "plus_description": plus_description,
+        "justification": justification,
+    }
     return _edit(request, session, principal, reference, "pluses", change, values)
 
 
@@ -420,11 +440,16 @@ def remove_plus(
     principal: CurrentPrincipal,
     reference: str,
     plus_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.remove_plus(session, actor=actor, procedure=procedure, plus_id=plus_id)
+        service.remove_plus(
+            session, actor=actor, procedure=procedure, plus_id=plus_id,
+            justification=justification,
+        )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "pluses", change)
+    values = {"justification": justification, "row": f"p{plus_id}"}
+    return _edit(request, session, principal, reference, "pluses", change, values)
 
 
 @router.post("/manage/procedures/{reference}/rubric")
@@ -434,11 +459,15 @@ def pin_rubric(
     principal: CurrentPrincipal,
     reference: str,
     rubric: Annotated[str, Form(max_length=200)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.pin_rubric(session, actor=actor, procedure=procedure, key=rubric)
+        service.pin_rubric(
+            session, actor=actor, procedure=procedure, key=rubric, justification=justification
+        )
 
-    return _edit(request, session, principal, reference, "rubric", change)
+    values = {"justification": justification}
+    return _edit(request, session, principal, reference, "rubric", change, values)
 
 
 @router.post("/manage/procedures/{reference}/members/{member_id}")
@@ -450,6 +479,7 @@ def update_member(
     member_id: forms.Id,
     function: Annotated[str, Form(max_length=40)] = "",
     training_done: Annotated[bool, Form()] = False,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         service.update_member(
@@ -459,9 +489,11 @@ def update_member(
             member_id=member_id,
             function=function,
             training_done=training_done,
+            justification=justification,
         )
 
-    return _edit(request, session, principal, reference, "committee", change)
+    values = {"justification": justification, "row": member_id}
+    return _edit(request, session, principal, reference, "committee", change, values)
 
 
 @router.post("/manage/procedures/{reference}/members/{member_id}/delete")
@@ -471,11 +503,16 @@ def remove_member(
     principal: CurrentPrincipal,
     reference: str,
     member_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.remove_member(session, actor=actor, procedure=procedure, member_id=member_id)
+        service.remove_member(
+            session, actor=actor, procedure=procedure, member_id=member_id,
+            justification=justification,
+        )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "committee", change)
+    values = {"justification": justification, "row": f"x{member_id}"}
+    return _edit(request, session, principal, reference, "committee", change, values)
 
 
 @router.post("/manage/procedures/{reference}/transition")
@@ -533,10 +570,17 @@ def invite(
     function: Annotated[str, Form(max_length=40)] = "",
     training_done: Annotated[bool, Form()] = False,
     reserve: Annotated[bool, Form()] = False,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     procedure = _managed(session, principal, reference)
     permissions.require(principal, permissions.can_invite_to_procedure(principal, procedure))
-    values = {"email": email, "name": name, "role": role, "function": function}
+    values = {
+        "email": email,
+        "name": name,
+        "role": role,
+        "function": function,
+        "justification": justification,
+    }
     try:
         invitation = service.invite_to_procedure(
             session,
@@ -549,6 +593,7 @@ def invite(
             function=function,
             training_done=training_done,
             reserve=reserve,
+            justification=justification,
         )
     except DomainError as error:
         session.rollback()

@@ -16,7 +16,7 @@ from app.accounts import mail
 from app.accounts.models import User
 from app.accounts.service import INVITE, find_user, issue_token, normalise_email
 from app.applications import letter_round
-from app.applications.models import Application
+from app.applications.models import Application, ApplicationStatus
 from app.audit.chain import format_time
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.config import ROOT, Settings
@@ -45,7 +45,12 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FUNCTIONS = ("opleider", "staff", "aios", "nurse", "other")
 RUBRICS_DIR = ROOT / "rubrics"
 RANKING_RULES = ("lottery_among_suitable", "score_then_lottery_at_cut")
-CORRECTION_SUBJECTS = ("criteria", "rubric", "pluses", "method", "timeline", "committee", "other")
+CORRECTION_SUBJECTS = (
+    "criteria", "rubric", "pluses", "method", "timeline", "places", "committee", "observer",
+    "other",
+)  # fmt: skip
+MIN_JUSTIFICATION = 10
+MAX_JUSTIFICATION = 2000
 
 
 def get_procedure(session: Session, reference: str) -> Procedure:
@@ -251,6 +256,7 @@ def invite_to_procedure(
     function: str,
     training_done: bool,
     reserve: bool = False,
+    justification: str = "",
 ) -> Invitation:
     if role not in {r.value for r in ProcedureRole}:
         raise InvalidInput(_("Choose member, chair or observer."), field="role")
@@ -273,6 +279,7 @@ def invite_to_procedure(
         raise Conflict(_("This committee has a chair already."), field="role")
     if role == ProcedureRole.OBSERVER and _has_role(session, procedure, ProcedureRole.OBSERVER):
         raise Conflict(_("This procedure has an observer already."), field="role")
+    why = _justification(procedure, justification)
     assert procedure.id is not None and user.id is not None
     session.add(
         ProcedureMember(
@@ -298,6 +305,11 @@ def invite_to_procedure(
             "reserve": reserve,
         },
     )
+    _correct(
+        session, procedure, actor, justification=why,
+        subject="observer" if role == ProcedureRole.OBSERVER else "committee",
+        text=_("Added: %(person)s", person=_person(user, role, function, reserve)),
+    )  # fmt: skip
     _send_invitation(
         session,
         settings,
@@ -310,6 +322,15 @@ def invite_to_procedure(
     )
     session.commit()
     return invitation
+
+
+def _person(user: User, role: str, function: str, reserve: bool = False) -> str:
+    """A committee member as the public page names them."""
+    return (
+        f"{user.name}, {role_label(role)}"
+        + (f" ({_('reserve')})" if reserve else "")
+        + (f", {function_label(function)}" if function else "")
+    )
 
 
 def _has_role(session: Session, procedure: Procedure, role: str) -> bool:
@@ -418,6 +439,94 @@ def _audit_value(value: object) -> object:
     return value
 
 
+# After publication: every change a reader relies on is a public correction ------------------
+
+
+def is_published(procedure: Procedure) -> bool:
+    return procedure.phase != Phase.DRAFT
+
+
+def _justification(procedure: Procedure, justification: str) -> str:
+    """After publication a change needs a reason that is published with it. Asked after
+    every other refusal, so that a change that may not be made at all says so first."""
+    if not is_published(procedure):
+        return ""
+    text = justification.strip()
+    if not MIN_JUSTIFICATION <= len(text) <= MAX_JUSTIFICATION:
+        raise InvalidInput(
+            _(
+                "This procedure is published: say why this change is needed (%(min)s to "
+                "%(max)s characters). The change and its reason appear in the public change "
+                "log.",
+                min=MIN_JUSTIFICATION,
+                max=MAX_JUSTIFICATION,
+            ),
+            field="justification",
+        )
+    return text
+
+
+def _correct(
+    session: Session,
+    procedure: Procedure,
+    actor: str,
+    *,
+    subject: str,
+    text: str,
+    justification: str,
+) -> None:
+    """Publish a dated, justified correction for a change just made (in the same
+    transaction), then run the guideline check again so the published warnings follow."""
+    if not is_published(procedure):
+        return
+    assert procedure.id is not None
+    session.add(
+        Correction(
+            procedure_id=procedure.id,
+            subject=subject,
+            text=text[:4000],
+            justification=justification,
+        )
+    )
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="procedure.corrected",
+        subject=f"procedure:{procedure.reference}",
+        data={"subject": subject, "text": text[:4000], "justification": justification},
+    )
+    recheck(session, procedure, actor)
+
+
+def recheck(session: Session, procedure: Procedure, actor: str) -> None:
+    """After publication the guideline check runs again after each change; the published
+    warnings follow it (and the change of warnings is chained). The check looks at the
+    timeline as it did at publication: a closing date passing later is no deviation."""
+    if not is_published(procedure):
+        return
+    session.flush()
+    moment = procedure.published_at or utcnow()
+    warnings = [f.check for f in checks.run(facts_for(session, procedure), moment)]
+    if warnings != list(procedure.published_warnings or []):
+        procedure.published_warnings = warnings
+        record(
+            session,
+            chain=procedure.reference,
+            actor=actor,
+            action="procedure.warnings",
+            subject=f"procedure:{procedure.reference}",
+            data={"warnings": warnings},
+        )
+
+
+def _arrow(before: object, after: object) -> str:
+    def shown(value: object) -> object:
+        return "—" if value in (None, "") else value
+
+    return f"{shown(before)} → {shown(after)}"
+
+
 def requirements(session: Session, procedure: Procedure) -> list[Requirement]:
     return list(
         session.execute(
@@ -460,6 +569,7 @@ def update_basics(
     quorum: int,
     ranking_rule: str,
     retention_weeks: int | None,
+    justification: str = "",
 ) -> None:
     title, specialty, region = title.strip(), specialty.strip(), region.strip()
     if not title or len(title) > 200:
@@ -500,9 +610,57 @@ def update_basics(
         _refuse_if_frozen(session, procedure, _("The method and the ranking rule"))
     if procedure.phase == Phase.ARCHIVED:
         raise Conflict(_("An archived procedure cannot be changed."))
+    if "places" in changed:
+        fixed = scoring.fixing_draw(session, procedure)
+        if fixed is not None:
+            raise Conflict(
+                _(
+                    "Draw %(draw)s has been announced for %(places)s places: the number of "
+                    "places is fixed with it. Void the draw with a reason first.",
+                    draw=fixed.draw_id,
+                    places=fixed.places,
+                ),
+                field="places",
+            )
+    why = _justification(procedure, justification)
+    text = "\n".join(
+        f"{_basics_label(key)}: "
+        + (
+            _arrow(_shown(key, getattr(procedure, key)), _shown(key, value))
+            if key not in ("description", "method")
+            else _("new text (as shown on this page)")
+        )
+        for key, value in changed.items()
+    )
     for key, value in changed.items():
         setattr(procedure, key, value)
+    subject = (
+        "places"
+        if "places" in changed
+        else "method"
+        if {"method", "ranking_rule", "quorum"} & set(changed)
+        else "other"
+    )
+    _correct(session, procedure, actor, subject=subject, text=text, justification=why)
     _changed(session, procedure, actor, {"fields": sorted(changed)} | _public(changed))
+
+
+def _basics_label(key: str) -> str:
+    return {
+        "title": _("Title"),
+        "specialty": _("Specialty"),
+        "region": _("Region or institutes"),
+        "description": _("About the training"),
+        "places": _("Places"),
+        "method": _("Method"),
+        "quorum": _("Scorers per applicant"),
+        "ranking_rule": _("Ranking and lottery"),
+        "retention_weeks": _("Retention period (weeks)"),
+    }.get(key, key)
+
+
+def _shown(key: str, value: object) -> object:
+    return ranking_rule_label(str(value)) if key == "ranking_rule" and value else value
 
 
 def _public(changed: dict[str, object]) -> dict[str, object]:
@@ -524,7 +682,14 @@ def set_timeline(
     letter_round_result_at: datetime | None,
     interview_days: list[date],
     final_result_at: datetime | None,
+    justification: str = "",
+    format_time: Callable[[datetime], str] = str,
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> None:
+    """After publication a change is a public correction. Once applications exist (drafts
+    included), an open deadline can be extended, and everyone who applied or started is
+    e-mailed, but it is never brought forward."""
     if opens_at and closes_at and closes_at <= opens_at:
         raise InvalidInput(_("The closing date must be after the opening date."), field="closes_at")
     if closes_at and letter_round_result_at and letter_round_result_at <= closes_at:
@@ -560,13 +725,101 @@ def set_timeline(
         raise Conflict(
             _("Applications have opened: the opening date and a passed deadline stay as they were.")
         )
+    moment = now or utcnow()
+    old_close = procedure.closes_at
+    applied = _applicants_to_tell(session, procedure) if "closes_at" in changed else []
+    if "closes_at" in changed and is_published(procedure):
+        if procedure.phase == Phase.OPEN and old_close is not None and old_close <= moment:
+            raise Conflict(
+                _("The deadline has passed: it stays %(when)s.", when=format_time(old_close)),
+                field="closes_at",
+            )
+        if is_frozen(session, procedure) and (
+            closes_at is None or (old_close is not None and closes_at < old_close)
+        ):
+            raise Conflict(
+                _(
+                    "Applications have been started or submitted: the deadline can be "
+                    "extended, never brought forward. It stays %(when)s, or later.",
+                    when=format_time(old_close) if old_close else "—",
+                ),
+                field="closes_at",
+            )
+        if closes_at is not None and closes_at <= moment:
+            raise InvalidInput(
+                _("The new deadline has passed already; choose a moment in the future."),
+                field="closes_at",
+            )
+    why = _justification(procedure, justification)
+    labels = {
+        "opens_at": _("Applications open"),
+        "closes_at": _("Applications close"),
+        "letter_round_result_at": _("Letter-round result"),
+        "interview_days": _("Interview days"),
+        "final_result_at": _("Final result"),
+    }
+    text = "\n".join(
+        f"{labels[key]}: "
+        + _arrow(_timeline_value(getattr(procedure, key), format_time),
+                 _timeline_value(value, format_time))
+        for key, value in changed.items()
+    )  # fmt: skip
     for key, value in changed.items():
         setattr(procedure, key, value)
-    _changed(session, procedure, actor, changed)
+    _correct(session, procedure, actor, subject="timeline", text=text, justification=why)
+    if applied and settings is not None and closes_at is not None and old_close is not None:
+        for user in applied:
+            mail.send(
+                session,
+                settings,
+                to=user.email,
+                subject=_("Deadline extended: %(procedure)s", procedure=procedure.title),
+                body=_(
+                    "Dear %(name)s,\n\nThe deadline of %(procedure)s has been extended from "
+                    "%(before)s to %(after)s (Dutch time).\nWhy: %(why)s\n\nSee %(url)s",
+                    name=user.name,
+                    procedure=procedure.title,
+                    before=format_time(old_close),
+                    after=format_time(closes_at),
+                    why=why,
+                    url=f"{settings.base_url}/procedures/{procedure.reference}",
+                ),
+            )
+    _changed(session, procedure, actor, changed | ({"told": len(applied)} if applied else {}))
+
+
+def _timeline_value(value: object, format_time: Callable[[datetime], str]) -> object:
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _applicants_to_tell(session: Session, procedure: Procedure) -> list[User]:
+    """Everyone with an application in this procedure, submitted or still a draft."""
+    return list(
+        session.execute(
+            select(User)
+            .join(Application, col(Application.applicant_id) == col(User.id))
+            .where(
+                Application.procedure_id == procedure.id,
+                col(Application.status).in_([ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED]),
+            )
+            .order_by(col(User.id))
+        ).scalars()
+    )
 
 
 def add_requirement(
-    session: Session, *, actor: str, procedure: Procedure, kind: str, text: str, rationale: str
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    kind: str,
+    text: str,
+    rationale: str,
+    justification: str = "",
 ) -> Requirement:
     _refuse_if_frozen(session, procedure, _("The letter-round criteria"))
     if kind not in {k.value for k in RequirementKind}:
@@ -576,6 +829,7 @@ def add_requirement(
         raise InvalidInput(_("Describe what is asked (at most 500 characters)."), field="text")
     if len(rationale) > 2000:
         raise InvalidInput(_("The rationale is at most 2000 characters."), field="rationale")
+    why = _justification(procedure, justification)
     assert procedure.id is not None
     position = len(requirements(session, procedure))
     requirement = Requirement(
@@ -591,25 +845,48 @@ def add_requirement(
         subject=f"procedure:{procedure.reference}",
         data={"requirement": requirement.id, "kind": kind, "text": text, "rationale": rationale},
     )
+    _correct(
+        session, procedure, actor, subject="criteria", justification=why,
+        text=_("Added, %(kind)s: %(text)s", kind=requirement_kind_label(kind).lower(), text=text)
+        + (f"\n{_('Why')}: {rationale}" if rationale else ""),
+    )  # fmt: skip
     procedure.updated_at = utcnow()
     session.commit()
     return requirement
 
 
 def remove_requirement(
-    session: Session, *, actor: str, procedure: Procedure, requirement_id: int
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    requirement_id: int,
+    justification: str = "",
 ) -> None:
     _refuse_if_frozen(session, procedure, _("The letter-round criteria"))
     requirement = session.get(Requirement, requirement_id)
     if requirement is None or requirement.procedure_id != procedure.id:
         raise NotFound(_("This criterion does not exist (any more)."))
-    _remove(session, actor, procedure, requirement, "requirement")
+    why = _justification(procedure, justification)
+    text = _(
+        "Removed, %(kind)s: %(text)s",
+        kind=requirement_kind_label(requirement.kind).lower(),
+        text=requirement.text,
+    )
+    _remove(session, actor, procedure, requirement, "requirement", ("criteria", text, why))
 
 
 def _remove(
-    session: Session, actor: str, procedure: Procedure, row: Requirement | Plus, name: str
+    session: Session,
+    actor: str,
+    procedure: Procedure,
+    row: Requirement | Plus,
+    name: str,
+    correction: tuple[str, str, str],
 ) -> None:
     session.delete(row)
+    subject, text, why = correction
+    _correct(session, procedure, actor, subject=subject, text=text, justification=why)
     record(
         session,
         chain=procedure.reference,
@@ -622,7 +899,13 @@ def _remove(
 
 
 def add_plus(
-    session: Session, *, actor: str, procedure: Procedure, kind: str, description: str
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    kind: str,
+    description: str,
+    justification: str = "",
 ) -> Plus:
     _refuse_if_frozen(session, procedure, _("The pluses"))
     if kind not in {k.value for k in PlusKind}:
@@ -634,6 +917,7 @@ def add_plus(
         raise InvalidInput(
             _("The description is at most 500 characters."), field="plus_description"
         )
+    why = _justification(procedure, justification)
     assert procedure.id is not None
     plus = Plus(procedure_id=procedure.id, kind=kind, description=description)
     session.add(plus)
@@ -646,16 +930,28 @@ def add_plus(
         subject=f"procedure:{procedure.reference}",
         data={"plus": plus.id, "kind": kind, "description": description},
     )
+    _correct(
+        session, procedure, actor, subject="pluses", justification=why,
+        text=_("Plus added: %(plus)s", plus=_plus_text(plus)),
+    )  # fmt: skip
     session.commit()
     return plus
 
 
-def remove_plus(session: Session, *, actor: str, procedure: Procedure, plus_id: int) -> None:
+def _plus_text(plus: Plus) -> str:
+    return plus_label(plus.kind) + (f" — {plus.description}" if plus.description else "")
+
+
+def remove_plus(
+    session: Session, *, actor: str, procedure: Procedure, plus_id: int, justification: str = ""
+) -> None:
     _refuse_if_frozen(session, procedure, _("The pluses"))
     plus = session.get(Plus, plus_id)
     if plus is None or plus.procedure_id != procedure.id:
         raise NotFound(_("This plus does not exist (any more)."))
-    _remove(session, actor, procedure, plus, "plus")
+    why = _justification(procedure, justification)
+    text = _("Plus removed: %(plus)s", plus=_plus_text(plus))
+    _remove(session, actor, procedure, plus, "plus", ("pluses", text, why))
 
 
 def available_rubrics(directory: Path = RUBRICS_DIR) -> list[rubric.Rubric]:
@@ -669,6 +965,7 @@ def pin_rubric(
     procedure: Procedure,
     key: str,
     directory: Path = RUBRICS_DIR,
+    justification: str = "",
 ) -> None:
     """Pin a rubric file (by "id@version") and keep a copy of its content."""
     _refuse_if_frozen(session, procedure, _("The interview matrix"))
@@ -676,10 +973,19 @@ def pin_rubric(
     chosen = found.get(key)
     if chosen is None:
         raise InvalidInput(_("Choose one of the available interview matrices."), field="rubric")
+    if procedure.rubric_hash == chosen.content_hash():
+        return
+    why = _justification(procedure, justification)
+    before = f"{procedure.rubric_id} v{procedure.rubric_version}" if procedure.rubric_id else None
     procedure.rubric_id = chosen.id
     procedure.rubric_version = chosen.version
     procedure.rubric_content = chosen.content()
     procedure.rubric_hash = chosen.content_hash()
+    _correct(
+        session, procedure, actor, subject="rubric", justification=why,
+        text=_("Interview matrix: %(change)s",
+               change=_arrow(before, f"{chosen.id} v{chosen.version}")),
+    )  # fmt: skip
     _changed(
         session,
         procedure,
@@ -744,12 +1050,24 @@ def update_member(
     member_id: int,
     function: str,
     training_done: bool,
+    justification: str = "",
 ) -> None:
     member = _member(session, procedure, member_id)
     if member.role != ProcedureRole.OBSERVER and function not in FUNCTIONS:
         raise InvalidInput(_("Choose the member's function."), field="function")
-    member.function = "" if member.role == ProcedureRole.OBSERVER else function
+    function = "" if member.role == ProcedureRole.OBSERVER else function
+    if function != member.function:
+        # The function is on the public page; the training only in the guideline check.
+        why = _justification(procedure, justification)
+        user = session.get(User, member.user_id)
+        _correct(
+            session, procedure, actor, subject="committee", justification=why,
+            text=_("%(name)s: %(change)s", name=user.name if user else "",
+                   change=_arrow(function_label(member.function), function_label(function))),
+        )  # fmt: skip
+    member.function = function
     member.training_done = training_done
+    recheck(session, procedure, actor)
     record(
         session,
         chain=procedure.reference,
@@ -761,7 +1079,9 @@ def update_member(
     session.commit()
 
 
-def remove_member(session: Session, *, actor: str, procedure: Procedure, member_id: int) -> None:
+def remove_member(
+    session: Session, *, actor: str, procedure: Procedure, member_id: int, justification: str = ""
+) -> None:
     member = _member(session, procedure, member_id)
     if Phase(procedure.phase) in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
         raise Conflict(_("The committee can no longer change in this phase."))
@@ -772,7 +1092,16 @@ def remove_member(session: Session, *, actor: str, procedure: Procedure, member_
                 "Declare a conflict of interest or assign a reserve member instead."
             )
         )
+    why = _justification(procedure, justification)
+    user = session.get(User, member.user_id)
     session.delete(member)
+    if user is not None:
+        _correct(
+            session, procedure, actor, justification=why,
+            subject="observer" if member.role == ProcedureRole.OBSERVER else "committee",
+            text=_("Removed: %(person)s",
+                   person=_person(user, member.role, member.function, member.reserve)),
+        )  # fmt: skip
     record(
         session,
         chain=procedure.reference,
@@ -855,6 +1184,9 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
         sheets_missing=scoring_facts.sheets_missing,
         outcomes_missing=scoring_facts.outcomes_missing,
         draw_missing=lottery.draw_missing(session, procedure, scoring_facts.outcomes_missing),
+        draw_problems=tuple(lottery.draw_problems(session, procedure))
+        if procedure.phase == Phase.DELIBERATION and not scoring_facts.outcomes_missing
+        else (),
     )
 
 
@@ -941,7 +1273,9 @@ def correction_subject_label(subject: str) -> str:
         "pluses": _("Pluses"),
         "method": _("Method"),
         "timeline": _("Timeline"),
+        "places": _("Places"),
         "committee": _("Committee"),
+        "observer": _("Observer"),
         "other": _("Other"),
     }.get(subject, subject)
 

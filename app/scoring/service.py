@@ -31,6 +31,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import current_language
 from app.i18n import gettext as _
+from app.lottery.models import Draw, DrawStatus
 from app.oversight.models import SignOff
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
 from app.procedures.rubric import Rubric
@@ -139,6 +140,32 @@ def round_closed(session: Session, procedure: Procedure) -> bool:
         session.execute(select(col(SignOff.id)).where(SignOff.procedure_id == procedure.id)).first()
         is not None
     )
+
+
+def fixing_draw(session: Session, procedure: Procedure) -> Draw | None:
+    """The announced (or drawn) draw that fixes the ranking: while it stands, nobody's
+    outcome or pluses change; it has to be voided, with a reason, first."""
+    return session.execute(
+        select(Draw)
+        .where(
+            Draw.procedure_id == procedure.id,
+            col(Draw.status).in_([DrawStatus.ANNOUNCED, DrawStatus.DRAWN]),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def refuse_if_draw_fixes(session: Session, procedure: Procedure) -> None:
+    fixed = fixing_draw(session, procedure)
+    if fixed is not None:
+        raise Conflict(
+            _(
+                "Draw %(draw)s has been announced: the outcomes and pluses of everyone in the "
+                "ranking are fixed. To change them, an admin first voids the draw with a "
+                "public reason; then the committee deliberates again and a new draw is held.",
+                draw=fixed.draw_id,
+            )
+        )
 
 
 def rubric_of(procedure: Procedure) -> Rubric:
@@ -776,6 +803,7 @@ def record_outcome(
         raise Conflict(_("The joint outcome is recorded during the interviews and deliberation."))
     if round_closed(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))
+    refuse_if_draw_fixes(session, procedure)
     if not round_.all_in(application):
         raise Conflict(
             _(
@@ -864,6 +892,8 @@ def record_outcome(
             "motivation_sha256": hashlib.sha256(motivation.encode("utf-8")).hexdigest(),
         },
     )
+    # Asked again holding the chain's head: a draw announced meanwhile still wins.
+    refuse_if_draw_fixes(session, procedure)
     session.commit()
     return outcome
 

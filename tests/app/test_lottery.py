@@ -16,11 +16,13 @@ from sqlmodel import Session, select
 from app.__main__ import main as cli
 from app.accounts.models import Mail, User
 from app.applications.models import Application
+from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.lottery import draw as drawlib
 from app.lottery.models import Draw
 from app.procedures.models import Phase, Procedure
 from app.scoring import service as scoring
+from app.scoring.models import JointOutcome
 from tests.app.conftest import Browser, Factory
 
 OBSERVER_SECRET = "kleurrijke-tulp-4471-waarnemer"
@@ -334,3 +336,157 @@ def test_outcomes_by_group_show_only_groups_of_five(
     assert '<th scope="row">Woman</th><td>5</td><td>5</td><td>5</td><td>2</td>' in text
     # First in the family: 1 yes and 4 no, both under five: not shown.
     assert "First in the family to study</caption>" not in text
+
+
+def deliberate(world: World, session: Session, reference: str, *, suitable: bool) -> Any:
+    """The chair records the joint outcome again, through the deliberation form."""
+    session.rollback()
+    criteria = scoring.load_round(session, world.procedure).rubric.criteria
+    level = "4" if suitable else "1"
+    return world.browsers["chair"].post(
+        f"/committee/{world.procedure.reference}/applicants/{reference}/deliberation",
+        {
+            **{f"level-{c.id}": level for c in criteria},
+            "suitable": "yes" if suitable else "no",
+            "motivation": "Bij nader inzien anders beoordeeld, met redenen per criterium.",
+        },
+    )
+
+
+def outcome_of(session: Session, reference: str) -> bool:
+    session.rollback()
+    application = session.execute(
+        select(Application).where(Application.reference == reference)
+    ).scalar_one()
+    outcome = session.execute(
+        select(JointOutcome).where(JointOutcome.application_id == application.id)
+    ).scalar_one()
+    return outcome.suitable
+
+
+def test_an_announced_draw_fixes_every_outcome_until_it_is_voided(
+    world: World, session: Session
+) -> None:
+    """Before: after the draw the chair re-recorded a winner as not suitable; the ranking
+    listed them as not suitable and placed, and the results could be published."""
+    prepare(world)
+    commit_both(world)
+    admin = world.browsers["admin"]
+    assert admin.post(world.admin_url(1, "announce"), {"beacon": ""}).status_code == 303
+    announced = deliberate(world, session, world.references[0], suitable=False)
+    assert announced.status_code == 409
+    assert says(announced, f"Draw {world.procedure.reference}/draw-1 has been announced")
+    for role, secret in (("observer", OBSERVER_SECRET), ("chair", CHAIR_SECRET)):
+        world.browsers[role].post(world.draw_url(action="reveal"), {"secret": secret})
+    session.rollback()
+    winner = session.execute(select(Draw)).scalar_one().winners[0]
+    refused = deliberate(world, session, winner, suitable=False)
+    assert refused.status_code == 409
+    assert says(refused, "the outcomes and pluses of everyone in the ranking are fixed")
+    assert says(refused, "voids the draw with a public reason")
+    assert outcome_of(session, winner) is True
+    assert "outcome.revised" not in [
+        e["action"] for e in audit.entries(session, world.procedure.reference)
+    ]
+    ranking = admin.get(f"/manage/procedures/{world.procedure.reference}/ranking")
+    assert says(ranking, "the outcomes and pluses of everyone in the ranking are fixed")
+    # The number of places is fixed with the draw as well.
+    session.rollback()
+    current = session.execute(select(Procedure)).scalar_one()
+    places = admin.post(f"/manage/procedures/{current.reference}/basics", {
+        "title": current.title, "specialty": current.specialty, "region": current.region,
+        "description": current.description, "places": "3", "method": current.method,
+        "quorum": str(current.quorum), "ranking_rule": current.ranking_rule,
+        "retention_weeks": str(current.retention_weeks), "justification": "Een plaats erbij.",
+    })  # fmt: skip
+    assert places.status_code == 409 and says(places, "the number of places is fixed with it")
+
+    # Void it, with a reason that stays public; then deliberate again and draw again.
+    reason = "De uitkomst van een kandidaat moet worden gecorrigeerd."
+    short = admin.post(world.admin_url(1, "void"), {"reason": "fout"})
+    assert short.status_code == 422
+    assert admin.post(world.admin_url(1, "void"), {"reason": reason}).status_code == 303
+    public = Browser(admin.client.app, admin.settings)  # type: ignore[arg-type]
+    page = public.get(f"/procedures/{world.procedure.reference}/draws")
+    assert says(page, reason) and says(page, "Voided on")
+    [record] = public.client.get(f"/api/procedures/{world.procedure.reference}/draws").json()
+    assert record["status"] == "void" and record["void_reason"] == reason
+    assert record["winners"] and record["seed"]  # the outcome it had stays on the record
+    verified = public.get(f"/lottery/verify?draw={record['draw_id']}")
+    assert says(verified, "every step checks out")
+    report = world.browsers["observer"].get(f"/procedures/{world.procedure.reference}/report")
+    assert report.status_code == 200 and says(report, reason)
+    [voided] = chain(session, world.procedure, "draw.void")
+    assert voided == {"reason": reason, "was": "drawn"}
+    again = admin.post(world.admin_url(1, "void"), {"reason": reason})
+    assert again.status_code == 409 and says(again, "void already")
+
+    assert deliberate(world, session, winner, suitable=False).status_code == 303
+    assert outcome_of(session, winner) is False
+    remaining = [r for r in world.references if r != winner]
+    assert prepare(world).status_code == 422  # the old group is no longer the tied group
+    second = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/draws",
+        {"candidate": remaining, "places": "2"},
+    )
+    assert second.status_code == 303
+    session.rollback()
+    draws = session.execute(select(Draw).order_by(Draw.id)).scalars().all()
+    assert [(d.status, d.candidates) for d in draws] == [
+        ("void", world.references),
+        ("preparing", remaining),
+    ]
+
+
+def test_publishing_results_checks_the_draw_still_matches_its_tied_group(
+    world: World, session: Session
+) -> None:
+    """Before: a draw whose group no longer was the tied group still placed its winners."""
+    draw_through(world)
+    session.rollback()
+    drawn = session.execute(select(Draw)).scalar_one()
+    winner = drawn.winners[0]
+    # An outcome changed behind the rules' back (as the old deliberation allowed).
+    application = session.execute(
+        select(Application).where(Application.reference == winner)
+    ).scalar_one()
+    outcome = session.execute(
+        select(JointOutcome).where(JointOutcome.application_id == application.id)
+    ).scalar_one()
+    outcome.suitable = False
+    session.commit()
+    admin = world.browsers["admin"]
+    blocked = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+    )
+    assert blocked.status_code == 409
+    remaining = ", ".join(r for r in world.references if r != winner)
+    assert says(blocked, f"Draw {drawn.draw_id} was held between {', '.join(world.references)}")
+    assert says(blocked, f"the candidates tied at the last place are now {remaining}")
+    session.rollback()
+    assert session.execute(select(Procedure)).scalar_one().phase == Phase.DELIBERATION
+    ranking = admin.get(f"/manage/procedures/{world.procedure.reference}/ranking")
+    assert says(ranking, f"Draw {drawn.draw_id} was held between") and not says(
+        ranking, "Final order"
+    )
+
+
+def test_an_outcome_may_change_while_a_draw_is_prepared_but_then_it_is_not_announced(
+    world: World, session: Session
+) -> None:
+    prepare(world)
+    commit_both(world)
+    assert deliberate(world, session, world.references[0], suitable=False).status_code == 303
+    refused = world.browsers["admin"].post(world.admin_url(1, "announce"), {"beacon": ""})
+    assert refused.status_code == 409 and says(refused, "The ranking changed since this draw")
+
+
+def test_a_draw_stands_once_the_results_are_published(world: World, session: Session) -> None:
+    draw_through(world)
+    admin = world.browsers["admin"]
+    published = admin.post(
+        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+    )
+    assert published.status_code == 303
+    late = admin.post(world.admin_url(1, "void"), {"reason": "Toch maar opnieuw loten."})
+    assert late.status_code == 409 and says(late, "the draw stands")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from app.accounts.models import Mail
 from app.applications.models import Application
 from app.audit import service as audit
 from app.db import utcnow
@@ -203,9 +205,12 @@ def test_freeze_after_the_first_application_and_public_corrections(
     procedure = factory.procedure(organisation, phase=Phase.OPEN)
     reference = procedure.reference
     browser.login(admin.email)
-    # before any application the criteria may still change
+    # before any application the criteria may still change, as a justified public correction
+    extra = {"kind": "criterion", "text": "Extra", "rationale": "Omdat."}
+    unjustified = editor_post(browser, reference, "requirements", extra)
+    assert unjustified.status_code == 422 and "say why this change is needed" in unjustified.text
     added = editor_post(browser, reference, "requirements",
-                        {"kind": "criterion", "text": "Extra", "rationale": "Omdat."})  # fmt: skip
+                        {**extra, "justification": "Vergeten bij publicatie."})  # fmt: skip
     assert added.status_code == 303
     applicant = factory.user()
     session.add(Application(procedure_id=procedure.id, applicant_id=applicant.id,
@@ -242,7 +247,8 @@ def test_freeze_after_the_first_application_and_public_corrections(
     refused = editor_post(browser, reference, "basics", basics)
     assert refused.status_code == 409 and reload(session, reference).method == current.method
     # the title is not frozen
-    retitled = {**basics, "method": current.method, "title": "Nieuwe titel"}
+    retitled = {**basics, "method": current.method, "title": "Nieuwe titel",
+                "justification": "Een typefout in de titel."}  # fmt: skip
     assert editor_post(browser, reference, "basics", retitled).status_code == 303
     session.rollback()
     assert (
@@ -331,3 +337,167 @@ def test_the_observer_declares_ties_and_the_check_sees_them(
     browser.post(f"/procedures/{procedure.reference}/ties", {"has_ties": "no", "ties": "x"})
     findings = procedures.guideline_check(session, reload(session, procedure.reference))
     assert "observer_tie" not in {f.check for f in findings}
+
+
+def _public(browser: Browser, reference: str) -> str:
+    return html.unescape(browser.get(f"/procedures/{reference}").text)
+
+
+def test_a_change_after_publication_is_a_public_correction_and_the_warnings_follow(
+    browser: Browser,
+    new_browser,
+    factory: Factory,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    """Before: a published procedure without applications took a new hard requirement
+    silently; the change log said "no corrections" and the published warnings stayed."""
+    organisation = factory.organisation()
+    admin = factory.org_admin(organisation)
+    procedure = factory.procedure(organisation, phase=Phase.PUBLISHED)
+    reference = procedure.reference
+    assert "hard_requirement_plus" not in reload(session, reference).published_warnings
+    count = len(procedures.requirements(session, procedure))
+    browser.login(admin.email)
+    phd = {"kind": "minimum", "text": "Gepromoveerd zijn", "rationale": "Onderzoek telt."}
+    refused = editor_post(browser, reference, "requirements", phd)
+    assert refused.status_code == 422
+    assert "This procedure is published: say why this change is needed" in html.unescape(
+        refused.text
+    )
+    assert len(procedures.requirements(session, reload(session, reference))) == count
+    reader = new_browser()
+    assert "No corrections since publication." in _public(reader, reference)
+
+    why = "De commissie wil onderzoekservaring zien."
+    added = editor_post(browser, reference, "requirements", {**phd, "justification": why})
+    assert added.status_code == 303
+    page = _public(reader, reference)
+    assert "No corrections since publication." not in page
+    assert "Added, minimum requirement: Gepromoveerd zijn" in page and why in page
+    assert "A PhD, anios or regional experience is a hard requirement" in page
+    current = reload(session, reference)
+    assert "hard_requirement_plus" in current.published_warnings
+    [correction] = procedures.corrections(session, current)
+    assert (correction.subject, correction.justification) == ("criteria", why)
+    actions = [e["action"] for e in audit.entries(session, reference)]
+    assert actions[-3:] == ["requirement.added", "procedure.corrected", "procedure.warnings"]
+
+    # Removing it is a correction too, and the warning goes again.
+    requirement = next(
+        r for r in procedures.requirements(session, current) if r.text == "Gepromoveerd zijn"
+    )
+    removed = editor_post(browser, reference, f"requirements/{requirement.id}/delete",
+                          {"justification": "Een doctoraat mag alleen een plus zijn."})  # fmt: skip
+    assert removed.status_code == 303
+    assert "hard_requirement_plus" not in reload(session, reference).published_warnings
+    assert "Removed, minimum requirement: Gepromoveerd zijn" in _public(reader, reference)
+
+
+def test_every_public_part_changes_only_with_a_published_reason(
+    browser: Browser,
+    new_browser,
+    factory: Factory,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    """Places, method, pluses, committee and observer: each change after publication asks
+    for a reason and appears, dated, in the public change log."""
+    organisation = factory.organisation()
+    admin = factory.org_admin(organisation)
+    procedure = factory.procedure(organisation, phase=Phase.PUBLISHED)
+    reference = procedure.reference
+    people = factory.committee(procedure)
+    browser.login(admin.email)
+    current = reload(session, reference)
+    basics = {
+        "title": current.title, "specialty": current.specialty, "region": current.region,
+        "description": current.description, "places": "3", "method": current.method,
+        "quorum": str(current.quorum), "ranking_rule": current.ranking_rule,
+        "retention_weeks": str(current.retention_weeks),
+    }  # fmt: skip
+    members = {m.user_id: m for m, _user in procedures.members(session, current)}
+    aios, observer = members[people["aios"].id], members[people["observer"].id]
+    changes = [
+        ("basics", basics, "places", "Places: 2 → 3"),
+        ("basics", {**basics, "method": "Een nieuwe methode."}, "method", "Method: new text"),
+        ("pluses", {"plus_kind": "phd"}, "pluses", "Plus added: PhD (doctorate)"),
+        (f"members/{aios.id}", {"function": "nurse"}, "committee",
+         f"{people['aios'].name}: trainee (aios) → nurse"),
+        (f"members/{observer.id}/delete", {}, "observer",
+         f"Removed: {people['observer'].name}, observer"),
+        ("invitations", {"name": "Nieuwe Waarnemer", "email": "w2@example.org",
+                         "role": "observer", "function": ""},
+         "observer", "Added: Nieuwe Waarnemer, observer"),
+    ]  # fmt: skip
+    for number, (part, data, subject, text) in enumerate(changes, 1):
+        before = reload(session, reference)
+        refused = editor_post(browser, reference, part, data)
+        assert refused.status_code == 422, (part, refused.status_code)
+        assert "say why this change is needed" in html.unescape(refused.text)
+        assert reload(session, reference).places == before.places
+        why = f"Reden nummer {number}: een correctie."
+        done = editor_post(browser, reference, part, {**data, "justification": why})
+        assert done.status_code in (200, 303), (part, done.text)
+        found = procedures.corrections(session, reload(session, reference))
+        assert len(found) == number
+        assert (found[-1].subject, found[-1].justification) == (subject, why)
+        assert found[-1].text.startswith(text), found[-1].text
+        assert text in _public(new_browser(), reference)
+    # Changing the aios's function left no trainee on the committee: the check says so.
+    assert "no_aios" in reload(session, reference).published_warnings
+    assert "No trainee (aios) on the committee" in _public(new_browser(), reference)
+
+
+def test_once_applications_exist_the_deadline_is_extended_never_brought_forward(
+    browser: Browser, factory: Factory, session: Session
+) -> None:
+    """Before: with applications in, the closing time moved earlier with no warning, no
+    public correction, nothing in the change log and no e-mail."""
+    organisation = factory.organisation()
+    admin = factory.org_admin(organisation)
+    procedure = factory.procedure(organisation, phase=Phase.OPEN)
+    reference = procedure.reference
+    drafter, applicant, withdrawn = factory.user(), factory.user(), factory.user()
+    for number, (user, status) in enumerate(
+        ((drafter, "draft"), (applicant, "submitted"), (withdrawn, "withdrawn")), 1
+    ):
+        session.add(Application(procedure_id=procedure.id, applicant_id=user.id,
+                                reference=f"{reference}-000{number}", status=status))  # fmt: skip
+    session.commit()
+    current = reload(session, reference)
+    closes = current.closes_at
+    assert closes is not None
+    timeline = {
+        "opens_at": local_input(current.opens_at),
+        "letter_round_result_at": local_input(current.letter_round_result_at),
+        "interview_day": current.interview_days,
+        "final_result_at": local_input(current.final_result_at),
+        "justification": "Storing in het systeem op de laatste dag.",
+    }
+    browser.login(admin.email)
+    sooner = {**timeline, "closes_at": local_input(closes - timedelta(minutes=24))}
+    earlier = editor_post(browser, reference, "timeline", sooner)
+    assert earlier.status_code == 409
+    assert "the deadline can be extended, never brought forward" in html.unescape(earlier.text)
+    assert reload(session, reference).closes_at == closes
+    assert procedures.corrections(session, current) == []
+
+    later = closes + timedelta(days=2)
+    bare = {**timeline, "closes_at": local_input(later), "justification": ""}
+    unjustified = editor_post(browser, reference, "timeline", bare)
+    assert unjustified.status_code == 422
+    assert reload(session, reference).closes_at == closes
+    extended = editor_post(browser, reference, "timeline",
+                           {**timeline, "closes_at": local_input(later)})  # fmt: skip
+    assert extended.status_code == 303, extended.text
+    current = reload(session, reference)
+    assert current.closes_at == later.replace(second=0, microsecond=0)
+    [correction] = procedures.corrections(session, current)
+    assert correction.subject == "timeline" and correction.text.startswith("Applications close:")
+    page = _public(browser, reference)
+    assert "Storing in het systeem op de laatste dag." in page
+    told = session.execute(
+        select(Mail.recipient).where(col(Mail.subject).contains("Deadline extended"))
+    ).scalars()
+    assert sorted(told) == sorted([drafter.email, applicant.email])
+    changed = [e for e in audit.entries(session, reference) if e["action"] == "procedure.changed"]
+    assert changed[-1]["data"]["told"] == 2

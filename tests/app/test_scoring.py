@@ -402,7 +402,8 @@ def test_quorum_failure_is_shown_and_a_reserve_restores_it(
     invited = admin.post(
         f"/manage/procedures/{round_.procedure.reference}/invitations",
         {"name": "Reserve Lid", "email": "reserve@example.org", "role": "member",
-         "function": "staff", "training_done": "true", "reserve": "true"},
+         "function": "staff", "training_done": "true", "reserve": "true",
+         "justification": "Het quorum ontbreekt door een conflict."},
     )  # fmt: skip
     assert invited.status_code == 200, invited.text
     session.rollback()

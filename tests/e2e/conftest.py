@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,21 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    var_dir = tmp_path_factory.mktemp("var")
+    with serve_demo(tmp_path_factory.mktemp("var")) as running:
+        yield running
+
+
+@contextmanager
+def serve_demo(var_dir: Path, database_url: str | None = None) -> Iterator[Server]:
+    """A server with fresh demo data: a test that changes the demo's state for good (a draw
+    voided, a deadline moved) starts its own, on its own SQLite database, so that it does
+    not depend on the order the tests run in."""
     port = _free_port()
+    sqlite = f"sqlite:///{var_dir / 'app.db'}"
     env = {
         **os.environ,
         "VAR_DIR": str(var_dir),
-        "DATABASE_URL": os.environ.get("E2E_DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}"),
+        "DATABASE_URL": database_url or os.environ.get("E2E_DATABASE_URL", sqlite),
         "BASE_URL": f"http://127.0.0.1:{port}",
     }
     log = (var_dir / "server.log").open("w")

@@ -226,3 +226,14 @@ def test_the_other_steps_are_refused_outside_their_phase(action: str) -> None:
     assert lifecycle.blockers(transition, transition.source, good(), NOW) == []
     other = next(p for p in Phase if p != transition.source)
     assert lifecycle.blockers(transition, other, good(), NOW)
+
+
+def test_results_wait_for_a_draw_that_still_matches_its_tied_group() -> None:
+    publish = step("publish_results")
+    problem = "Draw X/draw-1 was held between A, B, C for 2 places, but ..."
+    stale = replace(good(), draw_missing=True, draw_problems=(problem,))
+    # The draw's own problem is named, not the general "the draw has to take place".
+    assert lifecycle.blockers(publish, Phase.DELIBERATION, stale, NOW) == [problem]
+    missing = replace(good(), draw_missing=True)
+    [reason] = lifecycle.blockers(publish, Phase.DELIBERATION, missing, NOW)
+    assert "the draw has to take place first" in reason
