@@ -33,6 +33,8 @@ class Server:
     url: str
     var_dir: Path
     accounts: list[demo.DemoAccount]
+    # The server's database, for a test that adds data through the service layer.
+    database_url: str = ""
 
     def account(self, role: str) -> demo.DemoAccount:
         return next(a for a in self.accounts if a.role == role)
@@ -74,7 +76,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             raise RuntimeError((var_dir / "server.log").read_text())
         time.sleep(0.2)
     try:
-        yield Server(url=url, var_dir=var_dir, accounts=demo.saved_accounts(var_dir))
+        yield Server(
+            url=url,
+            var_dir=var_dir,
+            accounts=demo.saved_accounts(var_dir),
+            database_url=env["DATABASE_URL"],
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
