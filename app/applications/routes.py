@@ -237,6 +237,10 @@ def _save_application(
     except DomainError as error:
         session.rollback()
         application = service.for_applicant(session, procedure, user)
+        if not procedures.takes_applications(procedure):  # no form to come back to
+            return _closed_page(
+                request, procedure, application, kept=kept, status_code=error.status_code
+            )
         return _form_page(
             request, session, procedure, application, error=error, status_code=error.status_code
         )
