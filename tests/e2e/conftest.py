@@ -55,6 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "VAR_DIR": str(var_dir),
         "DATABASE_URL": os.environ.get("E2E_DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}"),
         "BASE_URL": f"http://127.0.0.1:{port}",
+        # Procedures open and close at their published times within a second.
+        "CLOCK_SECONDS": "1",
     }
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(
