@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
     ] = Field(default=(), validation_alias="TRUSTED_PROXIES")
 
+    # How often each worker opens and closes procedures whose published time has come.
+    clock_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="CLOCK_SECONDS")
+
     # Threads per worker for the score sheets' writes (autosave, review, submit); 0 means 1
     # on SQLite, which takes one writer at a time anyway, and 4 on PostgreSQL.
     sheet_threads: int = Field(default=0, ge=0, le=64, validation_alias="SHEET_THREADS")

@@ -407,12 +407,13 @@ def _apply(
         applications.Upload(kind, f"{kind}.pdf", io.BytesIO(demo_pdf(f"{kind} {applicant.name}")))
         for kind in ("cv", "motivation")
     ]
-    applications.save_draft(
+    refused = applications.save_draft(
         session, storage, settings, application=application, procedure=procedure,
         phone="06 12345678", big_number="19012345601", answers=answers,
         retention_consent=False, acquaintances=_acquaintances(session, procedure, knows),
         uploads=uploads, now=when,
     )  # fmt: skip
+    assert not refused, [problem.message for problem in refused]
     applications.submit(
         session, settings, application=application, procedure=procedure, applicant=applicant,
         now=when,

@@ -24,7 +24,7 @@ from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
 from app.config import Settings, get_settings
-from app.db import connect
+from app.db import connect, utcnow
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
@@ -50,6 +50,8 @@ from app.web import render, templates
 
 templates.env.globals.update(
     phase_label=procedures.phase_label,
+    phase_now=procedures.phase_now,
+    takes_applications=procedures.takes_applications,
     role_label=procedures.role_label,
     function_label=procedures.function_label,
     ranking_rule_label=procedures.ranking_rule_label,
@@ -87,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         daily = asyncio.create_task(_daily_purge(app))
+        clock = asyncio.create_task(_follow_the_clock(app))
         yield
+        clock.cancel()
         daily.cancel()
         database.dispose()
 
@@ -145,6 +149,32 @@ def _purge_once(app: FastAPI) -> None:
         count = purge(session, app.state.storage)
     if count:
         log.info("purged %s applications past their retention period", count)
+
+
+async def _follow_the_clock(app: FastAPI) -> None:
+    """Open and close procedures at their published times, every CLOCK_SECONDS. Each
+    worker runs it; the steps are taken under the procedure's row lock (the write lock on
+    SQLite), so a second worker finds them taken. The pages do not wait for it: they ask
+    the clock themselves."""
+    while True:
+        try:
+            await run_in_threadpool(follow_the_clock_once, app)
+        except Exception:
+            log.exception("opening or closing at the published times failed; trying again")
+        await asyncio.sleep(app.state.settings.clock_seconds)
+
+
+def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
+    now = utcnow()
+    with app.state.database.session() as session:  # a read first: usually nothing is due
+        due = procedures.due_by_the_clock(session, now)
+    if not due:
+        return []
+    with app.state.database.session(write=True) as session:
+        taken = procedures.follow_the_clock(session, due, now)
+    for reference, action in taken:
+        log.info("%s: %s at its published time", reference, action)
+    return taken
 
 
 def _add_basic_routes(app: FastAPI) -> None:

@@ -136,10 +136,12 @@ def can_declare_ties(principal: Principal, procedure: Procedure) -> bool:
 
 
 def can_apply(principal: Principal, procedure: Procedure) -> bool:
-    """Anyone with an account may apply to an open procedure, except its own assessors."""
+    """Anyone with an account may apply to a published procedure, except its own assessors.
+    When is the clock's to say (`lifecycle.takes_applications`): before the opening time
+    and after the deadline the form is replaced by a page that says so."""
     return (
         principal.authenticated
-        and procedure.phase == Phase.OPEN
+        and procedure.phase in PUBLIC_PHASES
         and principal.role_in(procedure) is None
     )
 

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.applications import letter_round, privacy, service
 from app.applications.models import Application, ApplicationStatus, Document, Relation
 from app.audit.service import actor_id
+from app.db import utcnow
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
@@ -36,7 +37,11 @@ def _storage(request: Request) -> Any:
 def applicant_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
     user = permissions.require_login(principal)
     open_procedures = (
-        session.execute(permissions.public_procedures().where(Procedure.phase == Phase.OPEN))
+        session.execute(
+            permissions.public_procedures().where(
+                procedures.phase_now_column(utcnow()) == Phase.OPEN
+            )
+        )
         .scalars()
         .all()
     )
@@ -54,8 +59,15 @@ def _form_page(
     application: Application | None,
     *,
     error: DomainError | None = None,
+    refused: list[DomainError] | None = None,
+    typed: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The form; after a save with refused values or files, each message sits at its field
+    and the refused values are shown as typed (`typed`), everything else as kept."""
+    field_errors: dict[str, list[str]] = {}
+    for problem in refused or []:
+        field_errors.setdefault(problem.field or "", []).append(problem.message)
     return render(
         request,
         "applications/form.html",
@@ -72,6 +84,41 @@ def _form_page(
             "relations": [r.value for r in Relation],
             "max_mb": request.app.state.settings.max_document_mb,
             "error": error,
+            "refused": [(_anchor(p.field), p.message) for p in refused or []],
+            "field_errors": field_errors,
+            "typed": typed or {},
+        },
+        status_code=status_code,
+    )
+
+
+def _anchor(field: str | None) -> str:
+    """The id of the form control a refused field belongs to, for the summary's links."""
+    names = {"phone": "f-phone", "big_number": "f-big", "document-cv": "f-cv",
+             "document-motivation": "f-motivation", "document-other": "f-other"}  # fmt: skip
+    if field and field.startswith(("answer-", "relation-", "note-")):
+        return field
+    return names.get(field or "", "documents-heading" if field == "documents" else "top")
+
+
+def _closed_page(
+    request: Request,
+    procedure: Procedure,
+    application: Application | None,
+    *,
+    kept: bool = False,
+    status_code: int = 200,
+) -> Response:
+    """Instead of the form when the published times say no: when applications open, or
+    when they closed (and, after a late submit, that what was sent is kept as a draft)."""
+    return render(
+        request,
+        "applications/closed.html",
+        {
+            "procedure": procedure,
+            "application": application,
+            "not_yet": procedures.phase_now(procedure) == Phase.PUBLISHED,
+            "kept": kept,
         },
         status_code=status_code,
     )
@@ -95,6 +142,8 @@ def application_form(
     application = service.for_applicant(session, procedure, user)
     if application is not None and application.status != ApplicationStatus.DRAFT:
         return RedirectResponse(f"/applications/{application.reference}", status_code=303)
+    if not procedures.takes_applications(procedure):
+        return _closed_page(request, procedure, application)
     return _form_page(request, session, procedure, application)
 
 
@@ -146,25 +195,37 @@ def _save_application(
         if isinstance(value, UploadFile) and value.filename
     ]
     application = service.for_applicant(session, procedure, user)
+    if application is not None and application.status == ApplicationStatus.SUBMITTED:
+        # A second press of the submit button: the first one counted.
+        return RedirectResponse(f"/applications/{application.reference}", status_code=303)
+    now = utcnow()
+    kept = False  # whether what this request sent has been saved
     try:
         if application is None:
-            application = service.start(session, procedure=procedure, applicant=user)
-        if application.status == ApplicationStatus.SUBMITTED:
-            # A second press of the submit button: the first one counted.
-            return RedirectResponse(f"/applications/{application.reference}", status_code=303)
-        service.save_draft(
+            application = service.start(session, procedure=procedure, applicant=user, now=now)
+        refused = service.save_draft(
             session,
             _storage(request),
             settings,
             application=application,
             procedure=procedure,
-            phone=text.get("phone", "")[:100],
-            big_number=text.get("big_number", "")[:100],
+            phone=text["phone"][:100] if "phone" in text else None,
+            big_number=text["big_number"][:100] if "big_number" in text else None,
             answers=answers,
             retention_consent=text.get("retention_consent") == "yes",
             acquaintances=acquaintances,
             uploads=uploads,
+            now=now,
         )
+        kept = True
+        if not procedures.takes_applications(procedure, now):
+            # Past the deadline: what was sent is kept as a draft, and the page says so.
+            return _closed_page(request, procedure, application, kept=True, status_code=409)
+        if refused:
+            return _form_page(
+                request, session, procedure, application, refused=refused, typed=text,
+                status_code=422,
+            )  # fmt: skip
         if text.get("action") == "submit":
             service.submit(
                 session, settings, application=application, procedure=procedure, applicant=user
@@ -172,9 +233,17 @@ def _save_application(
             return RedirectResponse(
                 f"/applications/{application.reference}?received=1", status_code=303
             )
+    except service.ApplicationsClosed:
+        session.rollback()
+        application = service.for_applicant(session, procedure, user)
+        return _closed_page(request, procedure, application, kept=kept, status_code=409)
     except DomainError as error:
         session.rollback()
         application = service.for_applicant(session, procedure, user)
+        if not procedures.takes_applications(procedure):  # no form to come back to
+            return _closed_page(
+                request, procedure, application, kept=kept, status_code=error.status_code
+            )
         return _form_page(
             request, session, procedure, application, error=error, status_code=error.status_code
         )

@@ -28,8 +28,9 @@ from app.audit.service import actor_id, record
 from app.config import Settings
 from app.db import utcnow
 from app.downloads import safe_name as display_name
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.procedures import lifecycle
 from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement
 
 MAX_OTHER_DOCUMENTS = 5
@@ -88,23 +89,36 @@ def declarations(session: Session, application: Application) -> dict[int, Declar
     return {row.member_id: row for row in rows}
 
 
+class ApplicationsClosed(Conflict):
+    """The published times say no: applications have not opened yet, or the deadline has
+    passed. The form is then replaced by a page that says when."""
+
+
 def _open_for_applications(procedure: Procedure, now: datetime) -> None:
-    if procedure.phase != Phase.OPEN or (procedure.closes_at and now >= procedure.closes_at):
-        raise Conflict(
+    if lifecycle.takes_applications(procedure, now):
+        return
+    if procedure.closes_at and now >= procedure.closes_at:
+        raise ApplicationsClosed(
             _("This procedure does not accept applications (any more): the deadline has passed.")
-            if procedure.closes_at and now >= procedure.closes_at
-            else _("This procedure is not open for applications.")
         )
+    raise ApplicationsClosed(_("This procedure is not open for applications."))
+
+
+def _keeping_drafts(procedure: Procedure, now: datetime) -> None:
+    """Open, or just past the deadline: a draft is still kept (it cannot be submitted)."""
+    if not lifecycle.keeps_late_drafts(procedure, now):
+        _open_for_applications(procedure, now)
 
 
 def start(
     session: Session, *, procedure: Procedure, applicant: User, now: datetime | None = None
 ) -> Application:
-    """The applicant's draft for this procedure, made on first use."""
+    """The applicant's draft for this procedure, made on first use (also just after the
+    deadline, so that what a late applicant sent is kept)."""
     existing = for_applicant(session, procedure, applicant)
     if existing is not None:
         return existing
-    _open_for_applications(procedure, now or utcnow())
+    _keeping_drafts(procedure, now or utcnow())
     if applicant.email_verified_at is None:
         raise Forbidden(
             _("Confirm your e-mail address before you apply: open the link we sent you.")
@@ -145,66 +159,94 @@ def save_draft(
     *,
     application: Application,
     procedure: Procedure,
-    phone: str,
-    big_number: str,
+    phone: str | None,
+    big_number: str | None,
     answers: dict[int, str],
     retention_consent: bool,
     acquaintances: dict[int, tuple[str, str]],
     uploads: list[Upload],
     now: datetime | None = None,
-) -> None:
-    """Keep what the applicant typed and sent; checks that need a complete form wait for submit."""
+) -> list[DomainError]:
+    """Keep everything that is valid of what the applicant typed and sent, and return what
+    was refused: a bad value or file is refused on its own (its message names its field),
+    so one unreadable PDF never costs the phone number, the answers or the other PDF.
+    A value that was not sent (None, or an answer not in the form) stays as it was.
+    Checks that need a complete form wait for submit."""
     if application.status == ApplicationStatus.WITHDRAWN:
         raise Conflict(_("This application has been withdrawn."))
     if application.status == ApplicationStatus.SUBMITTED:
         raise Conflict(_("This application has been submitted and can no longer be changed."))
-    _open_for_applications(procedure, now or utcnow())
-    phone, big_number = phone.strip(), big_number.strip().replace(" ", "")
+    _keeping_drafts(procedure, now or utcnow())
+    refused: list[DomainError] = []
+    phone = application.phone if phone is None else phone.strip()
+    big_number = application.big_number if big_number is None else big_number.strip()
+    big_number = big_number.replace(" ", "")
     if phone and not PHONE.match(phone):
-        raise InvalidInput(
-            _("Enter a phone number like 06 12345678 or +31 6 12345678."), field="phone"
+        refused.append(
+            InvalidInput(
+                _("Enter a phone number like 06 12345678 or +31 6 12345678."), field="phone"
+            )
         )
+        phone = application.phone
     if big_number and not BIG_NUMBER.match(big_number):
-        raise InvalidInput(_("A BIG number has 11 digits."), field="big_number")
+        refused.append(InvalidInput(_("A BIG number has 11 digits."), field="big_number"))
+        big_number = application.big_number
     requirement_ids = {
         r.id
         for r in session.execute(
             select(Requirement).where(Requirement.procedure_id == procedure.id)
         ).scalars()
     }
+    kept_answers = dict(application.answers)
     for requirement_id, text in answers.items():
         if requirement_id not in requirement_ids:
-            raise InvalidInput(_("This question is not part of the procedure."), field="answers")
-        if len(text) > 5000:
-            raise InvalidInput(
-                _("An answer is at most 5000 characters."), field=f"answer-{requirement_id}"
+            refused.append(
+                InvalidInput(_("This question is not part of the procedure."), field="answers")
             )
+        elif len(text) > 5000:
+            refused.append(
+                InvalidInput(
+                    _("An answer is at most 5000 characters."), field=f"answer-{requirement_id}"
+                )
+            )
+        else:
+            kept_answers[str(requirement_id)] = text
     members = {
         m.id: m
         for m in session.execute(
             select(ProcedureMember).where(ProcedureMember.procedure_id == procedure.id)
         ).scalars()
     }
+    kept_acquaintances: dict[int, tuple[str, str]] = {}
     for member_id, (relation, note) in acquaintances.items():
         if member_id not in members:
-            raise InvalidInput(_("This person is not on the committee."), field="declarations")
-        if relation and relation not in {r.value for r in Relation}:
-            raise InvalidInput(_("Choose how you know this person."), field=f"relation-{member_id}")
-        if len(note) > 1000:
-            raise InvalidInput(
-                _("The explanation is at most 1000 characters."), field=f"note-{member_id}"
+            refused.append(
+                InvalidInput(_("This person is not on the committee."), field="declarations")
             )
+        elif relation and relation not in {r.value for r in Relation}:
+            refused.append(
+                InvalidInput(_("Choose how you know this person."), field=f"relation-{member_id}")
+            )
+        elif len(note) > 1000:
+            refused.append(
+                InvalidInput(
+                    _("The explanation is at most 1000 characters."), field=f"note-{member_id}"
+                )
+            )
+        else:
+            kept_acquaintances[member_id] = (relation, note)
     replaced: list[str] = []
-    stored = _store_uploads(session, storage, settings, application, uploads, replaced)
+    stored = _store_uploads(session, storage, settings, application, uploads, replaced, refused)
     try:
-        _keep(session, procedure, application, stored, phone, big_number, answers,
-              retention_consent, acquaintances)  # fmt: skip
+        _keep(session, procedure, application, stored, phone, big_number, kept_answers,
+              retention_consent, kept_acquaintances)  # fmt: skip
     except BaseException:
         for document in stored:  # the row is gone with the transaction; the bytes go too
             storage.delete(document.storage_key)
         raise
     for key in replaced:  # a newer CV or letter took their place, committed
         storage.delete(key)
+    return refused
 
 
 def _keep(
@@ -214,13 +256,13 @@ def _keep(
     stored: list[Document],
     phone: str,
     big_number: str,
-    answers: dict[int, str],
+    answers: dict[str, str],
     retention_consent: bool,
     acquaintances: dict[int, tuple[str, str]],
 ) -> None:
     application.phone = phone
     application.big_number = big_number
-    application.answers = {str(k): v.strip() for k, v in answers.items() if v.strip()}
+    application.answers = {k: v.strip() for k, v in answers.items() if v.strip()}
     application.retention_consent = retention_consent
     application.updated_at = utcnow()
     _save_declarations(session, application, acquaintances)
@@ -243,14 +285,28 @@ def _store_uploads(
     application: Application,
     uploads: list[Upload],
     replaced: list[str],
+    refused: list[DomainError],
 ) -> list[Document]:
     existing = documents(session, application)
     others = sum(d.kind == DocumentKind.OTHER for d in existing)
     stored: list[Document] = []
     try:
-        _store_each(
-            session, storage, settings, application, uploads, existing, others, stored, replaced
-        )
+        for upload in uploads:
+            try:
+                others = _store_one(
+                    session,
+                    storage,
+                    settings,
+                    application,
+                    upload,
+                    existing,
+                    others,
+                    stored,
+                    replaced,
+                )
+            except DomainError as problem:  # this file only; the others and the form stay
+                problem.field = problem.field or f"document-{upload.kind}"
+                refused.append(problem)
     except BaseException:
         for document in stored:
             storage.delete(document.storage_key)
@@ -259,61 +315,60 @@ def _store_uploads(
     return stored
 
 
-def _store_each(
+def _store_one(
     session: Session,
     storage: Storage,
     settings: Settings,
     application: Application,
-    uploads: list[Upload],
+    upload: Upload,
     existing: list[Document],
     others: int,
     stored: list[Document],
     replaced: list[str],
-) -> None:
+) -> int:
+    """Check and keep one upload, or raise why not; returns the count of other documents."""
     max_bytes = settings.max_document_mb * 1024 * 1024
-    for upload in uploads:
-        if upload.kind not in {k.value for k in DocumentKind}:
-            raise InvalidInput(_("Unknown kind of document."), field="documents")
-        verdict = pdf.check(upload.stream, pdf_limits(settings))
-        if not verdict.accepted:
-            raise InvalidInput(
-                pdf_refusal(verdict, display_name(upload.filename), settings),
-                field=f"document-{upload.kind}",
-            )
-        if upload.kind == DocumentKind.OTHER:
-            others += 1
-            if others > MAX_OTHER_DOCUMENTS:
-                raise InvalidInput(
-                    _("At most %(n)s other documents.", n=MAX_OTHER_DOCUMENTS),
-                    field="document-other",
-                )
-        try:
-            saved = storage.save(upload.stream, max_bytes=max_bytes)
-        except TooLarge:
-            raise InvalidInput(
-                _(
-                    "%(file)s is larger than %(mb)s MB.",
-                    file=display_name(upload.filename),
-                    mb=settings.max_document_mb,
-                ),
-                field=f"document-{upload.kind}",
-            ) from None
-        assert application.id is not None
-        document = Document(
-            application_id=application.id,
-            kind=upload.kind,
-            filename=display_name(upload.filename),
-            storage_key=saved.key,
-            size=saved.size,
-            sha256=saved.sha256,
+    if upload.kind not in {k.value for k in DocumentKind}:
+        raise InvalidInput(_("Unknown kind of document."), field="documents")
+    verdict = pdf.check(upload.stream, pdf_limits(settings))
+    if not verdict.accepted:
+        raise InvalidInput(
+            pdf_refusal(verdict, display_name(upload.filename), settings),
+            field=f"document-{upload.kind}",
         )
-        if upload.kind != DocumentKind.OTHER:
-            for old in existing:
-                if old.kind == upload.kind and old.storage_key not in replaced:
-                    session.delete(old)
-                    replaced.append(old.storage_key)
-        session.add(document)
-        stored.append(document)
+    if upload.kind == DocumentKind.OTHER and others >= MAX_OTHER_DOCUMENTS:
+        raise InvalidInput(
+            _("At most %(n)s other documents.", n=MAX_OTHER_DOCUMENTS),
+            field="document-other",
+        )
+    try:
+        saved = storage.save(upload.stream, max_bytes=max_bytes)
+    except TooLarge:
+        raise InvalidInput(
+            _(
+                "%(file)s is larger than %(mb)s MB.",
+                file=display_name(upload.filename),
+                mb=settings.max_document_mb,
+            ),
+            field=f"document-{upload.kind}",
+        ) from None
+    assert application.id is not None
+    document = Document(
+        application_id=application.id,
+        kind=upload.kind,
+        filename=display_name(upload.filename),
+        storage_key=saved.key,
+        size=saved.size,
+        sha256=saved.sha256,
+    )
+    if upload.kind != DocumentKind.OTHER:
+        for old in existing:
+            if old.kind == upload.kind and old.storage_key not in replaced:
+                session.delete(old)
+                replaced.append(old.storage_key)
+    session.add(document)
+    stored.append(document)
+    return others + (upload.kind == DocumentKind.OTHER)
 
 
 def pdf_limits(settings: Settings) -> pdf.Limits:

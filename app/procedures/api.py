@@ -95,7 +95,7 @@ def _summary(request: Request, procedure: Procedure, organisation: Organisation)
         "specialty": procedure.specialty,
         "region": procedure.region,
         "places": procedure.places,
-        "status": procedure.phase,
+        "status": service.phase_now(procedure).value,
         "opens_at": procedure.opens_at,
         "closes_at": procedure.closes_at,
         "url": str(request.url_for("procedure", reference=procedure.reference)),

@@ -1,14 +1,18 @@
 """The life cycle of a procedure as an explicit state machine, with each step's preconditions.
 
 draft → published → open → closed → letter round → interviews → deliberation → results →
-archived. Every step is a deliberate admin action; `blockers` says why one cannot be taken
-yet. Pure code: it reads plain facts, not the database.
+archived. Opening and closing follow the published times: `phase_at` says which phase the
+clock puts a procedure in (a deadline that has passed is closed even before the scheduled job
+has moved it), and `clock_step` is the step that job takes next. Every other step is a
+deliberate admin action; `blockers` says why one cannot be taken yet. Pure code: it reads
+plain facts, not the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from app.i18n import gettext as _
 from app.procedures import checks
@@ -37,6 +41,50 @@ BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 def next_transition(phase: str) -> Transition | None:
     return next((t for t in TRANSITIONS if t.source == phase), None)
+
+
+class Timed(Protocol):
+    """What the clock needs of a procedure."""
+
+    phase: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def phase_at(procedure: Timed, now: datetime) -> Phase:
+    """The phase the published times put the procedure in at `now`: published becomes open
+    at the opening time, open becomes closed at the deadline, whether or not the scheduled
+    job has taken the step yet. Later phases are admin actions and stay as stored."""
+    phase = Phase(procedure.phase)
+    if phase == Phase.PUBLISHED and procedure.opens_at is not None and procedure.opens_at <= now:
+        phase = Phase.OPEN
+    if phase == Phase.OPEN and procedure.closes_at is not None and procedure.closes_at <= now:
+        phase = Phase.CLOSED
+    return phase
+
+
+def takes_applications(procedure: Timed, now: datetime) -> bool:
+    """Whether an application can be started, saved and submitted at `now`. The one rule
+    every page, form and service asks."""
+    return phase_at(procedure, now) == Phase.OPEN
+
+
+def keeps_late_drafts(procedure: Timed, now: datetime) -> bool:
+    """After the deadline, until the letter round starts, what an applicant still sends
+    (a form open in a tab past the deadline) is kept as a draft instead of thrown away;
+    it can no longer be submitted."""
+    return phase_at(procedure, now) == Phase.CLOSED and procedure.phase in (
+        Phase.PUBLISHED,
+        Phase.OPEN,
+        Phase.CLOSED,
+    )
+
+
+def clock_step(procedure: Timed, now: datetime) -> Transition | None:
+    """The next step the published times call for (open, then close), or None."""
+    if phase_at(procedure, now) == Phase(procedure.phase):
+        return None
+    return next_transition(procedure.phase)
 
 
 def action_label(action: str) -> str:

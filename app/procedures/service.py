@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import case, func
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from app import permissions
@@ -21,7 +21,7 @@ from app.audit.chain import format_time
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.config import ROOT, Settings
 from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.i18n import gettext as _
 from app.lottery import service as lottery
 from app.procedures import checks, lifecycle, rubric
@@ -719,8 +719,10 @@ def set_timeline(
     changed = {key: value for key, value in new.items() if getattr(procedure, key) != value}
     if not changed:
         return
-    if procedure.phase not in (Phase.DRAFT, Phase.PUBLISHED) and (
-        "opens_at" in changed or ("closes_at" in changed and procedure.phase != Phase.OPEN)
+    # By the clock: a deadline that has passed stays passed even before the job closed it.
+    current = phase_now(procedure)
+    if current not in (Phase.DRAFT, Phase.PUBLISHED) and (
+        "opens_at" in changed or ("closes_at" in changed and current != Phase.OPEN)
     ):
         raise Conflict(
             _("Applications have opened: the opening date and a passed deadline stay as they were.")
@@ -1203,35 +1205,137 @@ def transition(
     now: datetime | None = None,
     format_time: Callable[[datetime], str] = str,
     settings: Settings | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> None:
-    """Take one step of the life cycle, after checking its preconditions."""
+    """Take one step of the life cycle, after checking its preconditions. The phase is read
+    again under the procedure's row lock (the write transaction on SQLite), so an admin's
+    click and the scheduled job never both take the same step."""
     step = lifecycle.BY_ACTION.get(action)
     if step is None:
         raise InvalidInput(_("This step does not exist."))
+    _lock(session, procedure)
     moment = now or utcnow()
     facts = facts_for(session, procedure)
     reasons = lifecycle.blockers(step, procedure.phase, facts, moment, format_time)
     if reasons:
         raise Conflict(" ".join(reasons))
-    data: dict[str, object] = {"from": procedure.phase, "to": step.target.value}
+    entry: dict[str, object] = {"from": procedure.phase, "to": step.target.value, **(data or {})}
     if step.action == "publish":
         procedure.published_at = moment
         warnings = [f.check for f in checks.run(facts, moment)]
         procedure.published_warnings = warnings
-        data |= {"rubric_hash": procedure.rubric_hash, "warnings": warnings}
+        entry |= {"rubric_hash": procedure.rubric_hash, "warnings": warnings}
     record(
         session,
         chain=procedure.reference,
         actor=actor,
         action=f"procedure.{step.target.value}",
         subject=f"procedure:{procedure.reference}",
-        data=data,
+        data=entry,
     )
     procedure.phase = step.target.value
     procedure.updated_at = utcnow()
     if step.action == "publish_results" and settings is not None:
         lottery.tell_results(session, settings, procedure)
     session.commit()
+
+
+def _lock(session: Session, procedure: Procedure) -> None:
+    """Lock the procedure's row and load its stored phase again (FOR UPDATE is a no-op on
+    SQLite, where the write transaction already excludes every other writer)."""
+    session.execute(
+        select(Procedure)
+        .where(Procedure.id == procedure.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+# The clock: opening and closing at the published times --------------------------------------
+
+
+def phase_now(procedure: Procedure, now: datetime | None = None) -> Phase:
+    """The phase as every page shows it: the published times count even before the
+    scheduled job has taken the step."""
+    return lifecycle.phase_at(procedure, now or utcnow())
+
+
+def takes_applications(procedure: Procedure, now: datetime | None = None) -> bool:
+    return lifecycle.takes_applications(procedure, now or utcnow())
+
+
+def phase_now_column(now: datetime) -> ColumnElement[str]:
+    """`lifecycle.phase_at` as SQL, for the catalogue's filter and order."""
+    closed = and_(
+        col(Procedure.closes_at).is_not(None),
+        col(Procedure.closes_at) <= now,
+    )
+    opened = and_(col(Procedure.opens_at).is_not(None), col(Procedure.opens_at) <= now)
+    return case(
+        (and_(col(Procedure.phase) == Phase.OPEN, closed), Phase.CLOSED.value),
+        (and_(col(Procedure.phase) == Phase.PUBLISHED, opened, closed), Phase.CLOSED.value),
+        (and_(col(Procedure.phase) == Phase.PUBLISHED, opened), Phase.OPEN.value),
+        else_=col(Procedure.phase),
+    )
+
+
+def due_by_the_clock(session: Session, now: datetime) -> list[int]:
+    """The procedures whose published opening time or deadline has passed while their stored
+    phase has not followed yet (a cheap read; the job then takes the steps under a lock)."""
+    rows = session.execute(
+        select(Procedure.id)
+        .where(
+            or_(
+                and_(
+                    col(Procedure.phase) == Phase.PUBLISHED,
+                    col(Procedure.opens_at).is_not(None),
+                    col(Procedure.opens_at) <= now,
+                ),
+                and_(
+                    col(Procedure.phase) == Phase.OPEN,
+                    col(Procedure.closes_at).is_not(None),
+                    col(Procedure.closes_at) <= now,
+                ),
+            )
+        )
+        .order_by(col(Procedure.id))
+    ).scalars()
+    return [int(row) for row in rows]
+
+
+def follow_the_clock(
+    session: Session, procedure_ids: list[int], now: datetime | None = None
+) -> list[tuple[str, str]]:
+    """Open and close the given procedures as their published times say, recorded in each
+    chain with the actor `system` and the published time. Idempotent: each step is decided
+    again under the row lock, so several workers running this at once take it once.
+    Returns the (reference, action) pairs taken."""
+    moment = now or utcnow()
+    taken: list[tuple[str, str]] = []
+    for procedure_id in procedure_ids:
+        procedure = session.get(Procedure, procedure_id)
+        while procedure is not None:
+            _lock(session, procedure)
+            step = lifecycle.clock_step(procedure, moment)
+            if step is None:
+                session.commit()  # let the lock go
+                break
+            published = procedure.opens_at if step.action == "open" else procedure.closes_at
+            assert published is not None
+            try:
+                transition(
+                    session,
+                    actor="system",
+                    procedure=procedure,
+                    action=step.action,
+                    now=moment,
+                    data={"scheduled": format_time(published)},
+                )
+            except DomainError:
+                session.rollback()
+                break
+            taken.append((procedure.reference, step.action))
+    return taken
 
 
 def ranking_rule_label(rule: str) -> str:
@@ -1292,7 +1396,9 @@ class CatalogueFilter:
     closes_before: date | None = None
 
 
-def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure, Organisation]]:
+def catalogue(
+    session: Session, query: CatalogueFilter, now: datetime | None = None
+) -> list[tuple[Procedure, Organisation]]:
     statement = (
         permissions.public_procedures()
         .join(Organisation, col(Organisation.id) == col(Procedure.organisation_id))
@@ -1311,17 +1417,14 @@ def catalogue(session: Session, query: CatalogueFilter) -> list[tuple[Procedure,
         statement = statement.where(col(Procedure.specialty) == query.specialty)
     if region := query.region.strip().lower():
         statement = statement.where(func.lower(Procedure.region).contains(region, autoescape=True))
+    phase = phase_now_column(now or utcnow())
     if query.status:
-        statement = statement.where(col(Procedure.phase) == query.status)
+        statement = statement.where(phase == query.status)
     if query.closes_before:
         limit = datetime.combine(query.closes_before, datetime.max.time(), tzinfo=UTC)
         statement = statement.where(col(Procedure.closes_at) <= limit)
     statement = statement.order_by(
-        case(
-            (col(Procedure.phase) == Phase.OPEN, 0),
-            (col(Procedure.phase) == Phase.PUBLISHED, 1),
-            else_=2,
-        ),
+        case((phase == Phase.OPEN, 0), (phase == Phase.PUBLISHED, 1), else_=2),
         col(Procedure.closes_at).desc(),
     )
     return [

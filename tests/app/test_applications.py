@@ -150,7 +150,8 @@ def test_bad_documents_are_refused_and_the_draft_stays(
     assert renamed.status_code == 422
     fresh(session)
     application = session.execute(select(Application)).scalar_one()
-    assert application.phone == "06 12345678"  # nothing saved half
+    # the refused file only: the phone number sent beside it is kept, the old CV stays
+    assert application.phone == "0612345678"
     assert len(session.execute(select(Document)).all()) == 2
     bad_big = browser.post(url, {"big_number": "123", "action": "save"})
     assert bad_big.status_code == 422 and "11 digits" in bad_big.text
@@ -194,7 +195,7 @@ def test_the_deadline_is_enforced_to_the_second_and_the_draft_stays(
     procedure.closes_at = utcnow() - timedelta(seconds=1)
     session.commit()
     late = browser.post(url, {**data, "action": "submit"})
-    assert late.status_code == 409 and "deadline has passed" in late.text
+    assert late.status_code == 409 and "Applications are closed" in late.text
     fresh(session)
     application = session.execute(select(Application)).scalar_one()
     assert application.status == "draft" and application.big_number == "19012345601"

@@ -179,18 +179,21 @@ MATRIX.update(
 )
 
 
-def applying(open_: int, candidate: int | None = None) -> dict[str, dict[str, int]]:
-    """The application form: anyone logged in without a role in the procedure, while open."""
+def applying(open_: int, closed: int, candidate: int | None = None) -> dict[str, dict[str, int]]:
+    """The application form: anyone logged in without a role in the procedure, while open;
+    after the deadline the same people get the page that says when it closed (`closed`),
+    and the candidate, who has applied, is sent to their application."""
     outsiders = ("applicant", "candidate", "own_admin", "other_admin", "platform_admin")
-    closed = {**only({}), "own_admin": 403, "other_admin": 403, "platform_admin": 403}
+    draft = {**only({}), "own_admin": 403, "other_admin": 403, "platform_admin": 403}
+    after = {**only({}), **dict.fromkeys(outsiders, closed), "candidate": 303}
     return {
         "open": {
             **only({}),
             **dict.fromkeys(outsiders, open_),
             "candidate": open_ if candidate is None else candidate,
         },
-        "draft": {**closed, **HIDDEN},
-        "any": closed,
+        "draft": {**draft, **HIDDEN},
+        "any": after,
     }
 
 
@@ -206,8 +209,8 @@ def own_application(status: int, *, late: int | None = None) -> dict[str, dict[s
 MATRIX.update(
     {
         # The candidate has applied: the form sends them to their application.
-        ("GET", "/procedures/{reference}/apply"): applying(200, candidate=303),
-        ("POST", "/procedures/{reference}/apply"): applying(303),
+        ("GET", "/procedures/{reference}/apply"): applying(200, 200, candidate=303),
+        ("POST", "/procedures/{reference}/apply"): applying(303, 409),
         ("GET", "/applications/{application_reference}"): own_application(200),
         ("POST", "/applications/{application_reference}/withdraw"): own_application(303, late=409),
         ("GET", "/applications/{application_reference}/documents/{document_id}"): own_application(

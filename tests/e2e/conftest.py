@@ -34,6 +34,8 @@ class Server:
     url: str
     var_dir: Path
     accounts: list[demo.DemoAccount]
+    # The server's database, for a test that adds data through the service layer.
+    database_url: str = ""
 
     def account(self, role: str) -> demo.DemoAccount:
         return next(a for a in self.accounts if a.role == role)
@@ -63,6 +65,8 @@ def serve_demo(var_dir: Path, database_url: str | None = None) -> Iterator[Serve
         "VAR_DIR": str(var_dir),
         "DATABASE_URL": database_url or os.environ.get("E2E_DATABASE_URL", sqlite),
         "BASE_URL": f"http://127.0.0.1:{port}",
+        # Procedures open and close at their published times within a second.
+        "CLOCK_SECONDS": "1",
     }
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(
@@ -84,7 +88,12 @@ def serve_demo(var_dir: Path, database_url: str | None = None) -> Iterator[Serve
             raise RuntimeError((var_dir / "server.log").read_text())
         time.sleep(0.2)
     try:
-        yield Server(url=url, var_dir=var_dir, accounts=demo.saved_accounts(var_dir))
+        yield Server(
+            url=url,
+            var_dir=var_dir,
+            accounts=demo.saved_accounts(var_dir),
+            database_url=env["DATABASE_URL"],
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)
