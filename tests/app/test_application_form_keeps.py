@@ -63,9 +63,9 @@ def test_a_bad_pdf_beside_a_good_one_costs_only_itself(
     assert response.status_code == 422
     # the message sits at the CV input, which points to it
     cv_field = field_block(response.text, "f-cv")
-    assert "cv-als-tekst.pdf is not a readable PDF" in cv_field
+    assert "cv-als-tekst.pdf is not a PDF file" in cv_field
     assert 'aria-invalid="true"' in cv_field and 'aria-describedby="error-document-cv' in cv_field
-    assert "is not a readable PDF" not in field_block(response.text, "f-motivation")
+    assert "is not a PDF file" not in field_block(response.text, "f-motivation")
     # everything else is kept: the fields, the answers, the declaration and the good PDF
     fresh(session)
     application = session.execute(select(Application)).scalar_one()
