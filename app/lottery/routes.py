@@ -32,12 +32,9 @@ MAX_RECORD = 200_000
 
 
 def _managed(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_run_lottery(principal, procedure)
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_run_lottery
     )
-    return procedure
 
 
 def _ranking_page(
@@ -191,6 +188,11 @@ def decline_place(
 ) -> Response:
     procedure = _managed(session, principal, reference)
     application = scoring.invited_application(session, procedure, application_reference)
+    # An admin with a conflict leaves the applicant's place to another admin.
+    view = scoring.view_of(session, principal, procedure, None)
+    permissions.require_visible(
+        permissions.can_act_on_applicant(principal, procedure, view, application.id)
+    )
     try:
         lottery.decline(
             session, settings, actor=actor_id(principal.user_id), procedure=procedure,
@@ -210,9 +212,9 @@ def decline_place(
 def _contributor(
     session: DbSession, principal: Principal, reference: str, number: int
 ) -> tuple[Procedure, Draw, Any]:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
     draw = lottery.get_draw(session, procedure, number)
     permissions.require(principal, permissions.can_contribute_to_draw(principal, procedure))
     member = scoring.member_of(session, procedure, principal.user_id)

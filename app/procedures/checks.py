@@ -65,6 +65,11 @@ class ProcedureFacts:
     outcomes_missing: tuple[str, ...] = ()
     # A tie at the last place that the lottery has not yet decided.
     draw_missing: bool = False
+    # People who are both applicant and committee member or observer ("name (role)").
+    role_overlaps: tuple[str, ...] = ()
+    # The organisation's admins, and applicants every one of them has a conflict with.
+    organisation_admins: int = 2
+    without_free_admin: tuple[str, ...] = ()
 
     @property
     def scorers(self) -> list[MemberFacts]:
@@ -211,6 +216,19 @@ def _quorum(facts: ProcedureFacts, _now: datetime) -> list[str]:
 
 def _retention(facts: ProcedureFacts, _now: datetime) -> bool:
     return not facts.retention_weeks
+
+
+def _role_overlap(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    return list(facts.role_overlaps)
+
+
+def _no_second_admin(facts: ProcedureFacts, _now: datetime) -> list[str] | bool:
+    if facts.without_free_admin:
+        return [
+            _("no admin without a conflict for %(reference)s", reference=reference)
+            for reference in facts.without_free_admin
+        ]
+    return facts.organisation_admins < 2
 
 
 Q_WHAT_AND_WHY = N_(
@@ -364,6 +382,25 @@ CHECKS: tuple[Check, ...] = (
         "3.2",
         lambda: _(Q_UNIFORM),
         _quorum,
+    ),
+    Check(
+        "role_overlap",
+        Severity.ERROR,
+        lambda: _("An applicant is also on the committee or the observer"),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _role_overlap,
+    ),
+    Check(
+        "no_second_admin",
+        Severity.WARNING,
+        lambda: _(
+            "No second admin to take over when an admin has a conflict of interest with an "
+            "applicant"
+        ),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _no_second_admin,
     ),
     Check(
         "retention_missing",
