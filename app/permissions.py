@@ -183,9 +183,7 @@ def apply_refusal(principal: Principal, procedure: Procedure) -> str | None:
         return _("This procedure does not accept applications now.")
     role = principal.invited_role_in(procedure)
     if role == ProcedureRole.OBSERVER:
-        return _(
-            "You are the observer of this procedure; the observer cannot also apply to it."
-        )
+        return _("You are the observer of this procedure; the observer cannot also apply to it.")
     if role is not None:
         return _(
             "You are on the committee of this procedure; a committee member cannot also "

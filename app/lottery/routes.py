@@ -32,9 +32,7 @@ MAX_RECORD = 200_000
 
 
 def _managed(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    return permissions.require_procedure(
-        session, principal, reference, permissions.can_run_lottery
-    )
+    return permissions.require_procedure(session, principal, reference, permissions.can_run_lottery)
 
 
 def _ranking_page(

@@ -145,9 +145,7 @@ def export_chain(
 
 def _overseen(session: DbSession, principal: Principal, reference: str) -> Procedure:
     """The observer and the admins read the whole round; nobody else."""
-    return permissions.require_procedure(
-        session, principal, reference, permissions.can_read_round
-    )
+    return permissions.require_procedure(session, principal, reference, permissions.can_read_round)
 
 
 def _view(session: DbSession, principal: Principal, procedure: Procedure) -> RoundView:

@@ -985,9 +985,7 @@ def conflicted_with(session: Session, member: ProcedureMember | None) -> frozens
     applicant's declaration or the person's own, whether or not the applicant was invited."""
     if member is None:
         return frozenset()
-    declared = select(col(Declaration.application_id)).where(
-        Declaration.member_id == member.id
-    )
+    declared = select(col(Declaration.application_id)).where(Declaration.member_id == member.id)
     own = select(col(MemberConflict.application_id)).where(MemberConflict.member_id == member.id)
     return frozenset(session.execute(declared.union(own)).scalars())
 

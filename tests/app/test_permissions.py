@@ -475,7 +475,9 @@ STANDING: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "archived": {"admin_conflicted": 404},
     },
     **{
-        (method, _CANDIDATE + suffix): {phase: {"admin_conflicted": 404} for phase in INVITED_PHASES}
+        (method, _CANDIDATE + suffix): {
+            phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
+        }
         for method, suffix in [
             ("GET", ""),
             ("GET", "/conflict"),

@@ -64,11 +64,15 @@ def test_an_admin_who_scores_sees_nothing_of_the_others_until_their_own_sheet_is
     demo.score_everyone(session, procedure, demo.utcnow(), submit=False)  # the admin's draft
     session.rollback()
     first = applications(session, procedure)[0]
-    theirs = session.execute(
-        select(ScoreSheet).where(
-            ScoreSheet.application_id == first.id, ScoreSheet.member_id != mine
+    theirs = (
+        session.execute(
+            select(ScoreSheet).where(
+                ScoreSheet.application_id == first.id, ScoreSheet.member_id != mine
+            )
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     assert theirs is not None and theirs.status == "submitted"
     reason = next(iter(theirs.reasons.values()))
     scorer = session.execute(
@@ -84,7 +88,9 @@ def test_an_admin_who_scores_sees_nothing_of_the_others_until_their_own_sheet_is
             "observer view": text_of(browser.get(f"/observer/procedures/{reference}")),
             "report": text_of(browser.get(f"/procedures/{reference}/report")),
             "csv": browser.get(f"/procedures/{reference}/report.csv").text,
-            "xlsx": " ".join(xlsx_cells(browser.get(f"/procedures/{reference}/report.xlsx").content)),
+            "xlsx": " ".join(
+                xlsx_cells(browser.get(f"/procedures/{reference}/report.xlsx").content)
+            ),
         }
 
     for name, body in channels().items():
@@ -201,8 +207,14 @@ def test_the_letter_round_without_the_applicant_who_declared_knowing_the_admin(
     }
     browser.login(admin.email)
     reference = procedure.reference
-    assert browser.get(f"/applications/{known.reference}/documents/{documents[known.id]}").status_code == 404
-    assert browser.get(f"/applications/{other.reference}/documents/{documents[other.id]}").status_code == 200
+    assert (
+        browser.get(f"/applications/{known.reference}/documents/{documents[known.id]}").status_code
+        == 404
+    )
+    assert (
+        browser.get(f"/applications/{other.reference}/documents/{documents[other.id]}").status_code
+        == 200
+    )
     page = browser.get(f"/manage/procedures/{reference}/letter-round")
     assert known.reference not in page.text and other.reference in page.text
     assert "Another admin of the organisation handles them." in text_of(page)
@@ -212,7 +224,10 @@ def test_the_letter_round_without_the_applicant_who_declared_knowing_the_admin(
     second = new_browser()
     second.login(colleague.email)
     assert known.reference in second.get(f"/manage/procedures/{reference}/letter-round").text
-    assert second.get(f"/applications/{known.reference}/documents/{documents[known.id]}").status_code == 200
+    assert (
+        second.get(f"/applications/{known.reference}/documents/{documents[known.id]}").status_code
+        == 200
+    )
 
 
 def test_admins_read_documents_only_during_the_letter_round(
@@ -222,9 +237,11 @@ def test_admins_read_documents_only_during_the_letter_round(
     admin = factory.org_admin(organisation)
     procedure = factory.procedure(organisation, phase=Phase.INTERVIEWS, applicants=1)
     [application] = applications(session, procedure)
-    document = session.execute(
-        select(Document.id).where(Document.application_id == application.id)
-    ).scalars().first()
+    document = (
+        session.execute(select(Document.id).where(Document.application_id == application.id))
+        .scalars()
+        .first()
+    )
     assert document is not None
     browser.login(admin.email)
     url = f"/applications/{application.reference}/documents/{document}"
@@ -266,9 +283,12 @@ def test_an_applicant_cannot_join_their_own_committee_and_a_member_cannot_apply(
     assert refused.status_code == 409
     assert "heeft gesolliciteerd op deze procedure" in text_of(refused)
     session.rollback()
-    assert session.execute(
-        select(ProcedureMember).where(ProcedureMember.user_id == candidate.id)
-    ).first() is None
+    assert (
+        session.execute(
+            select(ProcedureMember).where(ProcedureMember.user_id == candidate.id)
+        ).first()
+        is None
+    )
 
     # The other way round: the committee and the observer cannot apply, and are told why.
     people = factory.committee(procedure)
@@ -284,9 +304,12 @@ def test_an_applicant_cannot_join_their_own_committee_and_a_member_cannot_apply(
         ):
             assert response.status_code == 403 and why in text_of(response), role
     session.rollback()
-    assert session.execute(
-        select(Application).where(Application.applicant_id == people["staff"].id)
-    ).first() is None
+    assert (
+        session.execute(
+            select(Application).where(Application.applicant_id == people["staff"].id)
+        ).first()
+        is None
+    )
 
 
 def test_an_invitation_accepted_later_is_refused_for_an_applicant(
@@ -333,9 +356,11 @@ def test_an_applicant_on_their_own_committee_scores_nobody_and_the_check_names_i
     first, rival = factory.last_applicants
     factory.member(procedure, "member", user=first)
     [_mine, theirs] = applications(session, procedure)
-    document = session.execute(
-        select(Document.id).where(Document.application_id == theirs.id)
-    ).scalars().first()
+    document = (
+        session.execute(select(Document.id).where(Document.application_id == theirs.id))
+        .scalars()
+        .first()
+    )
     browser.login(first.email)
     reference = procedure.reference
     assert browser.get(f"/committee/{reference}/applicants/{theirs.reference}").status_code == 404
