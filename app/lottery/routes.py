@@ -38,6 +38,7 @@ def _managed(session: DbSession, principal: Principal, reference: str) -> Proced
 def _ranking_page(
     request: Request,
     session: DbSession,
+    principal: Principal,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
@@ -45,6 +46,11 @@ def _ranking_page(
 ) -> Response:
     ranked = lottery.rank(session, procedure) if procedure.rubric_hash else None
     all_draws = lottery.draws(session, procedure)
+    # An admin with a conflict: the applicant's rows are left out (a tie stays whole: the
+    # draw is for exactly that group, and its record is public).
+    hidden = scoring.hidden_references(
+        session, procedure, scoring.view_of(session, principal, procedure, None)
+    )
     return render(
         request,
         "lottery/ranking.html",
@@ -57,6 +63,10 @@ def _ranking_page(
             "current": lottery.current_draw(session, procedure),
             "result": lottery.final_result(session, procedure) if procedure.rubric_hash else None,
             "outcomes_missing": scoring.round_facts(session, procedure).outcomes_missing,
+            "hidden_references": hidden,
+            "hidden_notice": procedures.left_to_another_admin(
+                session, procedure, principal.user_id, len(hidden)
+            ),
             "error": error,
         },
         status_code=status_code,
@@ -67,7 +77,7 @@ def _ranking_page(
 def ranking_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
-    return _ranking_page(request, session, _managed(session, principal, reference))
+    return _ranking_page(request, session, principal, _managed(session, principal, reference))
 
 
 @router.post("/manage/procedures/{reference}/draws")
@@ -105,7 +115,7 @@ def _prepare(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#draws", status_code=303)
 
@@ -134,7 +144,7 @@ def _admin_draw_action(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#draws", status_code=303)
 
@@ -199,7 +209,7 @@ def decline_place(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#result", status_code=303)
 

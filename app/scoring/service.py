@@ -1011,6 +1011,21 @@ def view_of(
     )
 
 
+def hidden_references(
+    session: Session, procedure: Procedure, view: permissions.RoundView
+) -> frozenset[str]:
+    """The references of the applications `view` leaves out."""
+    if not view.hidden:
+        return frozenset()
+    return frozenset(
+        session.execute(
+            select(Application.reference).where(
+                Application.procedure_id == procedure.id, col(Application.id).in_(view.hidden)
+            )
+        ).scalars()
+    )
+
+
 def standing_towards(
     session: Session, procedure: Procedure, application: Application, user_id: int | None
 ) -> permissions.Standing:

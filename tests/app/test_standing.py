@@ -155,6 +155,7 @@ def test_an_admin_with_a_conflict_never_meets_the_applicant(
         f"/procedures/{reference}/report.csv",
         f"/manage/procedures/{reference}/letter-round",
         f"/manage/procedures/{reference}/scoring",
+        f"/manage/procedures/{reference}/ranking",
     ):
         response = browser.get(url)
         assert response.status_code == 200, url
