@@ -67,8 +67,10 @@ class ProcedureFacts:
     draw_missing: bool = False
     # People who are both applicant and committee member or observer ("name (role)").
     role_overlaps: tuple[str, ...] = ()
-    # The organisation's admins, and applicants every one of them has a conflict with.
-    organisation_admins: int = 2
+    # The organisation's admins, how many of them are on the committee (or the observer:
+    # only they can have a conflict), and applicants every one of them has a conflict with.
+    organisation_admins: int = 1
+    admins_on_committee: int = 0
     without_free_admin: tuple[str, ...] = ()
 
     @property
@@ -228,7 +230,8 @@ def _no_second_admin(facts: ProcedureFacts, _now: datetime) -> list[str] | bool:
             _("no admin without a conflict for %(reference)s", reference=reference)
             for reference in facts.without_free_admin
         ]
-    return facts.organisation_admins < 2
+    # Only an admin who also holds a role here can have a conflict with an applicant.
+    return facts.admins_on_committee > 0 and facts.admins_on_committee >= facts.organisation_admins
 
 
 Q_WHAT_AND_WHY = N_(

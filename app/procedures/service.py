@@ -970,6 +970,10 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
             f"{name} ({role_label(role)})" for name, role in role_overlaps(session, procedure)
         ),
         organisation_admins=len(organisation_admin_ids(session, procedure)),
+        admins_on_committee=len(
+            set(organisation_admin_ids(session, procedure))
+            & {m.user_id for m, _user in members(session, procedure)}
+        ),
         without_free_admin=tuple(applicants_without_free_admin(session, procedure)),
         short_of_quorum=scoring_facts.short_of_quorum,
         sheets_missing=scoring_facts.sheets_missing,

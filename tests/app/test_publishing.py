@@ -38,7 +38,6 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
 ) -> None:
     organisation = factory.organisation("nva")
     admin = factory.org_admin(organisation)
-    factory.org_admin(organisation)  # a second admin, to take over where the first is conflicted
     browser.login(admin.email)
     created = browser.post(
         "/manage/organisations/nva/procedures",

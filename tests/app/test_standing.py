@@ -372,3 +372,19 @@ def test_an_applicant_on_their_own_committee_scores_nobody_and_the_check_names_i
     assert "An applicant is also on the committee or the observer" in editor
     assert f"{first.name} (" in editor
     assert rival.name  # the rival is untouched
+
+
+def test_the_check_warns_before_publishing_when_no_admin_could_take_over(
+    factory: Factory, session: Session, browser: Browser
+) -> None:
+    organisation = factory.organisation()
+    admin = factory.org_admin(organisation)
+    procedure = factory.procedure(organisation, phase=Phase.DRAFT)
+    browser.login(admin.email)
+    title = "No second admin to take over when an admin has a conflict of interest"
+    url = f"/manage/procedures/{procedure.reference}"
+    assert title not in text_of(browser.get(url))  # the admin is not on the committee
+    factory.member(procedure, "member", user=admin)
+    assert title in text_of(browser.get(url))
+    factory.org_admin(organisation)
+    assert title not in text_of(browser.get(url))
