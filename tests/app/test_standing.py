@@ -304,6 +304,12 @@ def test_an_applicant_cannot_join_their_own_committee_and_a_member_cannot_apply(
             member.post(f"/procedures/{reference}/apply", {"phone": "0612345678"}),
         ):
             assert response.status_code == 403 and why in text_of(response), role
+    member = new_browser()
+    member.login(people["staff"].email)
+    member.get("/lang/nl?next=/")
+    refused = member.get(f"/procedures/{reference}/apply")
+    assert refused.status_code == 403
+    assert "een commissielid kan er niet ook op solliciteren" in text_of(refused)
     session.rollback()
     assert (
         session.execute(
