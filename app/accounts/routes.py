@@ -12,8 +12,10 @@ from app import forms, permissions
 from app.accounts import service
 from app.accounts.models import Mail
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
-from app.errors import InvalidInput, TooManyAttempts
+from app.errors import Conflict, InvalidInput, TooManyAttempts
+from app.i18n import gettext as _
 from app.permissions import require_login
+from app.procedures import service as procedures
 from app.security import DEVICE_COOKIE, device_mark, is_known_device, request_address
 from app.web import render
 
@@ -231,13 +233,26 @@ def accept_invitation(
     password_confirm: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
+        overlap = procedures.overlapping_invitations(
+            session, service.invited_user(session, token).id
+        )
+        if overlap:
+            # Roles exclude each other within one procedure; the invitation cannot count.
+            raise Conflict(
+                _(
+                    "You have applied to %(references)s, where you are also invited onto the "
+                    "committee or as the observer; an applicant cannot be one of its "
+                    "assessors. Ask the procedure's admin to withdraw the invitation.",
+                    references=", ".join(overlap),
+                )
+            )
         result = service.accept_invitation(
             session, settings, token=token, name=name, password=password, confirm=password_confirm
         )
-    except InvalidInput as error:
+    except (InvalidInput, Conflict) as error:
         user = service.invited_user(session, token)
         context = {"token": token, "invitee": user, "values": {"name": name}, "error": error}
-        return render(request, "accounts/invitation.html", context, status_code=422)
+        return render(request, "accounts/invitation.html", context, status_code=error.status_code)
     return signed_in(request, settings, result, "/home")
 
 

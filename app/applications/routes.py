@@ -21,6 +21,7 @@ from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
+from app.permissions import Principal
 from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure
 from app.scoring import service as scoring
@@ -127,10 +128,15 @@ def _closed_page(
 def _applying(
     session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> tuple[Procedure, User]:
-    procedure = procedures.get_procedure(session, reference)
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
     user = permissions.require_login(principal)
-    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
-    permissions.require(principal, permissions.can_apply(principal, procedure))
+    permissions.require(
+        principal,
+        permissions.can_apply(principal, procedure),
+        permissions.apply_refusal(principal, procedure),
+    )
     return procedure, user
 
 
@@ -309,9 +315,7 @@ def _readable_document(
     application = service.by_reference(session, application_reference)
     procedure = session.get(Procedure, application.procedure_id)
     assert procedure is not None
-    standing = None
-    if permissions.is_scoring_member(principal, procedure):
-        standing = scoring.standing_towards(session, procedure, application, principal.user_id)
+    standing = scoring.standing_towards(session, procedure, application, principal.user_id)
     permissions.require_visible(
         permissions.can_read_application(principal, application, procedure, standing)
     )
@@ -365,13 +369,18 @@ def remove_document(
 def _letter_round_page(
     request: Request,
     session: DbSession,
+    principal: Principal,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
     error_reference: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    applications = letter_round.submitted(session, procedure)
+    # An admin with a conflict: the applicant is left out; another admin decides.
+    view = scoring.view_of(session, principal, procedure, None)
+    everyone = letter_round.submitted(session, procedure)
+    applications = [(a, u) for a, u in everyone if view.shows(a.id)]
+    hidden = len(everyone) - len(applications)
     return render(
         request,
         "applications/letter_round.html",
@@ -385,6 +394,9 @@ def _letter_round_page(
             "undecided": letter_round.undecided(session, procedure),
             "unpublished": letter_round.unpublished(session, procedure),
             "diversity": letter_round.diversity_summary(session, procedure),
+            "hidden_notice": procedures.left_to_another_admin(
+                session, procedure, principal.user_id, hidden
+            ),
             "error": error,
             "error_reference": error_reference,
         },
@@ -395,12 +407,9 @@ def _letter_round_page(
 def _letter_round_procedure(
     session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Procedure:
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_login(principal)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_run_letter_round(principal, procedure)
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_run_letter_round
     )
-    return procedure
 
 
 @router.get("/manage/procedures/{reference}/letter-round", name="letter_round")
@@ -408,7 +417,7 @@ def letter_round_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _letter_round_procedure(session, principal, reference)
-    return _letter_round_page(request, session, procedure)
+    return _letter_round_page(request, session, principal, procedure)
 
 
 @router.post("/manage/procedures/{reference}/letter-round/{application_reference}")
@@ -440,6 +449,10 @@ def _decide(
 ) -> Response:
     procedure = _letter_round_procedure(session, principal, reference)
     application = service.by_reference(session, application_reference)
+    view = scoring.view_of(session, principal, procedure, None)
+    permissions.require_visible(
+        permissions.can_act_on_applicant(principal, procedure, view, application.id)
+    )
     try:
         letter_round.decide(
             session,
@@ -453,6 +466,7 @@ def _decide(
         return _letter_round_page(
             request,
             session,
+            principal,
             procedure,
             error=error,
             error_reference=application_reference,
@@ -479,7 +493,7 @@ def publish_letter_round(
     except DomainError as error:
         session.rollback()
         return _letter_round_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/letter-round", status_code=303)
 

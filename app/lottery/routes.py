@@ -32,17 +32,13 @@ MAX_RECORD = 200_000
 
 
 def _managed(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_run_lottery(principal, procedure)
-    )
-    return procedure
+    return permissions.require_procedure(session, principal, reference, permissions.can_run_lottery)
 
 
 def _ranking_page(
     request: Request,
     session: DbSession,
+    principal: Principal,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
@@ -50,6 +46,11 @@ def _ranking_page(
 ) -> Response:
     ranked = lottery.rank(session, procedure) if procedure.rubric_hash else None
     all_draws = lottery.draws(session, procedure)
+    # An admin with a conflict: the applicant's rows are left out (a tie stays whole: the
+    # draw is for exactly that group, and its record is public).
+    hidden = scoring.hidden_references(
+        session, procedure, scoring.view_of(session, principal, procedure, None)
+    )
     return render(
         request,
         "lottery/ranking.html",
@@ -64,6 +65,10 @@ def _ranking_page(
             "problems": lottery.draw_problems(session, procedure),
             "fixed": scoring.fixing_draw(session, procedure),
             "outcomes_missing": scoring.round_facts(session, procedure).outcomes_missing,
+            "hidden_references": hidden,
+            "hidden_notice": procedures.left_to_another_admin(
+                session, procedure, principal.user_id, len(hidden)
+            ),
             "error": error,
         },
         status_code=status_code,
@@ -74,7 +79,7 @@ def _ranking_page(
 def ranking_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
-    return _ranking_page(request, session, _managed(session, principal, reference))
+    return _ranking_page(request, session, principal, _managed(session, principal, reference))
 
 
 @router.post("/manage/procedures/{reference}/draws")
@@ -110,7 +115,7 @@ def _prepare(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#draws", status_code=303)
 
@@ -139,7 +144,7 @@ def _admin_draw_action(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#draws", status_code=303)
 
@@ -191,6 +196,11 @@ def decline_place(
 ) -> Response:
     procedure = _managed(session, principal, reference)
     application = scoring.invited_application(session, procedure, application_reference)
+    # An admin with a conflict leaves the applicant's place to another admin.
+    view = scoring.view_of(session, principal, procedure, None)
+    permissions.require_visible(
+        permissions.can_act_on_applicant(principal, procedure, view, application.id)
+    )
     try:
         lottery.decline(
             session, settings, actor=actor_id(principal.user_id), procedure=procedure,
@@ -199,7 +209,7 @@ def decline_place(
     except DomainError as error:
         session.rollback()
         return _ranking_page(
-            request, session, procedure, error=error, status_code=error.status_code
+            request, session, principal, procedure, error=error, status_code=error.status_code
         )
     return RedirectResponse(f"/manage/procedures/{reference}/ranking#result", status_code=303)
 
@@ -210,9 +220,9 @@ def decline_place(
 def _contributor(
     session: DbSession, principal: Principal, reference: str, number: forms.Id
 ) -> tuple[Procedure, Draw, Any]:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
     draw = lottery.get_draw(session, procedure, number)
     permissions.require(principal, permissions.can_contribute_to_draw(principal, procedure))
     member = scoring.member_of(session, procedure, principal.user_id)

@@ -15,13 +15,14 @@ from app.audit import chain as chainlib
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
-from app.errors import DomainError, InvalidInput
+from app.errors import DomainError, Forbidden, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
 from app.oversight import service as oversight
-from app.permissions import Principal
+from app.permissions import Principal, RoundView
 from app.procedures import service as procedures
 from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
+from app.scoring import service as scoring
 from app.web import render
 
 router = APIRouter()
@@ -64,6 +65,10 @@ def _observer_page(
             "heads": heads,
             "declarations": declarations,
             "can_declare": {p.reference: permissions.can_declare_ties(principal, p) for p in rows},
+            "audit_refusals": {
+                p.reference: permissions.audit_export_refusal(_view(session, principal, p))
+                for p in rows
+            },
             "open_draws": lottery.open_draws(session, rows),
             "error": error,
             "error_reference": error_reference,
@@ -122,11 +127,12 @@ def declare_ties(
 def export_chain(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_login(principal)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_view_audit(principal, procedure)
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_audit
     )
+    refusal = permissions.audit_export_refusal(_view(session, principal, procedure))
+    if refusal:
+        raise Forbidden(refusal)
     lines = list(audit.export_lines(session, procedure.reference))
     return StreamingResponse(
         iter(lines),
@@ -140,12 +146,17 @@ def export_chain(
 
 def _overseen(session: DbSession, principal: Principal, reference: str) -> Procedure:
     """The observer and the admins read the whole round; nobody else."""
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_read_round(principal, procedure)
-    )
-    return procedure
+    return permissions.require_procedure(session, principal, reference, permissions.can_read_round)
+
+
+def _view(session: DbSession, principal: Principal, procedure: Procedure) -> RoundView:
+    """What the reader's standing leaves out of the round (permissions.RoundView)."""
+    round_ = scoring.load_round(session, procedure) if procedure.rubric_hash else None
+    return scoring.view_of(session, principal, procedure, round_)
+
+
+def _report(session: DbSession, principal: Principal, procedure: Procedure) -> oversight.Report:
+    return oversight.report(session, procedure, _view(session, principal, procedure))
 
 
 def _round_page(
@@ -157,13 +168,15 @@ def _round_page(
     error: DomainError | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
+    view = _view(session, principal, procedure)
     return render(
         request,
         "oversight/round.html",
         {
             "procedure": procedure,
-            "report": oversight.report(session, procedure) if procedure.rubric_hash else None,
+            "report": oversight.report(session, procedure, view) if procedure.rubric_hash else None,
             "can_remark": permissions.can_remark(principal, procedure),
+            "audit_refusal": permissions.audit_export_refusal(view),
             "error": error,
             "values": values or {},
         },
@@ -215,7 +228,7 @@ def round_report(
         request,
         "oversight/report.html",
         {
-            "report": oversight.report(session, procedure),
+            "report": _report(session, principal, procedure),
             "procedure": procedure,
             "can_sign": permissions.can_remark(principal, procedure),
         },
@@ -231,7 +244,7 @@ def round_report_pdf(
     page = render(
         request,
         "oversight/report_document.html",
-        {"report": oversight.report(session, procedure), "procedure": procedure},
+        {"report": _report(session, principal, procedure), "procedure": procedure},
     )
     try:
         from weasyprint import HTML  # needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0)
@@ -256,7 +269,7 @@ def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference:
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
     return Response(
-        oversight.scores_csv(session, procedure),
+        oversight.scores_csv(session, procedure, _view(session, principal, procedure)),
         media_type="text/csv; charset=utf-8",
         headers=attachment(f"{procedure.reference}-scores.csv"),
     )
@@ -267,7 +280,7 @@ def round_report_xlsx(session: DbSession, principal: CurrentPrincipal, reference
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
     return Response(
-        oversight.scores_xlsx(session, procedure),
+        oversight.scores_xlsx(session, procedure, _view(session, principal, procedure)),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=attachment(f"{procedure.reference}-scores.xlsx"),
     )
@@ -288,7 +301,7 @@ def sign_off(
             request,
             "oversight/report.html",
             {
-                "report": oversight.report(session, procedure),
+                "report": _report(session, principal, procedure),
                 "procedure": procedure,
                 "can_sign": True,
                 "error": error,

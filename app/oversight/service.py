@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import permissions
 from app.accounts.models import User
 from app.applications import letter_round
 from app.applications.models import Application
@@ -118,6 +119,8 @@ class ApplicantReport:
     sheets: list[tuple[str, ScoreSheet]]
     outcome: JointOutcome | None
     remarks: list[Remark] = field(default_factory=list)
+    # The reader must still score this applicant: the sheets and remarks are left out.
+    sealed: bool = False
 
 
 @dataclass
@@ -134,9 +137,16 @@ class Report:
     chain_head: str
     chain_seq: int
     sign_off: SignOff | None
+    hidden: int = 0  # applicants left out: the reader has a conflict with them
+    hidden_references: frozenset[str] = frozenset()
 
 
-def report(session: Session, procedure: Procedure) -> Report:
+def report(
+    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+) -> Report:
+    """The round as `view` lets its reader see it (see permissions.RoundView): without the
+    applicants they have a conflict with, and without the other members' sheets for the
+    applicants whose own sheet they have not submitted yet."""
     round_ = scoring.load_round(session, procedure)
     members = session.execute(
         select(ProcedureMember, User)
@@ -149,6 +159,9 @@ def report(session: Session, procedure: Procedure) -> Report:
     applicants = []
     for application in round_.applications:
         assert application.id is not None
+        if not view.shows(application.id):
+            continue
+        sealed = not view.shows_sheets(application.id)
         user = session.get(User, application.applicant_id)
         conflicts = [
             (names.get(member_id, ""), relation, by)
@@ -161,17 +174,24 @@ def report(session: Session, procedure: Procedure) -> Report:
                 letter_round=letter_round.reasons_for(session, application),
                 scorers=[round_.name(m) for m in round_.scorers(application)],
                 conflicts=conflicts,
-                sheets=[(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
-                outcome=round_.outcomes.get(application.id),
-                remarks=[r for r in all_remarks if r.application_id == application.id],
+                sheets=[]
+                if sealed
+                else [(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
+                outcome=None if sealed else round_.outcomes.get(application.id),
+                remarks=[]
+                if sealed
+                else [r for r in all_remarks if r.application_id == application.id],
+                sealed=sealed,
             )
         )
     invited_ids = {a.id for a in round_.applications}
+    submitted = letter_round.submitted(session, procedure)
     not_invited = [
         (application, letter_round.reasons_for(session, application))
-        for application, _user in letter_round.submitted(session, procedure)
-        if application.id not in invited_ids
+        for application, _user in submitted
+        if application.id not in invited_ids and view.shows(application.id)
     ]
+    hidden_references = frozenset(a.reference for a, _user in submitted if not view.shows(a.id))
     head = audit.head(session, procedure.reference)
     return Report(
         procedure=procedure,
@@ -182,19 +202,26 @@ def report(session: Session, procedure: Procedure) -> Report:
         draws=lottery.published(session, procedure),
         result=lottery.final_result(session, procedure) if round_.applications else None,
         remarks=[r for r in all_remarks if r.application_id is None],
-        agreement=scoring.round_figures(round_),
+        agreement=scoring.round_figures(round_, view.hidden | view.sealed),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,
         sign_off=signed_off(session, procedure),
+        hidden=len(hidden_references),
+        hidden_references=hidden_references,
     )
 
 
-def scores_rows(session: Session, procedure: Procedure) -> list[list[str]]:
-    """Every submitted score and every joint outcome, one row per criterion."""
+def scores_rows(
+    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+) -> list[list[str]]:
+    """Every submitted score and every joint outcome, one row per criterion; as `view`
+    lets its reader see them (the sign-off hashes the whole)."""
     round_ = scoring.load_round(session, procedure)
     rows = [["application", "scorer", "criterion", "level", "suitable"]]
     for application in round_.applications:
         assert application.id is not None
+        if not view.shows_sheets(application.id):
+            continue
         for sheet in round_.submitted(application):
             member = round_.members.get(sheet.member_id)
             for criterion in round_.rubric.criteria:
@@ -236,14 +263,18 @@ def csv_cell(value: str) -> str:
     return value
 
 
-def scores_csv(session: Session, procedure: Procedure) -> str:
+def scores_csv(
+    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
-    writer.writerows([csv_cell(v) for v in row] for row in scores_rows(session, procedure))
+    writer.writerows([csv_cell(v) for v in row] for row in scores_rows(session, procedure, view))
     return buffer.getvalue()
 
 
-def scores_xlsx(session: Session, procedure: Procedure) -> bytes:
+def scores_xlsx(
+    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+) -> bytes:
     """Levels as numbers; every other cell as a string cell, which Excel and LibreOffice
     never evaluate, whatever it starts with."""
     from openpyxl import Workbook
@@ -252,7 +283,7 @@ def scores_xlsx(session: Session, procedure: Procedure) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "scores"
-    for number, row in enumerate(scores_rows(session, procedure), start=1):
+    for number, row in enumerate(scores_rows(session, procedure, view), start=1):
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=number, column=column)
             if value.isascii() and value.isdigit():

@@ -133,7 +133,7 @@ def get_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> dict[str, Any]:
     procedure = service.get_procedure(session, reference)
-    permissions.require_visible(procedure.phase in permissions.PUBLIC_PHASES)
+    permissions.require_visible(permissions.can_read_open_data(procedure))
     organisation = session.get(Organisation, procedure.organisation_id)
     assert organisation is not None
     rubric = service.pinned_rubric(procedure)
@@ -245,7 +245,7 @@ def calendar_feed(request: Request, session: DbSession) -> Response:
 )
 def procedure_calendar(request: Request, session: DbSession, reference: str) -> Response:
     procedure = service.get_procedure(session, reference)
-    permissions.require_visible(procedure.phase in permissions.PUBLIC_PHASES)
+    permissions.require_visible(permissions.can_read_open_data(procedure))
     organisation = session.get(Organisation, procedure.organisation_id)
     assert organisation is not None
     body = _calendar([(procedure, organisation)], request.app.state.settings.base_url)

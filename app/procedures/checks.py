@@ -67,6 +67,13 @@ class ProcedureFacts:
     draw_missing: bool = False
     # Why the standing draw no longer fits the ranking (which draw, and why), if it does not.
     draw_problems: tuple[str, ...] = ()
+    # People who are both applicant and committee member or observer ("name (role)").
+    role_overlaps: tuple[str, ...] = ()
+    # The organisation's admins, how many of them are on the committee (or the observer:
+    # only they can have a conflict), and applicants every one of them has a conflict with.
+    organisation_admins: int = 1
+    admins_on_committee: int = 0
+    without_free_admin: tuple[str, ...] = ()
 
     @property
     def scorers(self) -> list[MemberFacts]:
@@ -213,6 +220,20 @@ def _quorum(facts: ProcedureFacts, _now: datetime) -> list[str]:
 
 def _retention(facts: ProcedureFacts, _now: datetime) -> bool:
     return not facts.retention_weeks
+
+
+def _role_overlap(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    return list(facts.role_overlaps)
+
+
+def _no_second_admin(facts: ProcedureFacts, _now: datetime) -> list[str] | bool:
+    if facts.without_free_admin:
+        return [
+            _("no admin without a conflict for %(reference)s", reference=reference)
+            for reference in facts.without_free_admin
+        ]
+    # Only an admin who also holds a role here can have a conflict with an applicant.
+    return facts.admins_on_committee > 0 and facts.admins_on_committee >= facts.organisation_admins
 
 
 Q_WHAT_AND_WHY = N_(
@@ -366,6 +387,25 @@ CHECKS: tuple[Check, ...] = (
         "3.2",
         lambda: _(Q_UNIFORM),
         _quorum,
+    ),
+    Check(
+        "role_overlap",
+        Severity.ERROR,
+        lambda: _("An applicant is also on the committee or the observer"),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _role_overlap,
+    ),
+    Check(
+        "no_second_admin",
+        Severity.WARNING,
+        lambda: _(
+            "No second admin to take over when an admin has a conflict of interest with an "
+            "applicant"
+        ),
+        "3.2",
+        lambda: _(Q_OBSERVER),
+        _no_second_admin,
     ),
     Check(
         "retention_missing",

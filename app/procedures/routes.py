@@ -19,6 +19,7 @@ from app.i18n import gettext as _
 from app.lottery import service as lottery
 from app.procedures import lifecycle, service
 from app.procedures.models import Organisation, Phase, PlusKind, Procedure
+from app.scoring import service as scoring
 from app.web import local_time, render
 
 router = APIRouter()
@@ -118,18 +119,16 @@ def manage_home(request: Request, session: DbSession, principal: CurrentPrincipa
 
 
 def _managed(session: DbSession, principal: CurrentPrincipal, reference: str) -> Procedure:
-    procedure = service.get_procedure(session, reference)
     # Admins of another organisation may not even learn a draft exists.
-    permissions.require_login(principal)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_manage_procedure(principal, procedure)
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_manage_procedure
     )
-    return procedure
 
 
 def _editor(
     request: Request,
     session: DbSession,
+    principal: CurrentPrincipal,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
@@ -139,6 +138,7 @@ def _editor(
     status_code: int = 200,
 ) -> Response:
     findings = service.guideline_check(session, procedure)
+    round_ = scoring.load_round(session, procedure) if procedure.rubric_content else None
     step = lifecycle.next_transition(procedure.phase)
     facts = service.facts_for(session, procedure)
     blockers = (
@@ -161,6 +161,9 @@ def _editor(
             "step": step,
             "blockers": blockers,
             "head": audit.head(session, procedure.reference),
+            "audit_refusal": permissions.audit_export_refusal(
+                scoring.view_of(session, principal, procedure, round_)
+            ),
             "functions": service.FUNCTIONS,
             "ranking_rules": service.RANKING_RULES,
             "plus_kinds": [kind.value for kind in PlusKind],
@@ -198,6 +201,7 @@ def _edit(
         return _editor(
             request,
             session,
+            principal,
             procedure,
             error=error,
             section=section,
@@ -212,7 +216,7 @@ def manage_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _managed(session, principal, reference)
-    return _editor(request, session, procedure)
+    return _editor(request, session, principal, procedure)
 
 
 @router.get("/manage/organisations/{slug}/procedures/new", name="new_procedure")
@@ -601,13 +605,14 @@ def invite(
         return _editor(
             request,
             session,
+            principal,
             procedure,
             error=error,
             section="committee",
             values=values,
             status_code=error.status_code,
         )
-    return _editor(request, session, procedure, notice=invitation.user.email)
+    return _editor(request, session, principal, procedure, notice=invitation.user.email)
 
 
 @router.get("/admin", name="platform_admin")

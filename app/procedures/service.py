@@ -275,6 +275,17 @@ def invite_to_procedure(
     ).first()
     if exists:
         raise Conflict(_("This person has a role in this procedure already."), field="email")
+    # Roles exclude each other within one procedure (permissions.apply_refusal is the
+    # other side): an applicant is never one of its assessors or its observer.
+    if has_applied(session, procedure, user.id):
+        raise Conflict(
+            _(
+                "%(name)s has applied to this procedure; an applicant cannot also be its "
+                "committee member, chair, reserve or observer.",
+                name=user.name or user.email,
+            ),
+            field="email",
+        )
     if role == ProcedureRole.CHAIR and _has_role(session, procedure, ProcedureRole.CHAIR):
         raise Conflict(_("This committee has a chair already."), field="role")
     if role == ProcedureRole.OBSERVER and _has_role(session, procedure, ProcedureRole.OBSERVER):
@@ -341,6 +352,110 @@ def _has_role(session: Session, procedure: Procedure, role: str) -> bool:
             )
         ).first()
         is not None
+    )
+
+
+def has_applied(session: Session, procedure: Procedure, user_id: int | None) -> bool:
+    """Any application, even a draft or a withdrawn one: they know the procedure as an
+    applicant, and may apply again while it is open."""
+    return (
+        session.execute(
+            select(col(Application.id)).where(
+                Application.procedure_id == procedure.id, Application.applicant_id == user_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def role_overlaps(session: Session, procedure: Procedure) -> list[tuple[str, str]]:
+    """People who are both an applicant and a committee member or observer here (only data
+    from before the invitation refused it): the name and the role."""
+    rows = session.execute(
+        select(User, ProcedureMember)
+        .join(ProcedureMember, col(ProcedureMember.user_id) == col(User.id))
+        .join(
+            Application,
+            (col(Application.applicant_id) == col(User.id))
+            & (col(Application.procedure_id) == col(ProcedureMember.procedure_id)),
+        )
+        .where(ProcedureMember.procedure_id == procedure.id)
+        .order_by(col(User.name))
+    ).all()
+    return [(user.name, member.role) for user, member in rows]
+
+
+def overlapping_invitations(session: Session, user_id: int | None) -> list[str]:
+    """The procedures (by reference) where this person holds a role and an application."""
+    rows = session.execute(
+        select(Procedure.reference)
+        .join(ProcedureMember, col(ProcedureMember.procedure_id) == col(Procedure.id))
+        .join(
+            Application,
+            (col(Application.procedure_id) == col(Procedure.id))
+            & (col(Application.applicant_id) == col(ProcedureMember.user_id)),
+        )
+        .where(ProcedureMember.user_id == user_id)
+        .distinct()
+    ).scalars()
+    return sorted(rows)
+
+
+def organisation_admin_ids(session: Session, procedure: Procedure) -> list[int]:
+    return list(
+        session.execute(
+            select(col(OrganisationAdmin.user_id)).where(
+                OrganisationAdmin.organisation_id == procedure.organisation_id
+            )
+        ).scalars()
+    )
+
+
+def applicants_without_free_admin(session: Session, procedure: Procedure) -> list[str]:
+    """Applications (by reference) that every admin of the organisation has a conflict
+    with: nobody can do the admin work on them (letter round, reserve, a declined place)."""
+    admins = organisation_admin_ids(session, procedure)
+    if not admins:
+        return []
+    rows = session.execute(
+        select(ProcedureMember).where(
+            ProcedureMember.procedure_id == procedure.id,
+            col(ProcedureMember.user_id).in_(admins),
+        )
+    ).scalars()
+    conflicted: dict[int, set[int]] = {}
+    for member in rows:
+        for application_id in scoring.conflicted_with(session, member):
+            conflicted.setdefault(application_id, set()).add(member.user_id)
+    stuck = [aid for aid, users in conflicted.items() if users >= set(admins)]
+    if not stuck:
+        return []
+    return sorted(
+        session.execute(
+            select(Application.reference).where(col(Application.id).in_(stuck))
+        ).scalars()
+    )
+
+
+def left_to_another_admin(
+    session: Session, procedure: Procedure, user_id: int | None, hidden: int
+) -> str | None:
+    """What an admin with a conflict reads where applicants are left out for them."""
+    if not hidden:
+        return None
+    others = [a for a in organisation_admin_ids(session, procedure) if a != user_id]
+    if others:
+        return _(
+            "%(count)s applicants are not shown to you: you have a conflict of interest with "
+            "them. Another admin of the organisation handles them.",
+            count=hidden,
+        )
+    return _(
+        "%(count)s applicants are not shown to you: you have a conflict of interest with "
+        "them. This organisation has no other admin to handle them, so their letter-round "
+        "decision, reserve assignment and declined place cannot be done; ask the platform "
+        "admin to add an admin to the organisation.",
+        count=hidden,
     )
 
 
@@ -1182,6 +1297,15 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
             for m, _user in members(session, procedure)
         ),
         letter_round_unpublished=letter_round.unpublished(session, procedure),
+        role_overlaps=tuple(
+            f"{name} ({role_label(role)})" for name, role in role_overlaps(session, procedure)
+        ),
+        organisation_admins=len(organisation_admin_ids(session, procedure)),
+        admins_on_committee=len(
+            set(organisation_admin_ids(session, procedure))
+            & {m.user_id for m, _user in members(session, procedure)}
+        ),
+        without_free_admin=tuple(applicants_without_free_admin(session, procedure)),
         short_of_quorum=scoring_facts.short_of_quorum,
         sheets_missing=scoring_facts.sheets_missing,
         outcomes_missing=scoring_facts.outcomes_missing,

@@ -47,12 +47,9 @@ class Context:
 
 
 def _committee_procedure(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_use_committee_procedure(principal, procedure)
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_use_committee_procedure
     )
-    return procedure
 
 
 def _applicant(
@@ -62,34 +59,18 @@ def _applicant(
     application_reference: str,
     rule: Rule,
 ) -> Context:
-    """One invited applicant, if `rule` lets the asker in. Those who may know the applicant
-    exists (the admins, the observer) get 403; everyone else, and a conflicted member, 404."""
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    """One invited applicant, if `rule` lets the asker in (permissions.require_on_applicant
+    says who gets 403 and who 404)."""
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
     application = scoring.invited_application(session, procedure, application_reference)
     round_ = scoring.load_round(session, procedure, only=application)
     member = scoring.member_of(session, procedure, principal.user_id)
     standing = scoring.standing(round_, application, member)
-    _refuse_unless(rule, principal, procedure, standing)
+    permissions.require_on_applicant(principal, procedure, standing, rule)
     applicant = session.get(User, application.applicant_id)
     return Context(procedure, application, round_, member, standing, applicant)
-
-
-def _refuse_unless(
-    rule: Rule, principal: Principal, procedure: Procedure, standing: Standing
-) -> None:
-    """Those who may know the applicant exists (their scorers, the admins, the observer) get
-    403 where `rule` stops them; everyone else, and a conflicted member, 404."""
-    if rule(principal, procedure, standing):
-        return
-    knows = not standing.conflicted and (
-        permissions.can_manage_procedure(principal, procedure)
-        or principal.role_in(procedure) == ProcedureRole.OBSERVER
-        or permissions.can_open_applicant(principal, procedure, standing)
-    )
-    permissions.require_visible(knows)
-    permissions.require(principal, False)
 
 
 @dataclass
@@ -115,7 +96,7 @@ def _sheet_writer(
     permissions.require_visible(permissions.can_view_procedure(principal, procedure))
     permissions.require_visible(application is not None)
     assert application is not None
-    _refuse_unless(permissions.can_score, principal, procedure, target.standing)
+    permissions.require_on_applicant(principal, procedure, target.standing, permissions.can_score)
     owner = scoring.check_owner(target.member, member_id)
     writer = Writer(procedure, application, owner, scoring.rubric_of(procedure))
     read.close()  # the checks are done: let go of the read snapshot before writing
@@ -619,33 +600,27 @@ def _record_outcome(
 def round_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
     if procedure.rubric_content is None:
         permissions.require(principal, permissions.can_manage_procedure(principal, procedure))
         permissions.require_visible(False)
     round_ = scoring.load_round(session, procedure)
-    member = scoring.member_of(session, procedure, principal.user_id)
-    hidden: frozenset[int] = frozenset()
-    own_all_in = False
-    if member is not None and member.role in permissions.SCORING_ROLES:
-        mine = round_.applications_of(member)
-        own_all_in = all(round_.progress(a, member) == "submitted" for a in mine)
-        hidden = frozenset(
-            a.id for a in round_.applications if a.id is not None and round_.conflicted(a, member)
-        )
-    permissions.require(principal, permissions.can_view_round(principal, procedure, own_all_in))
-    complete = [a for a in round_.applications if a.id not in hidden and round_.all_in(a)]
+    view = scoring.view_of(session, principal, procedure, round_)
+    permissions.require(
+        principal, permissions.can_view_round(principal, procedure, not view.sealed)
+    )
+    shown = [a for a in round_.applications if view.shows(a.id)]
     return render(
         request,
         "scoring/round.html",
         {
             "procedure": procedure,
             "rubric": round_.rubric,
-            "figures": scoring.round_figures(round_, hidden),
-            "complete": len(complete),
-            "total": len(round_.applications) - len(hidden),
+            "figures": scoring.round_figures(round_, view.hidden | view.sealed),
+            "complete": sum(round_.all_in(a) for a in shown),
+            "total": len(shown),
         },
     )
 
@@ -653,6 +628,7 @@ def round_page(
 def _scoring_overview(
     request: Request,
     session: DbSession,
+    principal: Principal,
     procedure: Procedure,
     *,
     error: DomainError | None = None,
@@ -660,7 +636,13 @@ def _scoring_overview(
 ) -> Response:
     round_ = scoring.load_round(session, procedure) if procedure.rubric_content else None
     applicants = {}
+    hidden = 0
     if round_ is not None:
+        # An admin with a conflict: the applicant is left out; another admin assigns.
+        view = scoring.view_of(session, principal, procedure, round_)
+        shown = [a for a in round_.applications if view.shows(a.id)]
+        hidden = len(round_.applications) - len(shown)
+        round_.applications = shown
         ids = [a.applicant_id for a in round_.applications]
         applicants = {user_id: session.get(User, user_id) for user_id in ids}
     return render(
@@ -674,6 +656,10 @@ def _scoring_overview(
                 scoring.reserve_candidates(round_, application) if round_ else []
             ),
             "can_assign": procedure.phase in (Phase.LETTER_ROUND, Phase.INTERVIEWS),
+            "hidden": hidden,
+            "hidden_notice": procedures.left_to_another_admin(
+                session, procedure, principal.user_id, hidden
+            ),
             "error": error,
             "error_reference": error_reference,
         },
@@ -682,12 +668,9 @@ def _scoring_overview(
 
 
 def _managed(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    permissions.require_login(principal)
-    procedure = procedures.get_procedure(session, reference)
-    permissions.require_on_procedure(
-        principal, procedure, permissions.can_manage_scoring(principal, procedure)
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_manage_scoring
     )
-    return procedure
 
 
 @router.get("/manage/procedures/{reference}/scoring", name="scoring_overview")
@@ -695,7 +678,7 @@ def scoring_overview(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _managed(session, principal, reference)
-    return _scoring_overview(request, session, procedure)
+    return _scoring_overview(request, session, principal, procedure)
 
 
 @router.post("/manage/procedures/{reference}/scoring/{application_reference}/reserve")
@@ -722,6 +705,10 @@ def _assign_reserve(
     procedure = _managed(session, principal, reference)
     application = scoring.invited_application(session, procedure, application_reference)
     round_ = scoring.load_round(session, procedure, only=application)
+    view = scoring.view_of(session, principal, procedure, round_)
+    permissions.require_visible(
+        permissions.can_act_on_applicant(principal, procedure, view, application.id)
+    )
     try:
         member_id = forms.parse_whole_number(fields.get("member", ""), minimum=1)
         if member_id is None:
@@ -736,8 +723,9 @@ def _assign_reserve(
     except DomainError as error:
         session.rollback()
         return _scoring_overview(
-            request, session, procedure, error=error, error_reference=application_reference
-        )
+            request, session, principal, procedure, error=error,
+            error_reference=application_reference,
+        )  # fmt: skip
     return RedirectResponse(
         f"/manage/procedures/{reference}/scoring#{application_reference}", status_code=303
     )

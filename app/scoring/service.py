@@ -1012,16 +1012,67 @@ def standing(
     )
 
 
+def conflicted_with(session: Session, member: ProcedureMember | None) -> frozenset[int]:
+    """Every application of the procedure this membership has a conflict with, by the
+    applicant's declaration or the person's own, whether or not the applicant was invited."""
+    if member is None:
+        return frozenset()
+    declared = select(col(Declaration.application_id)).where(Declaration.member_id == member.id)
+    own = select(col(MemberConflict.application_id)).where(MemberConflict.member_id == member.id)
+    return frozenset(session.execute(declared.union(own)).scalars())
+
+
+def view_of(
+    session: Session, principal: permissions.Principal, procedure: Procedure, round_: Round | None
+) -> permissions.RoundView:
+    """What the procedure-wide pages and exports show this asker (see permissions)."""
+    member = member_of(session, procedure, principal.user_id)
+    if member is None:
+        return permissions.EVERYTHING
+    open_sheets = (
+        [
+            a.id
+            for a in round_.applications_of(member)
+            if a.id is not None and round_.progress(a, member) != SheetStatus.SUBMITTED
+        ]
+        if round_ is not None
+        else []
+    )
+    return permissions.round_view(
+        principal, procedure, conflicted_with(session, member), open_sheets
+    )
+
+
+def hidden_references(
+    session: Session, procedure: Procedure, view: permissions.RoundView
+) -> frozenset[str]:
+    """The references of the applications `view` leaves out."""
+    if not view.hidden:
+        return frozenset()
+    return frozenset(
+        session.execute(
+            select(Application.reference).where(
+                Application.procedure_id == procedure.id, col(Application.id).in_(view.hidden)
+            )
+        ).scalars()
+    )
+
+
 def standing_towards(
     session: Session, procedure: Procedure, application: Application, user_id: int | None
 ) -> permissions.Standing:
-    """The standing of a user towards any application: none unless it is invited."""
-    if procedure.rubric_content is None:
+    """The standing of a user towards any application of the procedure: a conflict counts
+    from the declaration on; scoring only once the applicant is invited."""
+    member = member_of(session, procedure, user_id)
+    if member is None:
         return permissions.Standing()
+    conflicted = permissions.Standing(conflicted=application.id in conflicted_with(session, member))
+    if procedure.rubric_content is None:
+        return conflicted
     round_ = load_round(session, procedure, only=application)
     if not round_.applications:
-        return permissions.Standing()
-    return standing(round_, application, member_of(session, procedure, user_id))
+        return conflicted
+    return standing(round_, application, member)
 
 
 def sheet_status_label(status: str) -> str:

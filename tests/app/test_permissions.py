@@ -17,7 +17,7 @@ from starlette.routing import Route
 from app.accounts.models import Mail
 from app.applications.models import Application
 from app.procedures.models import Phase, ProcedureMember
-from app.scoring.models import MemberConflict
+from app.scoring.models import MemberConflict, ScoreSheet
 from tests.app.conftest import Browser, Factory
 
 ROLES = (
@@ -31,8 +31,14 @@ ROLES = (
     "own_admin",
     "other_admin",
     "platform_admin",
+    # Two roles at once (issue 13): what counts is their standing towards the candidate.
+    "admin_member",  # an admin of the organisation who is also a member, sheet still open
+    "admin_scored",  # the same, with their sheet for the candidate submitted
+    "admin_conflicted",  # an admin who is also a member with a conflict with the candidate
+    "applicant_member",  # an applicant of this procedure invited onto its committee
 )
 COMMITTEE = ("member", "chair", "conflicted")
+DOUBLE = ("admin_member", "admin_scored", "admin_conflicted", "applicant_member")
 # Who may not even know that a draft procedure exists.
 HIDDEN = {"applicant": 404, "other_admin": 404, "candidate": 404}
 
@@ -417,6 +423,88 @@ MATRIX.update(
 )
 
 PHASES = (Phase.DRAFT, Phase.OPEN, Phase.INTERVIEWS, Phase.ARCHIVED)
+SHEETS = "/committee/{reference}/applicants/{application_reference}/sheets/{member_id}"
+REFUSED = (403, 404)
+
+
+def _either(first: int, second: int) -> int:
+    """Two roles at once: what either role lets through."""
+    return second if first in REFUSED else first
+
+
+def double_roles(row: tuple[str, str], phase: str, expected: dict[str, int]) -> dict[str, int]:
+    """The identities with two roles, by default: an admin who is also a member gets what
+    either role lets through ({member_id} is the plain member's sheet: not theirs, as for
+    the chair); an applicant on their own committee is only an applicant of it, as the
+    candidate is (the committee role does not count; in a draft they have not applied yet,
+    so they are a member).
+    STANDING below lists where their standing decides otherwise."""
+    as_member = expected["chair" if row[1].startswith(SHEETS) else "member"]
+    return {
+        **expected,
+        "admin_member": _either(as_member, expected["own_admin"]),
+        "admin_scored": _either(as_member, expected["own_admin"]),
+        "admin_conflicted": _either(expected["conflicted"], expected["own_admin"]),
+        "applicant_member": expected["member"] if phase == "draft" else expected["candidate"],
+    }
+
+
+# Where standing, not the roles held, decides (the candidate is invited from the interviews
+# on; in the archived phase the round is closed).
+INVITED_PHASES = ("interviews", "archived")
+_CANDIDATE = "/committee/{reference}/applicants/{application_reference}"
+STANDING: dict[tuple[str, str], dict[str, dict[str, int]]] = {
+    # The chain holds the others' submitted levels: not while one's own sheet is open, not
+    # with a conflict (the candidate's declaration counts from the application on).
+    ("GET", "/procedures/{reference}/audit.jsonl"): {
+        "open": {"admin_conflicted": 403},
+        **{phase: {"admin_member": 403, "admin_conflicted": 403} for phase in INVITED_PHASES},
+    },
+    # Roles exclude each other: whoever is on the committee cannot apply, and the one who
+    # applied and was then invited cannot apply again.
+    **{
+        (method, "/procedures/{reference}/apply"): {"open": dict.fromkeys(DOUBLE, 403)}
+        for method in ("GET", "POST")
+    },
+    # The admins who are also members hold a role here: they are told they cannot declare.
+    ("POST", "/procedures/{reference}/ties"): {
+        phase: dict.fromkeys(DOUBLE[:3], 403)
+        for phase in ("draft", "open", "interviews", "archived")
+    },
+    # Whoever must still score sees no deliberation; an admin with a conflict not even that
+    # the applicant exists.
+    ("GET", _CANDIDATE + "/deliberation"): {
+        "interviews": {"admin_member": 403, "admin_scored": 403, "admin_conflicted": 404},
+        "archived": {"admin_conflicted": 404},
+    },
+    **{
+        (method, _CANDIDATE + suffix): {
+            phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
+        }
+        for method, suffix in [
+            ("GET", ""),
+            ("GET", "/conflict"),
+            ("POST", "/conflict"),
+            ("POST", "/deliberation"),
+            ("POST", "/sheets/{member_id}"),
+            ("POST", "/sheets/{member_id}/review"),
+            ("POST", "/sheets/{member_id}/submit"),
+        ]
+    },
+    # Admin work on an applicant one has a conflict with passes to another admin.
+    ("POST", "/manage/procedures/{reference}/scoring/{application_reference}/reserve"): {
+        phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
+    },
+    ("POST", "/manage/procedures/{reference}/ranking/{application_reference}/decline"): {
+        phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
+    },
+}
+
+
+def expected_for(row: tuple[str, str], phase: str) -> dict[str, int]:
+    by_phase = MATRIX[row]
+    expected = double_roles(row, phase, by_phase.get(phase, by_phase["any"]))
+    return {**expected, **STANDING.get(row, {}).get(phase, {})}
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -470,7 +558,11 @@ def world(request: Any, factory: Factory, session: Session, new_browser: Any) ->
         "own_admin": factory.org_admin(organisation),
         "other_admin": factory.org_admin(other),
         "platform_admin": factory.user(platform_admin=True),
+        **{role: factory.org_admin(organisation) for role in DOUBLE[:3]},
+        "applicant_member": factory.user(),
     }
+    for role in DOUBLE:
+        factory.member(procedure, "member", user=users[role])
     mail = Mail(recipient="x@example.org", subject="s", body="b")
     session.add(mail)
     # The applicant's own application sits in a sibling procedure, so this one stays unfrozen.
@@ -489,20 +581,42 @@ def world(request: Any, factory: Factory, session: Session, new_browser: Any) ->
                 ProcedureMember.user_id == users[role].id,
             )
         ).scalar_one()
-        for role in ("member", "conflicted")
+        for role in ("member", "conflicted", *DOUBLE)
     }
     invited = session.execute(
         select(Application).where(Application.reference == candidate_application)
     ).scalar_one_or_none()
     if invited is not None:
+        # Applied, then invited onto the committee (as only old data can still hold it);
+        # withdrawn, so the round's figures stay as they were.
         session.add(
-            MemberConflict(
+            Application(
                 procedure_id=procedure.id,
-                application_id=invited.id,
-                member_id=member_ids["conflicted"],
-                relation="friend",
+                applicant_id=users["applicant_member"].id,
+                reference=f"{procedure.reference}-0099",
+                status="withdrawn",
             )
         )
+        for role in ("conflicted", "admin_conflicted"):
+            session.add(
+                MemberConflict(
+                    procedure_id=procedure.id,
+                    application_id=invited.id,
+                    member_id=member_ids[role],
+                    relation="friend",
+                )
+            )
+        if invited.letter_round_outcome == "invited":
+            for role, status in (("admin_member", "draft"), ("admin_scored", "submitted")):
+                session.add(
+                    ScoreSheet(
+                        procedure_id=procedure.id,
+                        application_id=invited.id,
+                        member_id=member_ids[role],
+                        status=status,
+                        levels={},
+                    )
+                )
     session.commit()
     browsers = {"anonymous": new_browser()}
     for role, user in users.items():
@@ -537,8 +651,8 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
     }
     failures = []
     # Logging out last, so every other row is asked by a logged-in browser.
-    for (method, path), by_phase in sorted(MATRIX.items(), key=lambda row: row[0][1] == "/logout"):
-        expected = by_phase.get(phase.value, by_phase["any"])
+    for method, path in sorted(MATRIX, key=lambda row: row[1] == "/logout"):
+        expected = expected_for((method, path), phase.value)
         about_candidate = path.startswith(
             (
                 "/committee/{reference}/",

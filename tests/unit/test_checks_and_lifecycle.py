@@ -130,6 +130,13 @@ def test_a_complete_procedure_passes_every_check() -> None:
         ({"final_result_at": NOW + 45 * DAY}, "timeline", Severity.ERROR),
         ({"quorum": 4}, "quorum_too_large", Severity.ERROR),
         ({"retention_weeks": None}, "retention_missing", Severity.ERROR),
+        ({"role_overlaps": ("Anna (member)",)}, "role_overlap", Severity.ERROR),
+        (
+            {"organisation_admins": 1, "admins_on_committee": 1},
+            "no_second_admin",
+            Severity.WARNING,
+        ),
+        ({"without_free_admin": ("X-0001",)}, "no_second_admin", Severity.WARNING),
     ],
 )
 def test_each_check_names_its_deviation(change: dict, expected: str, severity: Severity) -> None:
@@ -144,9 +151,18 @@ def test_every_check_has_a_test_above() -> None:
         "rationale_missing", "no_minimum_requirements", "no_method", "no_rubric",
         "no_observer", "observer_tie", "hard_requirement_plus", "no_lottery_rule", "no_aios",
         "one_function", "untrained_members", "timeline", "quorum_too_large",
-        "retention_missing",
+        "retention_missing", "role_overlap", "no_second_admin",
     }  # fmt: skip
     assert {check.name for check in checks.CHECKS} == tested
+
+
+def test_a_second_admin_is_needed_only_when_every_admin_is_on_the_committee() -> None:
+    def warned(**change: int) -> bool:
+        return "no_second_admin" in [f.check for f in checks.run(replace(good(), **change), NOW)]
+
+    assert not warned(organisation_admins=1, admins_on_committee=0)
+    assert not warned(organisation_admins=2, admins_on_committee=1)
+    assert warned(organisation_admins=2, admins_on_committee=2)
 
 
 def test_a_plus_is_not_a_gate_and_a_criterion_mentioning_a_phd_is_not_a_requirement() -> None:
