@@ -463,7 +463,10 @@ STANDING: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     # Roles exclude each other: whoever is on the committee cannot apply, and the one who
     # applied and was then invited cannot apply again.
     **{
-        (method, "/procedures/{reference}/apply"): {"open": dict.fromkeys(DOUBLE, 403)}
+        # (the refusal comes before the clock: after the deadline too, not the closed page)
+        (method, "/procedures/{reference}/apply"): {
+            phase: dict.fromkeys(DOUBLE, 403) for phase in ("open", *INVITED_PHASES)
+        }
         for method in ("GET", "POST")
     },
     # The admins who are also members hold a role here: they are told they cannot declare.

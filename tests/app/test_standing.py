@@ -328,8 +328,9 @@ def test_an_invitation_accepted_later_is_refused_for_an_applicant(
     browser.login(admin.email)
     invited = browser.post(
         f"/manage/procedures/{procedure.reference}/invitations",
-        {"email": "nieuw@example.org", "name": "Nieuw Lid", "role": "member", "function": "staff"},
-    )
+        {"email": "nieuw@example.org", "name": "Nieuw Lid", "role": "member", "function": "staff",
+         "justification": "Een lid is ziek; Nieuw Lid neemt de plaats in."},
+    )  # fmt: skip
     assert invited.status_code == 200
     link = outbox_link(session, "nieuw@example.org", "/invitations/")
     person = session.execute(select(User).where(User.email == "nieuw@example.org")).scalar_one()
