@@ -7,6 +7,7 @@ Passwords are random, made when the demo is loaded, and kept in var/demo-account
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -479,8 +480,28 @@ def _demo_level(application: Application, member_id: int, criterion: str) -> int
     return max(1, min(5, level + step))
 
 
-def demo_sheet(application: Application, member_id: int, rubric: Rubric) -> SheetInput:
-    levels = {c.id: _demo_level(application, member_id, c.id) for c in rubric.criteria}
+# A round with a strong field: everyone good (4 or 5 from each member) but the last
+# applicant, whom every member found below sufficient on collaboration (1 or 2). Its joint
+# outcomes leave five suitable candidates for two places, so a draw is due.
+STRONG_FIELD = frozenset({"ANE-ZWN-2026-2"})
+
+
+def _strong_field_level(
+    application: Application, member_id: int, criterion: str, *, last: bool
+) -> int:
+    noise = hashlib.sha256(f"{application.reference}|{member_id}|{criterion}".encode()).digest()
+    if last and criterion == "collaboration":
+        return 1 + noise[0] % 2
+    return 4 + noise[0] % 2
+
+
+def demo_sheet(
+    application: Application,
+    member_id: int,
+    rubric: Rubric,
+    level: Callable[[Application, int, str], int] = _demo_level,
+) -> SheetInput:
+    levels = {c.id: level(application, member_id, c.id) for c in rubric.criteria}
     reasons = {
         c.id: REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"][member_id % 2]
         for c, level in ((c, levels[c.id]) for c in rubric.criteria)
@@ -498,6 +519,10 @@ def score_everyone(
     """Every scorer fills in and submits a sheet for each of their applicants."""
     round_ = scoring.load_round(session, procedure)
     for application in round_.applications:
+        level: Callable[[Application, int, str], int] = _demo_level
+        if procedure.reference in STRONG_FIELD:
+            last = application is round_.applications[-1]
+            level = functools.partial(_strong_field_level, last=last)
         for member in round_.scorers(application):
             if not only(application, member) or round_.sheet(application, member):
                 continue
@@ -508,7 +533,7 @@ def score_everyone(
                 rubric=round_.rubric,
                 application=application,
                 member=member,
-                given=demo_sheet(application, member.id, round_.rubric),
+                given=demo_sheet(application, member.id, round_.rubric, level),
                 now=when,
             )
             if submit:
@@ -519,25 +544,22 @@ def score_everyone(
                 )  # fmt: skip
 
 
-def record_outcomes(
-    session: Session, procedure: Procedure, *, unsuitable_last: bool = False
-) -> None:
-    """The chair records the median (rounded up) per criterion and the rule's verdict; with
-    `unsuitable_last`, everyone is found suitable (level 4) but the last applicant."""
+# The committee's reason per criterion, as a chair would write it after the discussion.
+JOINT_REASONS = {
+    "low": "De leden waren het eens: geen eigen voorbeeld met actie en resultaat, ook niet "
+    "na doorvragen; daarom onder voldoende.",
+    "mid": "Een concreet voorbeeld met een duidelijke eigen rol; de reflectie bleef aan de "
+    "oppervlakte, daarom voldoende en niet meer.",
+    "high": "Overtuigende STARR-voorbeelden met een eigen, onderbouwde aanpak en een eerlijke "
+    "reflectie; alle leden zagen dit terug.",
+}
+
+
+def record_outcomes(session: Session, procedure: Procedure) -> None:
+    """The committee takes the median per criterion (rounded up, so always within the
+    members' range), the rule's verdict, and writes a reason per criterion."""
     round_ = scoring.load_round(session, procedure)
     for application in round_.applications:
-        if unsuitable_last:
-            last = application is round_.applications[-1]
-            chair = next(m for m in round_.scorers(application) if m.role == "chair")
-            scoring.record_outcome(
-                session, round_=round_, application=application, member=chair,
-                levels={c.id: "2" if last and c.id == "collaboration" else "4"
-                        for c in round_.rubric.criteria},
-                suitable="no" if last else "yes",
-                motivation="Samenwerking bleef onder voldoende; de andere criteria goed."
-                if last else "Op alle criteria goed, met concrete STARR-voorbeelden.",
-            )  # fmt: skip
-            continue
         recorder = next(
             m for m in round_.scorers(application) if round_.records_outcome(application, m)
         )
@@ -552,9 +574,13 @@ def record_outcomes(
             else "De commissie vond de kandidaat (nog) niet geschikt: op "
             f"{weakest.name.lower()} bleef het onder voldoende; zie de toelichting per criterium."
         )
+        reasons = {
+            criterion: JOINT_REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"]
+            for criterion, level in levels.items()
+        }
         scoring.record_outcome(
             session, round_=round_, application=application, member=recorder,
-            levels={k: str(v) for k, v in levels.items()},
+            levels={k: str(v) for k, v in levels.items()}, reasons=reasons,
             suitable="yes" if suitable else "no", motivation=motivation,
         )  # fmt: skip
 
@@ -661,7 +687,7 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
             if spec.reference == "ANE-ZWN-2026-2":
                 # Every outcome recorded: five suitable candidates for two places, so the
                 # draw is due (the admin prepares it, the observer and the chair take part).
-                record_outcomes(session, procedure, unsuitable_last=True)
+                record_outcomes(session, procedure)
             if spec.phase == Phase.DRAFT:
                 procedures.add_requirement(
                     session,

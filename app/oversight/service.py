@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.applications import letter_round
@@ -17,6 +17,7 @@ from app.applications.models import Application
 from app.audit import service as audit
 from app.audit.service import actor_id, record
 from app.errors import Conflict, InvalidInput, NotFound
+from app.forms import parse_whole_number
 from app.i18n import gettext as _
 from app.lottery import service as lottery
 from app.oversight.models import Remark, SignOff
@@ -33,6 +34,33 @@ def remarks(session: Session, procedure: Procedure) -> list[Remark]:
         session.execute(
             select(Remark).where(Remark.procedure_id == procedure.id).order_by(col(Remark.id))
         ).scalars()
+    )
+
+
+def remark_numbers(remarks_: list[Remark]) -> dict[int, int]:
+    """Remark id -> its number in the procedure, to show which remark a correction corrects."""
+    return {r.id: r.number for r in remarks_ if r.id is not None}
+
+
+@dataclass(frozen=True)
+class DeliberationRemarks:
+    """What the committee reads of the observer in one applicant's deliberation."""
+
+    about_applicant: list[Remark]
+    general: list[Remark]  # about the round as a whole
+    numbers: dict[int, int]
+
+
+def remarks_for_deliberation(
+    session: Session, procedure: Procedure, application: Application
+) -> DeliberationRemarks:
+    """The observer's remarks about this applicant and about the round, not those about
+    other applicants (which a member may be conflicted with)."""
+    all_remarks = remarks(session, procedure)
+    return DeliberationRemarks(
+        about_applicant=[r for r in all_remarks if r.application_id == application.id],
+        general=[r for r in all_remarks if r.application_id is None],
+        numbers=remark_numbers(all_remarks),
     )
 
 
@@ -71,12 +99,27 @@ def add_remark(
         raise InvalidInput(_("Choose the applicant the remark is about."), field="application")
     corrected: Remark | None = None
     if corrects.strip():
-        corrected = session.get(Remark, int(corrects)) if corrects.strip().isdigit() else None
-        if corrected is None or corrected.procedure_id != procedure.id:
-            raise InvalidInput(_("The remark to correct does not exist."), field="corrects")
+        # The observer names a remark by its number in this procedure, as shown ("#2").
+        number = parse_whole_number(corrects.strip().removeprefix("#"), minimum=1)
+        corrected = (
+            session.execute(
+                select(Remark).where(Remark.procedure_id == procedure.id, Remark.number == number)
+            ).scalar_one_or_none()
+            if number is not None
+            else None
+        )
+        if corrected is None:
+            raise InvalidInput(
+                _("Remark #%(number)s does not exist in this procedure.", number=corrects[:12]),
+                field="corrects",
+            )
     assert procedure.id is not None and observer.id is not None
+    last = session.execute(
+        select(func.max(col(Remark.number))).where(Remark.procedure_id == procedure.id)
+    ).scalar_one()
     remark = Remark(
         procedure_id=procedure.id,
+        number=(last or 0) + 1,
         application_id=application.id if application else None,
         about=about,
         text=text,
@@ -94,9 +137,9 @@ def add_remark(
         if application
         else f"procedure:{procedure.reference}",
         data={
-            "remark": remark.id,
+            "remark": remark.number,
             "about": about or ("applicant" if application else "procedure"),
-            "corrects": remark.corrects,
+            "corrects": corrected.number if corrected else None,
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         },
     )
@@ -117,6 +160,8 @@ class ApplicantReport:
     sheets: list[tuple[str, ScoreSheet]]
     outcome: JointOutcome | None
     remarks: list[Remark] = field(default_factory=list)
+    # criterion id -> the members' range, where the joint level lies outside it
+    departures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +174,7 @@ class Report:
     draws: list[dict[str, Any]]
     result: Any
     remarks: list[Remark]
+    remark_numbers: dict[int, int]
     agreement: list[scoring.RoundCriterion]
     chain_head: str
     chain_seq: int
@@ -153,6 +199,7 @@ def report(session: Session, procedure: Procedure) -> Report:
             (names.get(member_id, ""), relation, by)
             for member_id, (relation, by) in round_.conflicts.get(application.id, {}).items()
         ]
+        outcome = round_.outcomes.get(application.id)
         applicants.append(
             ApplicantReport(
                 application=application,
@@ -161,8 +208,11 @@ def report(session: Session, procedure: Procedure) -> Report:
                 scorers=[round_.name(m) for m in round_.scorers(application)],
                 conflicts=conflicts,
                 sheets=[(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
-                outcome=round_.outcomes.get(application.id),
+                outcome=outcome,
                 remarks=[r for r in all_remarks if r.application_id == application.id],
+                departures=scoring.departures(round_, application, outcome.levels)
+                if outcome
+                else {},
             )
         )
     invited_ids = {a.id for a in round_.applications}
@@ -181,6 +231,7 @@ def report(session: Session, procedure: Procedure) -> Report:
         draws=lottery.published(session, procedure),
         result=lottery.final_result(session, procedure) if round_.applications else None,
         remarks=[r for r in all_remarks if r.application_id is None],
+        remark_numbers=remark_numbers(all_remarks),
         agreement=scoring.round_figures(round_),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,

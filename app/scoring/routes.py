@@ -24,6 +24,7 @@ from app.deps import CurrentPrincipal, DbSession, identify
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
+from app.oversight import service as oversight
 from app.permissions import Principal, Standing
 from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
@@ -528,6 +529,11 @@ def _deliberation_page(
             "names": names,
             "figures": figures,
             "outcome": outcome,
+            "departures": scoring.departures(round_, application, outcome.levels)
+            if outcome
+            else {},
+            "summaries": {f.id: f.summary for f in figures},
+            "remarks": oversight.remarks_for_deliberation(session, context.procedure, application),
             "recorded_by": names.get(outcome.recorded_by) if outcome else None,
             "proposal": proposal,
             "pluses": procedures.pluses(session, context.procedure),
@@ -599,6 +605,9 @@ def _record_outcome(
             },
             suitable=fields.get("suitable", ""),
             motivation=fields.get("motivation", ""),
+            reasons={
+                k.removeprefix("reason-"): v for k, v in fields.items() if k.startswith("reason-")
+            },
             pluses=pluses,
             published_pluses=[p.id for p in procedures.pluses(session, context.procedure) if p.id],
         )

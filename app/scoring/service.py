@@ -750,6 +750,83 @@ def round_figures(round_: Round, hidden: frozenset[int] = frozenset()) -> list[R
     return result
 
 
+def departures(
+    round_: Round, application: Application, levels: Mapping[str, int]
+) -> dict[str, tuple[int, int]]:
+    """The criteria whose joint level lies outside the range of the members' levels, with
+    that range: the joint outcome then contradicts every sheet and must say why."""
+    result = {}
+    for figure in deliberation_figures(round_, application):
+        level = levels.get(figure.id)
+        if figure.summary is None or level is None:
+            continue
+        if not figure.summary.low <= level <= figure.summary.high:
+            result[figure.id] = (figure.summary.low, figure.summary.high)
+    return result
+
+
+def joint_reasons(
+    round_: Round,
+    application: Application,
+    levels: Mapping[str, int],
+    given: Mapping[str, str],
+) -> dict[str, str]:
+    """The committee's reason per criterion, which the applicant reads beside the level.
+    Where the joint level lies outside the members' range the refusal says so first, so
+    the chair knows the reason must explain why the committee departed from the sheets."""
+    language = current_language()
+    unknown = sorted(set(given) - {c.id for c in round_.rubric.criteria})
+    if unknown:
+        raise InvalidInput(
+            _(
+                "'%(criterion)s' is not a criterion of this procedure's matrix.",
+                criterion=unknown[0][:40],
+            )
+        )
+    outside = departures(round_, application, levels)
+    reasons: dict[str, str] = {}
+    for criterion in round_.rubric.criteria:
+        name = criterion.name.get(language)
+        reason = given.get(criterion.id, "").strip()
+        if len(reason) > MAX_REASON:
+            raise InvalidInput(
+                _(
+                    "The reason for %(criterion)s is at most %(count)s characters.",
+                    criterion=name,
+                    count=MAX_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+        if len(reason) < MIN_REASON and criterion.id in outside:
+            low, high = outside[criterion.id]
+            raise InvalidInput(
+                _(
+                    "%(criterion)s: the joint level %(level)s lies outside the members' "
+                    "levels (%(low)s to %(high)s). Write in the reason for %(criterion)s why "
+                    "the committee decided otherwise (at least %(count)s characters).",
+                    criterion=name,
+                    level=levels[criterion.id],
+                    low=low,
+                    high=high,
+                    count=MIN_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+        reasons[criterion.id] = reason
+    for criterion in round_.rubric.criteria:
+        if len(reasons[criterion.id]) < MIN_REASON:
+            raise InvalidInput(
+                _(
+                    "Write the committee's reason for %(criterion)s (at least %(count)s "
+                    "characters); the applicant reads it beside the score.",
+                    criterion=criterion.name.get(language),
+                    count=MIN_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+    return reasons
+
+
 def suitable_under_rule(rubric: Rubric, levels: Mapping[str, int]) -> bool:
     return all(levels[c.id] >= rubric.suitability.minimum_level for c in rubric.criteria)
 
@@ -765,9 +842,11 @@ def record_outcome(
     motivation: str,
     pluses: list[str] | None = None,
     published_pluses: list[int] | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> JointOutcome:
-    """The chair records what the committee agreed: a level per criterion, suitable or not
-    (as the published suitability rule says), and a motivation the applicant will read."""
+    """The chair records what the committee agreed: a level per criterion with its reason,
+    suitable or not (as the published suitability rule says), and a motivation the
+    applicant will read. A level outside the members' range must say why (joint_reasons)."""
     procedure, rubric = round_.procedure, round_.rubric
     language = current_language()
     if procedure.phase not in (Phase.INTERVIEWS, Phase.DELIBERATION):
@@ -803,6 +882,7 @@ def record_outcome(
                 field=f"level-{criterion.id}",
             )
         agreed[criterion.id] = int(raw)
+    why = joint_reasons(round_, application, agreed, reasons or {})
     if suitable not in ("yes", "no"):
         raise InvalidInput(_("Choose suitable or not suitable."), field="suitable")
     by_rule = suitable_under_rule(rubric, agreed)
@@ -848,6 +928,7 @@ def record_outcome(
         round_.outcomes[application.id] = outcome
     outcome.levels, outcome.suitable, outcome.motivation = agreed, by_rule, motivation
     outcome.pluses = chosen
+    outcome.reasons = why
     outcome.recorded_by, outcome.recorded_at = member.id, utcnow()
     record(
         session,
@@ -860,6 +941,9 @@ def record_outcome(
             "suitable": by_rule,
             "pluses": chosen,
             "motivation_sha256": hashlib.sha256(motivation.encode("utf-8")).hexdigest(),
+            # Like the sheets' reasons: personal data that erasure must reach, so a hash.
+            "reasons_sha256": _digest(why),
+            "outside_range": sorted(departures(round_, application, agreed)),
         },
     )
     session.commit()

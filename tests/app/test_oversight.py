@@ -47,6 +47,7 @@ def record_outcome(session: Session, procedure: Procedure, number: int) -> None:
         session, round_=round_, application=round_.applications[number], member=chair,
         levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
         motivation="Op alle criteria goed, met concrete voorbeelden.",
+        reasons={c.id: "Zo besproken en afgesproken." for c in round_.rubric.criteria},
     )  # fmt: skip
     session.rollback()
 

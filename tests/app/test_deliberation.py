@@ -1,0 +1,169 @@
+"""The deliberation answers to the sheets (a joint level outside the members' range says
+why, a reason per criterion the applicant reads), the observer's remarks reach the
+committee, and the demo data keeps to both."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from app import demo
+from app.applications.models import Application
+from app.config import Settings
+from app.db import Database
+from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.scoring import service as scoring
+from app.scoring.models import JointOutcome
+from tests.app.conftest import PASSWORD, Factory
+from tests.app.test_scoring import Round, chain, submit
+
+
+@pytest.fixture(name="round_")
+def committee_round(factory: Factory, session: Session, new_browser: Any) -> Round:
+    """As in test_scoring: a procedure in its interviews, two applicants, everyone logged in."""
+    procedure = factory.procedure(phase=Phase.INTERVIEWS, applicants=2)
+    people = factory.committee(procedure)
+    people["admin"] = factory.user(platform_admin=True)
+    session.rollback()
+    browsers = {}
+    for role in ("chair", "staff", "aios", "observer", "admin"):
+        browsers[role] = new_browser()
+        browsers[role].login(people[role].email)
+    members = {
+        role: session.execute(
+            select(ProcedureMember.id).where(
+                ProcedureMember.procedure_id == procedure.id,
+                ProcedureMember.user_id == people[role].id,
+            )
+        ).scalar_one()
+        for role in ("chair", "staff", "aios")
+    }
+    applications = list(
+        session.execute(
+            select(Application)
+            .where(Application.procedure_id == procedure.id)
+            .order_by(col(Application.reference))
+        ).scalars()
+    )
+    assert procedure.rubric_content is not None
+    criteria = [c["id"] for c in procedure.rubric_content["criteria"]]
+    return Round(procedure, applications, browsers, members, criteria)
+
+
+def text(response: Any) -> str:
+    return html.unescape(response.text)
+
+
+def joint_form(round_: Round, level: int = 4, **overrides: str) -> dict[str, str]:
+    form = {f"level-{c}": str(level) for c in round_.criteria}
+    form |= {
+        f"reason-{c}": f"De commissie zag op {c} een helder voorbeeld." for c in round_.criteria
+    }
+    form |= {
+        "suitable": "yes",
+        "motivation": "Op elk criterium goed; zie de redenen per criterium.",
+    }
+    return form | overrides
+
+
+def test_a_joint_level_outside_the_members_range_needs_a_reason_and_is_flagged(
+    round_: Round, session: Session
+) -> None:
+    # Collaboration: the members scored 4, 5 and 5; the chair proposes 3.
+    submit(round_, "chair", level=4)
+    submit(round_, "staff", level=5)
+    submit(round_, "aios", level=5)
+    chair = round_.browsers["chair"]
+    url = round_.page(what="deliberation")
+    page = chair.get(url)
+    assert "Members' levels: 4, 5, 5 (range 4–5)" in text(page)
+    refused = chair.post(url, joint_form(round_, **{"level-collaboration": "3",
+                                                    "reason-collaboration": ""}))  # fmt: skip
+    assert refused.status_code == 422
+    assert "Collaboration: the joint level 3 lies outside the members' levels (4 to 5)" in text(
+        refused
+    )
+    session.rollback()
+    assert session.execute(select(JointOutcome)).first() is None
+    # The same form comes back with what was typed (nothing is lost).
+    assert "Op elk criterium goed; zie de redenen per criterium." in text(refused)
+
+    why = "In het gesprek bleek dat de kandidaat overleg met de OK-assistent vermeed."
+    accepted = chair.post(
+        url, joint_form(round_, **{"level-collaboration": "3", "reason-collaboration": why})
+    )
+    assert accepted.status_code == 303, text(accepted)
+    session.rollback()
+    outcome = session.execute(select(JointOutcome)).scalar_one()
+    assert outcome.levels["collaboration"] == 3 and outcome.reasons["collaboration"] == why
+    [entry] = chain(session, round_.procedure, "outcome.recorded")
+    assert entry["outside_range"] == ["collaboration"] and "reasons_sha256" in entry
+    flag = "Outside the members' range (4–5)"
+    assert flag in text(chair.get(url))
+    observer = round_.browsers["observer"]
+    assert flag in text(observer.get(f"/observer/procedures/{round_.procedure.reference}"))
+    report = text(observer.get(f"/procedures/{round_.procedure.reference}/report"))
+    assert flag in report and why in report
+
+
+def test_every_criterion_needs_the_committees_reason(round_: Round, session: Session) -> None:
+    for role in ("chair", "staff", "aios"):
+        submit(round_, role, level=4)
+    chair = round_.browsers["chair"]
+    url = round_.page(what="deliberation")
+    missing = chair.post(url, joint_form(round_, **{"reason-learnability": "Goed."}))
+    assert missing.status_code == 422
+    assert "Write the committee's reason for Learnability (at least 20 characters)" in text(missing)
+    too_long = chair.post(url, joint_form(round_, **{"reason-learnability": "x" * 4001}))
+    assert too_long.status_code == 422 and "at most 4000 characters" in text(too_long)
+    session.rollback()
+    assert session.execute(select(JointOutcome)).first() is None
+    # Inside the range, a reason per criterion is all it takes.
+    assert chair.post(url, joint_form(round_)).status_code == 303
+
+
+def test_the_applicant_reads_the_reason_beside_each_level(
+    factory: Factory, session: Session, new_browser: Any
+) -> None:
+    procedure = factory.procedure(phase=Phase.RESULTS, applicants=2)
+    applicant = factory.last_applicants[0]
+    application = session.execute(
+        select(Application).where(Application.applicant_id == applicant.id)
+    ).scalar_one()
+    outcome = session.execute(
+        select(JointOutcome).where(JointOutcome.application_id == application.id)
+    ).scalar_one()
+    browser = new_browser()
+    browser.login(applicant.email, PASSWORD)
+    page = text(browser.get(f"/applications/{application.reference}"))
+    assert procedure.rubric_content is not None
+    result = page[page.index('id="result"') :]
+    for criterion in procedure.rubric_content["criteria"]:
+        reason = outcome.reasons[criterion["id"]]
+        row = result[result.index(criterion["name"]["en"]) :]
+        assert reason in row[: row.index("</tr>")], criterion["id"]
+
+
+def test_the_demo_outcomes_answer_to_the_sheets(database: Database, settings: Settings) -> None:
+    demo.load(database, settings)
+    with database.session() as session:
+        checked = 0
+        for procedure in session.execute(select(Procedure)).scalars():
+            if procedure.rubric_content is None:
+                continue
+            round_ = scoring.load_round(session, procedure)
+            for application in round_.applications:
+                assert application.id is not None
+                outcome = round_.outcomes.get(application.id)
+                if outcome is None:
+                    continue
+                checked += 1
+                assert set(outcome.reasons) == {c.id for c in round_.rubric.criteria}
+                assert all(len(r) >= scoring.MIN_REASON for r in outcome.reasons.values())
+                assert scoring.departures(round_, application, outcome.levels) == {}, (
+                    application.reference
+                )
+        assert checked > 10
