@@ -14,6 +14,7 @@ from app import demo
 from app.applications.models import Application
 from app.config import Settings
 from app.db import Database
+from app.oversight.models import Remark
 from app.procedures.models import Phase, Procedure, ProcedureMember
 from app.scoring import service as scoring
 from app.scoring.models import JointOutcome
@@ -167,3 +168,80 @@ def test_the_demo_outcomes_answer_to_the_sheets(database: Database, settings: Se
                     application.reference
                 )
         assert checked > 10
+
+
+# The observer's remarks -------------------------------------------------------------------
+
+
+def test_remarks_are_numbered_per_procedure(
+    factory: Factory, session: Session, new_browser: Any
+) -> None:
+    first = factory.procedure(phase=Phase.INTERVIEWS, applicants=1)
+    second = factory.procedure(phase=Phase.INTERVIEWS, applicants=1)
+    for procedure in (first, second):
+        observer = new_browser()
+        observer.login(factory.committee(procedure)["observer"].email)
+        url = f"/observer/procedures/{procedure.reference}/remarks"
+        made = observer.post(url, {"text": "De ronde begon op tijd, alle leden aanwezig."})
+        assert made.status_code == 303 and made.headers["location"].endswith("#remark-1")
+    # The second procedure's first remark is its #1, and "#1" corrects it.
+    corrected = observer.post(url, {"text": "Correctie: één lid kwam later.", "corrects": "#1"})
+    assert corrected.status_code == 303, text(corrected)
+    assert observer.post(url, {"text": "Nog een.", "corrects": "3"}).status_code == 422
+    page = text(observer.get(f"/observer/procedures/{second.reference}"))
+    assert "#2, corrects #1" in page and "#3" not in page
+    session.rollback()
+    numbers = session.execute(
+        select(Remark.procedure_id, Remark.number).order_by(col(Remark.id))
+    ).all()
+    assert [tuple(row) for row in numbers] == [(first.id, 1), (second.id, 1), (second.id, 2)]
+    [*_, entry] = chain(session, second, "remark.added")
+    assert entry["remark"] == 2 and entry["corrects"] == 1
+
+
+def test_the_committee_reads_the_observers_remarks_in_the_deliberation(round_: Round) -> None:
+    for number in (0, 1):
+        for role in ("chair", "staff", "aios"):
+            submit(round_, role, number=number, level=4)
+    observer = round_.browsers["observer"]
+    url = f"/observer/procedures/{round_.procedure.reference}/remarks"
+    this, other = (a.reference for a in round_.applications)
+    remarks = {
+        "about this one": {"application": this, "about": "deliberation",
+                           "text": "De voorzitter liet de aios als laatste aan het woord."},
+        "general": {"text": "Alle gesprekken duurden de geplande 45 minuten."},
+        "about the other": {"application": other, "about": "sheets",
+                            "text": "Twee leden lagen ver uiteen bij de tweede kandidaat."},
+    }  # fmt: skip
+    for form in remarks.values():
+        assert observer.post(url, form).status_code == 303
+    for role in ("chair", "staff"):
+        page = text(round_.browsers[role].get(round_.page(what="deliberation")))
+        assert remarks["about this one"]["text"] in page, role
+        assert remarks["general"]["text"] in page, role
+        assert remarks["about the other"]["text"] not in page, role
+
+
+def test_the_migration_numbers_existing_remarks_per_procedure(
+    factory: Factory, session: Session, database_url: str
+) -> None:
+    from alembic import command
+
+    from app.migrate import alembic_config
+    from app.oversight import service as oversight
+
+    procedures = [factory.procedure(phase=Phase.INTERVIEWS) for _ in range(2)]
+    for procedure in (procedures[0], procedures[1], procedures[0]):
+        observer = oversight.observer_of(
+            session, procedure, factory.committee(procedure)["observer"].id
+        )
+        oversight.add_remark(session, procedure=procedure, observer=observer, text="Een opmerking.")
+    session.close()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0004")
+    command.upgrade(config, "head")
+    rows = session.execute(
+        select(Remark.procedure_id, Remark.number).order_by(col(Remark.id))
+    ).all()
+    first, second = (p.id for p in procedures)
+    assert [tuple(row) for row in rows] == [(first, 1), (second, 1), (first, 2)]
