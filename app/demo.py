@@ -346,7 +346,8 @@ def complete_procedure(
             training_done=True,
         )
         assert user.id is not None
-        procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
+        if role == "observer":
+            procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
     moments = {
         "publish": opens_at - 7 * day,
         "open": opens_at + timedelta(minutes=1),
@@ -364,8 +365,10 @@ def complete_procedure(
                 _apply(session, settings, procedure, applicant, opens_at + 3 * day, known)
         if list(Phase).index(step.target) > list(Phase).index(spec.phase):
             break
-        if step.action == "start_interviews" and applicants:
-            _letter_round(session, settings, procedure, actor)
+        if step.action == "start_interviews":
+            if applicants:
+                _letter_round(session, settings, procedure, actor)
+            declare_no_ties(session, procedure)
         if step.action == "start_deliberation" and applicants:
             score_everyone(session, procedure, moments["start_interviews"])
         if step.action == "publish_results" and applicants:
@@ -433,6 +436,15 @@ def _acquaintances(
     if member is None or member.id is None:
         return {}
     return {member.id: ("supervised", "Was mijn supervisor tijdens mijn anios-periode.")}
+
+
+def declare_no_ties(session: Session, procedure: Procedure) -> None:
+    """Every committee member declares that they know none of the invited applicants (the
+    applicants' own declarations already took their members out of their scoring)."""
+    round_ = scoring.load_round(session, procedure)
+    for member, _user in procedures.members(session, procedure):
+        if member.role in scoring.SCORING_ROLES and member.ties_declared_at is None:
+            scoring.declare_ties(session, round_=round_, member=member, has_ties="no", known={})
 
 
 def _letter_round(session: Session, settings: Settings, procedure: Procedure, actor: str) -> None:

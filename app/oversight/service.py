@@ -23,7 +23,7 @@ from app.lottery import service as lottery
 from app.oversight.models import Remark, SignOff
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
 from app.scoring import service as scoring
-from app.scoring.models import JointOutcome, ScoreSheet
+from app.scoring.models import JointOutcome, MemberConflict, ScoreSheet
 
 ABOUT = ("", "sheets", "deliberation")
 MAX_REMARK = 4000
@@ -175,6 +175,9 @@ class Report:
     result: Any
     remarks: list[Remark]
     remark_numbers: dict[int, int]
+    # member id -> the applicants they declared knowing: (reference, relation, later), where
+    # later means after their declaration of ties (a conflict found during the round)
+    ties: dict[int, list[tuple[str, str, bool]]]
     agreement: list[scoring.RoundCriterion]
     chain_head: str
     chain_seq: int
@@ -222,6 +225,21 @@ def report(session: Session, procedure: Procedure) -> Report:
         if application.id not in invited_ids
     ]
     head = audit.head(session, procedure.reference)
+    declared_at = {m.id: m.ties_declared_at for m, _u in members}
+    references = {a.id: a.reference for a in round_.applications}
+    ties: dict[int, list[tuple[str, str, bool]]] = {}
+    for conflict in session.execute(
+        select(MemberConflict)
+        .where(MemberConflict.procedure_id == procedure.id)
+        .order_by(col(MemberConflict.declared_at))
+    ).scalars():
+        if conflict.application_id not in references:
+            continue
+        declared = declared_at.get(conflict.member_id)
+        later = declared is None or conflict.declared_at > declared
+        ties.setdefault(conflict.member_id, []).append(
+            (references[conflict.application_id], conflict.relation, later)
+        )
     return Report(
         procedure=procedure,
         rubric=round_.rubric,
@@ -232,6 +250,7 @@ def report(session: Session, procedure: Procedure) -> Report:
         result=lottery.final_result(session, procedure) if round_.applications else None,
         remarks=[r for r in all_remarks if r.application_id is None],
         remark_numbers=remark_numbers(all_remarks),
+        ties=ties,
         agreement=scoring.round_figures(round_),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import permissions
 from app.accounts.models import User
+from app.applications import letter_round
 from app.applications import service as applications
 from app.applications.models import Application, Relation
 from app.audit.service import actor_id
@@ -160,14 +161,22 @@ def committee_home(request: Request, session: DbSession, principal: CurrentPrinc
         .all()
     )
     progress = {}
+    to_declare = set()
     for procedure in rows:
+        member = scoring.member_of(session, procedure, principal.user_id)
+        undeclared = member is not None and member.ties_declared_at is None
+        if undeclared and permissions.can_declare_own_ties(principal, procedure):
+            to_declare.add(procedure.id)
         if procedure.rubric_content is None:
             continue
-        member = scoring.member_of(session, procedure, principal.user_id)
         round_ = scoring.load_round(session, procedure)
         if member is not None:
             progress[procedure.id] = scoring.member_progress(round_, member)
-    return render(request, "scoring/home.html", {"procedures": rows, "progress": progress})
+    return render(
+        request,
+        "scoring/home.html",
+        {"procedures": rows, "progress": progress, "to_declare": to_declare},
+    )
 
 
 @router.get("/committee/{reference}", name="committee_procedure")
@@ -175,10 +184,24 @@ def committee_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _committee_procedure(session, principal, reference)
+    return _procedure_page(request, session, principal, procedure)
+
+
+def _procedure_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     member = scoring.member_of(session, procedure, principal.user_id)
     assert member is not None
     round_ = scoring.load_round(session, procedure)
     mine = round_.applications_of(member)
+    unpublished = letter_round.unpublished(session, procedure)
+    declarable = scoring.declarable(round_, member)
     return render(
         request,
         "scoring/procedure.html",
@@ -198,8 +221,55 @@ def committee_procedure(
             "open_draws": lottery.open_draws(session, [procedure])
             if member.role == ProcedureRole.CHAIR
             else {},
+            # The declaration of ties: once, when the invited applicants are known.
+            "can_declare_ties": permissions.can_declare_own_ties(principal, procedure)
+            and member.ties_declared_at is None
+            and not unpublished,
+            "declarable": declarable,
+            "declarable_names": {
+                a.id: user.name
+                for a in declarable
+                if (user := session.get(User, a.applicant_id)) is not None
+            },
+            "named_in_declaration": scoring.named_in_declaration(session, member),
+            "error": error,
+            "values": values or {},
         },
+        status_code=error.status_code if error else 200,
     )
+
+
+@router.post("/committee/{reference}/ties")
+async def declare_ties(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    return await _with_form(request, _declare_ties, request, session, principal, reference)
+
+
+def _declare_ties(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    fields: dict[str, str],
+) -> Response:
+    procedure = _committee_procedure(session, principal, reference)
+    permissions.require(principal, permissions.can_declare_own_ties(principal, procedure))
+    member = scoring.member_of(session, procedure, principal.user_id)
+    assert member is not None
+    try:
+        scoring.declare_ties(
+            session,
+            round_=scoring.load_round(session, procedure),
+            member=member,
+            has_ties=fields.get("has_ties", ""),
+            known={k.removeprefix("tie-"): v for k, v in fields.items() if k.startswith("tie-")},
+            letter_round_unpublished=letter_round.unpublished(session, procedure),
+        )
+    except DomainError as error:
+        session.rollback()
+        return _procedure_page(request, session, principal, procedure, error=error, values=fields)
+    return RedirectResponse(f"/committee/{reference}?ties=1#ties", status_code=303)
 
 
 # Conflicts of interest ------------------------------------------------------------------------

@@ -256,6 +256,22 @@ def declare_conflict(
         )
     if round_.conflicted(application, member):
         raise Conflict(_("You have already declared a conflict of interest with this applicant."))
+    _add_conflict(session, round_, application, member, relation, note)
+    session.commit()
+
+
+def _add_conflict(
+    session: Session,
+    round_: Round,
+    application: Application,
+    member: ProcedureMember,
+    relation: str,
+    note: str,
+    moment: datetime | None = None,
+) -> None:
+    """Record the member's conflict, void a sheet they started, and chain the effect on
+    the quorum; the caller commits."""
+    procedure = round_.procedure
     assert application.id is not None and member.id is not None and procedure.id is not None
     session.add(
         MemberConflict(
@@ -264,6 +280,7 @@ def declare_conflict(
             member_id=member.id,
             relation=relation,
             note=note,
+            declared_at=moment or utcnow(),
         )
     )
     sheet = round_.sheet(application, member)
@@ -289,7 +306,105 @@ def declare_conflict(
             "quorum_met": scorers >= procedure.quorum,
         },
     )
+
+
+DECLARATION_PHASES = (Phase.LETTER_ROUND, Phase.INTERVIEWS, Phase.DELIBERATION)
+
+
+def declarable(round_: Round, member: ProcedureMember) -> list[Application]:
+    """The invited applicants a member names in their declaration of ties: all of them but
+    those who already declared knowing the member (for whom the member no longer exists
+    as a scorer). A reserve member declares for everyone, as they may be assigned anyone."""
+    return [a for a in round_.applications if not round_.conflicted(a, member)]
+
+
+def declare_ties(
+    session: Session,
+    *,
+    round_: Round,
+    member: ProcedureMember,
+    has_ties: str,
+    known: Mapping[str, str],
+    letter_round_unpublished: int = 0,
+) -> None:
+    """A committee member declares, once per procedure, whom of the invited applicants they
+    know: nobody, or the named applicants (each then a conflict of interest, as if declared
+    one by one). The interviews do not start before every member has declared."""
+    procedure = round_.procedure
+    if procedure.phase not in DECLARATION_PHASES or letter_round_unpublished:
+        raise Conflict(
+            _(
+                "Ties are declared once the letter-round result is published (then you see "
+                "whom you would score) and until the deliberation ends."
+            )
+        )
+    if member.ties_declared_at is not None:
+        raise Conflict(
+            _(
+                "You have already declared your ties for this procedure. Did you find out "
+                "later that you know an applicant? Declare a conflict of interest with them."
+            )
+        )
+    if has_ties not in ("yes", "no"):
+        raise InvalidInput(_("Choose whether you know any of these applicants."), field="has_ties")
+    candidates = {a.reference: a for a in declarable(round_, member)}
+    named = {reference: relation for reference, relation in known.items() if relation}
+    unknown = sorted(set(named) - set(candidates))
+    if unknown:
+        raise InvalidInput(
+            _("%(reference)s is not an applicant you can name here.", reference=unknown[0][:40]),
+            field="has_ties",
+        )
+    relations = {r.value for r in Relation}
+    for reference, relation in named.items():
+        if relation not in relations:
+            raise InvalidInput(
+                _("Choose how you know %(reference)s.", reference=reference),
+                field=f"tie-{reference}",
+            )
+    if has_ties == "no" and named:
+        raise InvalidInput(
+            _(
+                "You chose that you know none of the applicants, but named %(references)s. "
+                "Choose one or the other.",
+                references=", ".join(sorted(named)),
+            ),
+            field="has_ties",
+        )
+    if has_ties == "yes" and not named:
+        raise InvalidInput(
+            _("Say for each applicant you know how you know them."), field="has_ties"
+        )
+    moment = utcnow()
+    for reference in sorted(named):
+        _add_conflict(session, round_, candidates[reference], member, named[reference], "", moment)
+    member.ties = ""
+    member.ties_declared_at = moment
+    session.add(member)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(member.user_id),
+        action="ties.declared",
+        subject=f"user:{member.user_id}",
+        data={"role": member.role, "has_ties": bool(named), "applicants": sorted(named)},
+    )
     session.commit()
+
+
+def named_in_declaration(session: Session, member: ProcedureMember) -> int:
+    """How many applicants the member named in their declaration of ties (conflicts found
+    later are declared one by one and do not count here)."""
+    if member.ties_declared_at is None:
+        return 0
+    return len(
+        session.execute(
+            select(col(MemberConflict.id)).where(
+                MemberConflict.member_id == member.id,
+                col(MemberConflict.declared_at) <= member.ties_declared_at,
+            )
+        ).all()
+    )
 
 
 def reserve_candidates(round_: Round, application: Application) -> list[ProcedureMember]:

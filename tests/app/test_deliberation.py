@@ -5,6 +5,7 @@ committee, and the demo data keeps to both."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from app.db import Database
 from app.oversight.models import Remark
 from app.procedures.models import Phase, Procedure, ProcedureMember
 from app.scoring import service as scoring
-from app.scoring.models import JointOutcome
+from app.scoring.models import JointOutcome, MemberConflict
 from tests.app.conftest import PASSWORD, Factory
 from tests.app.test_scoring import Round, chain, submit
 
@@ -245,3 +246,87 @@ def test_the_migration_numbers_existing_remarks_per_procedure(
     ).all()
     first, second = (p.id for p in procedures)
     assert [tuple(row) for row in rows] == [(first, 1), (second, 1), (first, 2)]
+
+
+# Declarations of ties by every committee member ------------------------------------------
+
+
+def undeclared(response: Any) -> list[str]:
+    """The names the life cycle gives as not having declared their ties."""
+    marker = "have not yet declared whom of the applicants they know: "
+    page = text(response)
+    start = page.index(marker) + len(marker)
+    end = re.compile(r"\.(\s|<)").search(page, start)
+    assert end is not None
+    return page[start : end.start()].split(", ")
+
+
+def test_the_interviews_wait_until_every_member_has_declared_their_ties(
+    factory: Factory, session: Session, settings: Settings, new_browser: Any
+) -> None:
+    procedure = factory.procedure(phase=Phase.LETTER_ROUND, applicants=2, extra_members=1)
+    people = factory.committee(procedure)
+    browsers = {}
+    for role in ("chair", "staff", "aios", "nurse", "observer"):
+        browsers[role] = new_browser()
+        browsers[role].login(people[role].email)
+    ties = f"/committee/{procedure.reference}/ties"
+    # Before the letter-round result is out, nobody can be named yet.
+    early = browsers["chair"].post(ties, {"has_ties": "no"})
+    assert early.status_code == 409 and "letter-round result is published" in text(early)
+    session.rollback()
+    demo._letter_round(session, settings, procedure, "system")
+    first, second = (f"{procedure.reference}-000{n}" for n in (1, 2))
+
+    admin = new_browser()
+    admin.login(factory.user(platform_admin=True).email)
+    transition = f"/manage/procedures/{procedure.reference}/transition"
+    blocked = admin.post(transition, {"action": "start_interviews"})
+    assert blocked.status_code == 409
+    members = ("chair", "staff", "aios", "nurse")
+    assert set(undeclared(blocked)) == {people[role].name for role in members}
+
+    home = text(browsers["staff"].get("/committee"))
+    assert "Declare your ties" in home
+    page = text(browsers["staff"].get(f"/committee/{procedure.reference}"))
+    assert 'name="tie-' + first + '"' in page and "Save my declaration" in page
+    # Bad input is refused with the reason, and nothing is recorded.
+    for form, status, message in [
+        ({}, 422, "Choose whether you know any of these applicants"),
+        ({"has_ties": "no", f"tie-{first}": "colleague"}, 422, f"but named {first}"),
+        ({"has_ties": "yes"}, 422, "Say for each applicant you know how you know them"),
+        ({"has_ties": "yes", f"tie-{first}": "rival"}, 422, f"Choose how you know {first}"),
+        ({"has_ties": "yes", "tie-ELSEWHERE-1": "friend"}, 422, "not an applicant you can"),
+    ]:
+        refused = browsers["staff"].post(ties, form)
+        assert refused.status_code == status and message in text(refused), form
+    session.rollback()
+    assert session.execute(select(MemberConflict)).first() is None
+
+    named = browsers["staff"].post(ties, {"has_ties": "yes", f"tie-{first}": "colleague"})
+    assert named.status_code == 303
+    for role in ("chair", "nurse"):
+        assert browsers[role].post(ties, {"has_ties": "no"}).status_code == 303
+    again = browsers["chair"].post(ties, {"has_ties": "yes", f"tie-{second}": "friend"})
+    assert again.status_code == 409 and "already declared your ties" in text(again)
+    still = admin.post(transition, {"action": "start_interviews"})
+    assert still.status_code == 409 and undeclared(still) == [people["aios"].name]
+    assert browsers["aios"].post(ties, {"has_ties": "no"}).status_code == 303
+    assert admin.post(transition, {"action": "start_interviews"}).status_code == 303
+
+    # The named applicant is a conflict: gone from the member's list and pages.
+    session.rollback()
+    [conflict] = session.execute(select(MemberConflict)).scalars().all()
+    assert conflict.relation == "colleague"
+    staff_page = text(browsers["staff"].get(f"/committee/{procedure.reference}"))
+    assert f'id="{first}"' not in staff_page and f'id="{second}"' in staff_page
+    assert "You declared that you know 1 of the invited applicants" in staff_page
+    sheet = browsers["staff"].get(f"/committee/{procedure.reference}/applicants/{first}")
+    assert sheet.status_code == 404
+    entries = chain(session, procedure, "ties.declared")
+    assert [e["applicants"] for e in entries if "applicants" in e] == [[first], [], [], []]
+    # The report shows each declaration.
+    report = text(browsers["observer"].get(f"/procedures/{procedure.reference}/report"))
+    assert "no declaration yet" not in report
+    assert f"knows {first} (Direct colleague)" in report
+    assert report.count(": none</td>") == 4

@@ -226,3 +226,20 @@ def test_the_other_steps_are_refused_outside_their_phase(action: str) -> None:
     assert lifecycle.blockers(transition, transition.source, good(), NOW) == []
     other = next(p for p in Phase if p != transition.source)
     assert lifecycle.blockers(transition, other, good(), NOW)
+
+
+def test_interviews_wait_for_every_members_declaration_and_name_who_is_missing() -> None:
+    members = (
+        MemberFacts("chair", "opleider", True, "", True, name="M. de Vries"),
+        MemberFacts("member", "staff", True, "", False, name="F. El Amrani"),
+        MemberFacts("member", "aios", True, "", False, reserve=True, name="J. Bakker"),
+        MemberFacts("member", "nurse", True, "", True, name="M. Dijkstra"),
+        MemberFacts("observer", "", True, "", True, name="I. Hoekstra"),
+    )
+    reasons = lifecycle.blockers(
+        step("start_interviews"), Phase.LETTER_ROUND, replace(good(), members=members), NOW
+    )
+    assert reasons == [
+        "These committee members have not yet declared whom of the applicants they know: "
+        "F. El Amrani, J. Bakker."
+    ]
