@@ -719,6 +719,8 @@ APPLYING = {
     "INT-NN-2027-1": ("sollicitant1@example.org", "sollicitant2@example.org"),
     "ANE-UTR-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
     "ANE-ZWN-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
+    # A published result to read: the level, its reason per criterion, the motivation.
+    "ANE-UTR-2026-1": ("sollicitant1@example.org",),
 }
 
 # Applicants without a demo login, so later procedures have a realistic round.
