@@ -7,6 +7,7 @@ Passwords are random, made when the demo is loaded, and kept in var/demo-account
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -345,7 +346,8 @@ def complete_procedure(
             training_done=True,
         )
         assert user.id is not None
-        procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
+        if role == "observer":
+            procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
     moments = {
         "publish": opens_at - 7 * day,
         "open": opens_at + timedelta(minutes=1),
@@ -363,8 +365,10 @@ def complete_procedure(
                 _apply(session, settings, procedure, applicant, opens_at + 3 * day, known)
         if list(Phase).index(step.target) > list(Phase).index(spec.phase):
             break
-        if step.action == "start_interviews" and applicants:
-            _letter_round(session, settings, procedure, actor)
+        if step.action == "start_interviews":
+            if applicants:
+                _letter_round(session, settings, procedure, actor)
+            declare_no_ties(session, procedure)
         if step.action == "start_deliberation" and applicants:
             score_everyone(session, procedure, moments["start_interviews"])
         if step.action == "publish_results" and applicants:
@@ -435,6 +439,15 @@ def _acquaintances(
     return {member.id: ("supervised", "Was mijn supervisor tijdens mijn anios-periode.")}
 
 
+def declare_no_ties(session: Session, procedure: Procedure) -> None:
+    """Every committee member declares that they know none of the invited applicants (the
+    applicants' own declarations already took their members out of their scoring)."""
+    round_ = scoring.load_round(session, procedure)
+    for member, _user in procedures.members(session, procedure):
+        if member.role in scoring.SCORING_ROLES and member.ties_declared_at is None:
+            scoring.declare_ties(session, round_=round_, member=member, has_ties="no", known={})
+
+
 def _letter_round(session: Session, settings: Settings, procedure: Procedure, actor: str) -> None:
     requirements = letter_round.minimum_requirements(session, procedure)
     for application, _user in letter_round.submitted(session, procedure):
@@ -480,8 +493,28 @@ def _demo_level(application: Application, member_id: int, criterion: str) -> int
     return max(1, min(5, level + step))
 
 
-def demo_sheet(application: Application, member_id: int, rubric: Rubric) -> SheetInput:
-    levels = {c.id: _demo_level(application, member_id, c.id) for c in rubric.criteria}
+# A round with a strong field: everyone good (4 or 5 from each member) but the last
+# applicant, whom every member found below sufficient on collaboration (1 or 2). Its joint
+# outcomes leave five suitable candidates for two places, so a draw is due.
+STRONG_FIELD = frozenset({"ANE-ZWN-2026-2"})
+
+
+def _strong_field_level(
+    application: Application, member_id: int, criterion: str, *, last: bool
+) -> int:
+    noise = hashlib.sha256(f"{application.reference}|{member_id}|{criterion}".encode()).digest()
+    if last and criterion == "collaboration":
+        return 1 + noise[0] % 2
+    return 4 + noise[0] % 2
+
+
+def demo_sheet(
+    application: Application,
+    member_id: int,
+    rubric: Rubric,
+    level: Callable[[Application, int, str], int] = _demo_level,
+) -> SheetInput:
+    levels = {c.id: level(application, member_id, c.id) for c in rubric.criteria}
     reasons = {
         c.id: REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"][member_id % 2]
         for c, level in ((c, levels[c.id]) for c in rubric.criteria)
@@ -499,6 +532,10 @@ def score_everyone(
     """Every scorer fills in and submits a sheet for each of their applicants."""
     round_ = scoring.load_round(session, procedure)
     for application in round_.applications:
+        level: Callable[[Application, int, str], int] = _demo_level
+        if procedure.reference in STRONG_FIELD:
+            last = application is round_.applications[-1]
+            level = functools.partial(_strong_field_level, last=last)
         for member in round_.scorers(application):
             if not only(application, member) or round_.sheet(application, member):
                 continue
@@ -509,7 +546,7 @@ def score_everyone(
                 rubric=round_.rubric,
                 application=application,
                 member=member,
-                given=demo_sheet(application, member.id, round_.rubric),
+                given=demo_sheet(application, member.id, round_.rubric, level),
                 now=when,
             )
             if submit:
@@ -520,25 +557,22 @@ def score_everyone(
                 )  # fmt: skip
 
 
-def record_outcomes(
-    session: Session, procedure: Procedure, *, unsuitable_last: bool = False
-) -> None:
-    """The chair records the median (rounded up) per criterion and the rule's verdict; with
-    `unsuitable_last`, everyone is found suitable (level 4) but the last applicant."""
+# The committee's reason per criterion, as a chair would write it after the discussion.
+JOINT_REASONS = {
+    "low": "De leden waren het eens: geen eigen voorbeeld met actie en resultaat, ook niet "
+    "na doorvragen; daarom onder voldoende.",
+    "mid": "Een concreet voorbeeld met een duidelijke eigen rol; de reflectie bleef aan de "
+    "oppervlakte, daarom voldoende en niet meer.",
+    "high": "Overtuigende STARR-voorbeelden met een eigen, onderbouwde aanpak en een eerlijke "
+    "reflectie; alle leden zagen dit terug.",
+}
+
+
+def record_outcomes(session: Session, procedure: Procedure) -> None:
+    """The committee takes the median per criterion (rounded up, so always within the
+    members' range), the rule's verdict, and writes a reason per criterion."""
     round_ = scoring.load_round(session, procedure)
     for application in round_.applications:
-        if unsuitable_last:
-            last = application is round_.applications[-1]
-            chair = next(m for m in round_.scorers(application) if m.role == "chair")
-            scoring.record_outcome(
-                session, round_=round_, application=application, member=chair,
-                levels={c.id: "2" if last and c.id == "collaboration" else "4"
-                        for c in round_.rubric.criteria},
-                suitable="no" if last else "yes",
-                motivation="Samenwerking bleef onder voldoende; de andere criteria goed."
-                if last else "Op alle criteria goed, met concrete STARR-voorbeelden.",
-            )  # fmt: skip
-            continue
         recorder = next(
             m for m in round_.scorers(application) if round_.records_outcome(application, m)
         )
@@ -553,9 +587,13 @@ def record_outcomes(
             else "De commissie vond de kandidaat (nog) niet geschikt: op "
             f"{weakest.name.lower()} bleef het onder voldoende; zie de toelichting per criterium."
         )
+        reasons = {
+            criterion: JOINT_REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"]
+            for criterion, level in levels.items()
+        }
         scoring.record_outcome(
             session, round_=round_, application=application, member=recorder,
-            levels={k: str(v) for k, v in levels.items()},
+            levels={k: str(v) for k, v in levels.items()}, reasons=reasons,
             suitable="yes" if suitable else "no", motivation=motivation,
         )  # fmt: skip
 
@@ -662,7 +700,7 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
             if spec.reference == "ANE-ZWN-2026-2":
                 # Every outcome recorded: five suitable candidates for two places, so the
                 # draw is due (the admin prepares it, the observer and the chair take part).
-                record_outcomes(session, procedure, unsuitable_last=True)
+                record_outcomes(session, procedure)
             if spec.phase == Phase.DRAFT:
                 procedures.add_requirement(
                     session,
@@ -682,6 +720,8 @@ APPLYING = {
     "INT-NN-2027-1": ("sollicitant1@example.org", "sollicitant2@example.org"),
     "ANE-UTR-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
     "ANE-ZWN-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
+    # A published result to read: the level, its reason per criterion, the motivation.
+    "ANE-UTR-2026-1": ("sollicitant1@example.org",),
 }
 
 # Applicants without a demo login, so later procedures have a realistic round.

@@ -347,6 +347,16 @@ def can_declare_conflict(principal: Principal, procedure: Procedure, standing: S
     return can_open_applicant(principal, procedure, standing)
 
 
+def can_declare_own_ties(principal: Principal, procedure: Procedure) -> bool:
+    """Every committee member (reserves too) declares once whom of the invited applicants
+    they know; the service refuses it outside its phases with its own message."""
+    return is_scoring_member(principal, procedure) and procedure.phase in (
+        Phase.LETTER_ROUND,
+        Phase.INTERVIEWS,
+        Phase.DELIBERATION,
+    )
+
+
 def can_view_deliberation(principal: Principal, procedure: Procedure, standing: Standing) -> bool:
     """Once every sheet is in: the applicant's scorers (their own is in, so independence
     holds), the admins and the observer. Never a conflicted member, never whoever must

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from app.accounts import mail
 from app.accounts.models import User
+from app.applications import disclosure
+from app.applications.disclosure import shown_groups
 from app.applications.models import (
     Application,
     ApplicationStatus,
@@ -24,7 +26,7 @@ from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement
 
 INVITED = "invited"
 NOT_INVITED = "not_invited"
-SMALLEST_GROUP = 5
+SMALLEST_GROUP = disclosure.SMALLEST_GROUP
 
 
 def submitted(session: Session, procedure: Procedure) -> list[tuple[Application, User]]:
@@ -245,7 +247,8 @@ QUESTIONS = ("gender", "migration_background", "first_generation")
 
 
 def diversity_summary(session: Session, procedure: Procedure) -> dict[str, list[tuple[str, str]]]:
-    """Counts per answer per question; a group smaller than five shows as "< 5"."""
+    """Counts per answer per question, of the groups that may be shown (disclosure): a group
+    smaller than five is left out, and so is the next smallest when it would stand alone."""
     rows = list(
         session.execute(
             select(DiversityResponse).where(DiversityResponse.procedure_id == procedure.id)
@@ -254,8 +257,5 @@ def diversity_summary(session: Session, procedure: Procedure) -> dict[str, list[
     summary: dict[str, list[tuple[str, str]]] = {}
     for question in QUESTIONS:
         counts = Counter(getattr(row, question) or "unanswered" for row in rows)
-        summary[question] = [
-            (answer, str(count) if count >= SMALLEST_GROUP else f"< {SMALLEST_GROUP}")
-            for answer, count in sorted(counts.items())
-        ]
+        summary[question] = [(answer, str(count)) for answer, count in shown_groups(counts).items()]
     return summary

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from app.accounts import mail
 from app.accounts.models import User
 from app.applications import letter_round
+from app.applications.disclosure import shown_groups
 from app.applications.models import Application, DiversityResponse
 from app.audit.chain import format_time
 from app.audit.service import actor_id, record
@@ -688,6 +689,9 @@ def outcomes_by_group(
         groups: dict[str, list[Application]] = {}
         for response, application in rows:
             groups.setdefault(getattr(response, question) or "unanswered", []).append(application)
+        # Complementary suppression: a small group, and the next smallest if it would be
+        # the only one hidden, is left out (app/applications/disclosure.py).
+        visible = shown_groups({answer: len(members) for answer, members in groups.items()})
         shown = [
             GroupOutcome(
                 answer,
@@ -697,7 +701,7 @@ def outcomes_by_group(
                 sum(1 for a in members if a.reference in placed),
             )
             for answer, members in sorted(groups.items())
-            if len(members) >= letter_round.SMALLEST_GROUP
+            if answer in visible
         ]
         if shown:
             summary[question] = shown

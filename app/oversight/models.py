@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -14,8 +14,12 @@ class Remark(SQLModel, table=True):
     """An observer's remark, about the procedure or one applicant (their sheets, their
     deliberation). Never changed: a correction is a new remark that refers to the old one."""
 
+    __table_args__ = (UniqueConstraint("procedure_id", "number"),)
+
     id: int | None = Field(default=None, primary_key=True)
     procedure_id: int = Field(foreign_key="procedure.id", index=True)
+    # The remark's number within its procedure (#1, #2, ...), as the observer refers to it.
+    number: int
     # None: about the procedure as a whole
     application_id: int | None = Field(
         default=None, foreign_key="application.id", index=True, ondelete="CASCADE"

@@ -215,7 +215,9 @@ def add_remark(
         session.rollback()
         values = {"text": text, "application": application, "about": about, "corrects": corrects}
         return _round_page(request, session, principal, procedure, error=error, values=values)
-    return RedirectResponse(f"/observer/procedures/{reference}#remark-{remark.id}", status_code=303)
+    return RedirectResponse(
+        f"/observer/procedures/{reference}#remark-{remark.number}", status_code=303
+    )
 
 
 @router.get("/procedures/{reference}/report", name="round_report")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app import permissions
 from app.accounts.models import User
@@ -19,12 +19,13 @@ from app.applications.models import Application
 from app.audit import service as audit
 from app.audit.service import actor_id, record
 from app.errors import Conflict, InvalidInput, NotFound
+from app.forms import parse_whole_number
 from app.i18n import gettext as _
 from app.lottery import service as lottery
 from app.oversight.models import Remark, SignOff
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
 from app.scoring import service as scoring
-from app.scoring.models import JointOutcome, ScoreSheet
+from app.scoring.models import JointOutcome, MemberConflict, ScoreSheet
 
 ABOUT = ("", "sheets", "deliberation")
 MAX_REMARK = 4000
@@ -35,6 +36,33 @@ def remarks(session: Session, procedure: Procedure) -> list[Remark]:
         session.execute(
             select(Remark).where(Remark.procedure_id == procedure.id).order_by(col(Remark.id))
         ).scalars()
+    )
+
+
+def remark_numbers(remarks_: list[Remark]) -> dict[int, int]:
+    """Remark id -> its number in the procedure, to show which remark a correction corrects."""
+    return {r.id: r.number for r in remarks_ if r.id is not None}
+
+
+@dataclass(frozen=True)
+class DeliberationRemarks:
+    """What the committee reads of the observer in one applicant's deliberation."""
+
+    about_applicant: list[Remark]
+    general: list[Remark]  # about the round as a whole
+    numbers: dict[int, int]
+
+
+def remarks_for_deliberation(
+    session: Session, procedure: Procedure, application: Application
+) -> DeliberationRemarks:
+    """The observer's remarks about this applicant and about the round, not those about
+    other applicants (which a member may be conflicted with)."""
+    all_remarks = remarks(session, procedure)
+    return DeliberationRemarks(
+        about_applicant=[r for r in all_remarks if r.application_id == application.id],
+        general=[r for r in all_remarks if r.application_id is None],
+        numbers=remark_numbers(all_remarks),
     )
 
 
@@ -73,12 +101,27 @@ def add_remark(
         raise InvalidInput(_("Choose the applicant the remark is about."), field="application")
     corrected: Remark | None = None
     if corrects.strip():
-        corrected = session.get(Remark, int(corrects)) if corrects.strip().isdigit() else None
-        if corrected is None or corrected.procedure_id != procedure.id:
-            raise InvalidInput(_("The remark to correct does not exist."), field="corrects")
+        # The observer names a remark by its number in this procedure, as shown ("#2").
+        number = parse_whole_number(corrects.strip().removeprefix("#"), minimum=1)
+        corrected = (
+            session.execute(
+                select(Remark).where(Remark.procedure_id == procedure.id, Remark.number == number)
+            ).scalar_one_or_none()
+            if number is not None
+            else None
+        )
+        if corrected is None:
+            raise InvalidInput(
+                _("Remark #%(number)s does not exist in this procedure.", number=corrects[:12]),
+                field="corrects",
+            )
     assert procedure.id is not None and observer.id is not None
+    last = session.execute(
+        select(func.max(col(Remark.number))).where(Remark.procedure_id == procedure.id)
+    ).scalar_one()
     remark = Remark(
         procedure_id=procedure.id,
+        number=(last or 0) + 1,
         application_id=application.id if application else None,
         about=about,
         text=text,
@@ -96,9 +139,9 @@ def add_remark(
         if application
         else f"procedure:{procedure.reference}",
         data={
-            "remark": remark.id,
+            "remark": remark.number,
             "about": about or ("applicant" if application else "procedure"),
-            "corrects": remark.corrects,
+            "corrects": corrected.number if corrected else None,
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         },
     )
@@ -121,6 +164,8 @@ class ApplicantReport:
     remarks: list[Remark] = field(default_factory=list)
     # The reader must still score this applicant: the sheets and remarks are left out.
     sealed: bool = False
+    # criterion id -> the members' range, where the joint level lies outside it
+    departures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,6 +178,10 @@ class Report:
     draws: list[dict[str, Any]]
     result: Any
     remarks: list[Remark]
+    remark_numbers: dict[int, int]
+    # member id -> the applicants they declared knowing: (reference, relation, later), where
+    # later means after their declaration of ties (a conflict found during the round)
+    ties: dict[int, list[tuple[str, str, bool]]]
     agreement: list[scoring.RoundCriterion]
     chain_head: str
     chain_seq: int
@@ -167,6 +216,7 @@ def report(
             (names.get(member_id, ""), relation, by)
             for member_id, (relation, by) in round_.conflicts.get(application.id, {}).items()
         ]
+        outcome = round_.outcomes.get(application.id)
         applicants.append(
             ApplicantReport(
                 application=application,
@@ -177,11 +227,14 @@ def report(
                 sheets=[]
                 if sealed
                 else [(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
-                outcome=None if sealed else round_.outcomes.get(application.id),
+                outcome=None if sealed else outcome,
                 remarks=[]
                 if sealed
                 else [r for r in all_remarks if r.application_id == application.id],
                 sealed=sealed,
+                departures=scoring.departures(round_, application, outcome.levels)
+                if outcome and not sealed
+                else {},
             )
         )
     invited_ids = {a.id for a in round_.applications}
@@ -193,6 +246,21 @@ def report(
     ]
     hidden_references = frozenset(a.reference for a, _user in submitted if not view.shows(a.id))
     head = audit.head(session, procedure.reference)
+    declared_at = {m.id: m.ties_declared_at for m, _u in members}
+    references = {a.id: a.reference for a in round_.applications}
+    ties: dict[int, list[tuple[str, str, bool]]] = {}
+    for conflict in session.execute(
+        select(MemberConflict)
+        .where(MemberConflict.procedure_id == procedure.id)
+        .order_by(col(MemberConflict.declared_at))
+    ).scalars():
+        if conflict.application_id not in references or not view.shows(conflict.application_id):
+            continue
+        declared = declared_at.get(conflict.member_id)
+        later = declared is None or conflict.declared_at > declared
+        ties.setdefault(conflict.member_id, []).append(
+            (references[conflict.application_id], conflict.relation, later)
+        )
     return Report(
         procedure=procedure,
         rubric=round_.rubric,
@@ -202,6 +270,8 @@ def report(
         draws=lottery.published(session, procedure),
         result=lottery.final_result(session, procedure) if round_.applications else None,
         remarks=[r for r in all_remarks if r.application_id is None],
+        remark_numbers=remark_numbers(all_remarks),
+        ties=ties,
         agreement=scoring.round_figures(round_, view.hidden | view.sealed),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,

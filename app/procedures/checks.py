@@ -38,6 +38,7 @@ class MemberFacts:
     ties: str
     ties_declared: bool
     reserve: bool = False
+    name: str = ""
 
 
 @dataclass(frozen=True)

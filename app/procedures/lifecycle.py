@@ -148,6 +148,19 @@ def blockers(
             reasons.append(_("The observer has not yet declared their ties."))
         elif observer.ties.strip():
             reasons.append(_("The observer has declared a personal tie; appoint another."))
+        undeclared = [
+            m.name or role_name(m.role)
+            for m in facts.members
+            if m.role in ("member", "chair") and not m.ties_declared
+        ]
+        if undeclared:
+            reasons.append(
+                _(
+                    "These committee members have not yet declared whom of the applicants "
+                    "they know: %(names)s.",
+                    names=", ".join(undeclared),
+                )
+            )
         if len(facts.scorers) < facts.quorum:
             reasons.append(
                 _(
@@ -183,6 +196,10 @@ def blockers(
                 )
             )
     return reasons
+
+
+def role_name(role: str) -> str:
+    return {"member": _("a committee member"), "chair": _("the chair")}.get(role, role)
 
 
 def _short_of_quorum(facts: checks.ProcedureFacts) -> list[str]:

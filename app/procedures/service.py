@@ -1293,8 +1293,9 @@ def facts_for(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
                 m.ties,
                 m.ties_declared_at is not None,
                 m.reserve,
+                user.name,
             )
-            for m, _user in members(session, procedure)
+            for m, user in members(session, procedure)
         ),
         letter_round_unpublished=letter_round.unpublished(session, procedure),
         role_overlaps=tuple(

@@ -89,6 +89,9 @@ class JointOutcome(SQLModel, table=True):
     # The published pluses (Plus ids) the committee found to apply; they count only between
     # equally suitable candidates, in the ranking.
     pluses: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # criterion id -> why the committee gave that level; the applicant reads it beside the
+    # level (guideline 3.2), and a level outside the members' range must say why.
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Written for the applicant, who reads it with their result.
     motivation: str = Field(sa_column=Column(Text, nullable=False))
     recorded_by: int = Field(foreign_key="procedure_member.id")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import forms, permissions
 from app.accounts.models import User
+from app.applications import letter_round
 from app.applications import service as applications
 from app.applications.models import Application, Relation
 from app.audit.service import actor_id
@@ -24,6 +25,7 @@ from app.deps import CurrentPrincipal, DbSession, identify
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import service as lottery
+from app.oversight import service as oversight
 from app.permissions import Principal, Standing
 from app.procedures import service as procedures
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
@@ -140,14 +142,22 @@ def committee_home(request: Request, session: DbSession, principal: CurrentPrinc
         .all()
     )
     progress = {}
+    to_declare = set()
     for procedure in rows:
+        member = scoring.member_of(session, procedure, principal.user_id)
+        undeclared = member is not None and member.ties_declared_at is None
+        if undeclared and permissions.can_declare_own_ties(principal, procedure):
+            to_declare.add(procedure.id)
         if procedure.rubric_content is None:
             continue
-        member = scoring.member_of(session, procedure, principal.user_id)
         round_ = scoring.load_round(session, procedure)
         if member is not None:
             progress[procedure.id] = scoring.member_progress(round_, member)
-    return render(request, "scoring/home.html", {"procedures": rows, "progress": progress})
+    return render(
+        request,
+        "scoring/home.html",
+        {"procedures": rows, "progress": progress, "to_declare": to_declare},
+    )
 
 
 @router.get("/committee/{reference}", name="committee_procedure")
@@ -155,10 +165,24 @@ def committee_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _committee_procedure(session, principal, reference)
+    return _procedure_page(request, session, principal, procedure)
+
+
+def _procedure_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     member = scoring.member_of(session, procedure, principal.user_id)
     assert member is not None
     round_ = scoring.load_round(session, procedure)
     mine = round_.applications_of(member)
+    unpublished = letter_round.unpublished(session, procedure)
+    declarable = scoring.declarable(round_, member)
     return render(
         request,
         "scoring/procedure.html",
@@ -178,8 +202,55 @@ def committee_procedure(
             "open_draws": lottery.open_draws(session, [procedure])
             if member.role == ProcedureRole.CHAIR
             else {},
+            # The declaration of ties: once, when the invited applicants are known.
+            "can_declare_ties": permissions.can_declare_own_ties(principal, procedure)
+            and member.ties_declared_at is None
+            and not unpublished,
+            "declarable": declarable,
+            "declarable_names": {
+                a.id: user.name
+                for a in declarable
+                if (user := session.get(User, a.applicant_id)) is not None
+            },
+            "named_in_declaration": scoring.named_in_declaration(session, member),
+            "error": error,
+            "values": values or {},
         },
+        status_code=error.status_code if error else 200,
     )
+
+
+@router.post("/committee/{reference}/ties")
+async def declare_ties(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    return await _with_form(request, _declare_ties, request, session, principal, reference)
+
+
+def _declare_ties(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    fields: dict[str, str],
+) -> Response:
+    procedure = _committee_procedure(session, principal, reference)
+    permissions.require(principal, permissions.can_declare_own_ties(principal, procedure))
+    member = scoring.member_of(session, procedure, principal.user_id)
+    assert member is not None
+    try:
+        scoring.declare_ties(
+            session,
+            round_=scoring.load_round(session, procedure),
+            member=member,
+            has_ties=fields.get("has_ties", ""),
+            known={k.removeprefix("tie-"): v for k, v in fields.items() if k.startswith("tie-")},
+            letter_round_unpublished=letter_round.unpublished(session, procedure),
+        )
+    except DomainError as error:
+        session.rollback()
+        return _procedure_page(request, session, principal, procedure, error=error, values=fields)
+    return RedirectResponse(f"/committee/{reference}?ties=1#ties", status_code=303)
 
 
 # Conflicts of interest ------------------------------------------------------------------------
@@ -509,6 +580,11 @@ def _deliberation_page(
             "names": names,
             "figures": figures,
             "outcome": outcome,
+            "departures": scoring.departures(round_, application, outcome.levels)
+            if outcome
+            else {},
+            "summaries": {f.id: f.summary for f in figures},
+            "remarks": oversight.remarks_for_deliberation(session, context.procedure, application),
             "recorded_by": names.get(outcome.recorded_by) if outcome else None,
             "proposal": proposal,
             "pluses": procedures.pluses(session, context.procedure),
@@ -580,6 +656,9 @@ def _record_outcome(
             },
             suitable=fields.get("suitable", ""),
             motivation=fields.get("motivation", ""),
+            reasons={
+                k.removeprefix("reason-"): v for k, v in fields.items() if k.startswith("reason-")
+            },
             pluses=pluses,
             published_pluses=[p.id for p in procedures.pluses(session, context.procedure) if p.id],
         )

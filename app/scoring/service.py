@@ -283,6 +283,22 @@ def declare_conflict(
         )
     if round_.conflicted(application, member):
         raise Conflict(_("You have already declared a conflict of interest with this applicant."))
+    _add_conflict(session, round_, application, member, relation, note)
+    session.commit()
+
+
+def _add_conflict(
+    session: Session,
+    round_: Round,
+    application: Application,
+    member: ProcedureMember,
+    relation: str,
+    note: str,
+    moment: datetime | None = None,
+) -> None:
+    """Record the member's conflict, void a sheet they started, and chain the effect on
+    the quorum; the caller commits."""
+    procedure = round_.procedure
     assert application.id is not None and member.id is not None and procedure.id is not None
     session.add(
         MemberConflict(
@@ -291,6 +307,7 @@ def declare_conflict(
             member_id=member.id,
             relation=relation,
             note=note,
+            declared_at=moment or utcnow(),
         )
     )
     sheet = round_.sheet(application, member)
@@ -316,7 +333,105 @@ def declare_conflict(
             "quorum_met": scorers >= procedure.quorum,
         },
     )
+
+
+DECLARATION_PHASES = (Phase.LETTER_ROUND, Phase.INTERVIEWS, Phase.DELIBERATION)
+
+
+def declarable(round_: Round, member: ProcedureMember) -> list[Application]:
+    """The invited applicants a member names in their declaration of ties: all of them but
+    those who already declared knowing the member (for whom the member no longer exists
+    as a scorer). A reserve member declares for everyone, as they may be assigned anyone."""
+    return [a for a in round_.applications if not round_.conflicted(a, member)]
+
+
+def declare_ties(
+    session: Session,
+    *,
+    round_: Round,
+    member: ProcedureMember,
+    has_ties: str,
+    known: Mapping[str, str],
+    letter_round_unpublished: int = 0,
+) -> None:
+    """A committee member declares, once per procedure, whom of the invited applicants they
+    know: nobody, or the named applicants (each then a conflict of interest, as if declared
+    one by one). The interviews do not start before every member has declared."""
+    procedure = round_.procedure
+    if procedure.phase not in DECLARATION_PHASES or letter_round_unpublished:
+        raise Conflict(
+            _(
+                "Ties are declared once the letter-round result is published (then you see "
+                "whom you would score) and until the deliberation ends."
+            )
+        )
+    if member.ties_declared_at is not None:
+        raise Conflict(
+            _(
+                "You have already declared your ties for this procedure. Did you find out "
+                "later that you know an applicant? Declare a conflict of interest with them."
+            )
+        )
+    if has_ties not in ("yes", "no"):
+        raise InvalidInput(_("Choose whether you know any of these applicants."), field="has_ties")
+    candidates = {a.reference: a for a in declarable(round_, member)}
+    named = {reference: relation for reference, relation in known.items() if relation}
+    unknown = sorted(set(named) - set(candidates))
+    if unknown:
+        raise InvalidInput(
+            _("%(reference)s is not an applicant you can name here.", reference=unknown[0][:40]),
+            field="has_ties",
+        )
+    relations = {r.value for r in Relation}
+    for reference, relation in named.items():
+        if relation not in relations:
+            raise InvalidInput(
+                _("Choose how you know %(reference)s.", reference=reference),
+                field=f"tie-{reference}",
+            )
+    if has_ties == "no" and named:
+        raise InvalidInput(
+            _(
+                "You chose that you know none of the applicants, but named %(references)s. "
+                "Choose one or the other.",
+                references=", ".join(sorted(named)),
+            ),
+            field="has_ties",
+        )
+    if has_ties == "yes" and not named:
+        raise InvalidInput(
+            _("Say for each applicant you know how you know them."), field="has_ties"
+        )
+    moment = utcnow()
+    for reference in sorted(named):
+        _add_conflict(session, round_, candidates[reference], member, named[reference], "", moment)
+    member.ties = ""
+    member.ties_declared_at = moment
+    session.add(member)
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor_id(member.user_id),
+        action="ties.declared",
+        subject=f"user:{member.user_id}",
+        data={"role": member.role, "has_ties": bool(named), "applicants": sorted(named)},
+    )
     session.commit()
+
+
+def named_in_declaration(session: Session, member: ProcedureMember) -> int:
+    """How many applicants the member named in their declaration of ties (conflicts found
+    later are declared one by one and do not count here)."""
+    if member.ties_declared_at is None:
+        return 0
+    return len(
+        session.execute(
+            select(col(MemberConflict.id)).where(
+                MemberConflict.member_id == member.id,
+                col(MemberConflict.declared_at) <= member.ties_declared_at,
+            )
+        ).all()
+    )
 
 
 def reserve_candidates(round_: Round, application: Application) -> list[ProcedureMember]:
@@ -779,6 +894,83 @@ def round_figures(round_: Round, hidden: frozenset[int] = frozenset()) -> list[R
     return result
 
 
+def departures(
+    round_: Round, application: Application, levels: Mapping[str, int]
+) -> dict[str, tuple[int, int]]:
+    """The criteria whose joint level lies outside the range of the members' levels, with
+    that range: the joint outcome then contradicts every sheet and must say why."""
+    result = {}
+    for figure in deliberation_figures(round_, application):
+        level = levels.get(figure.id)
+        if figure.summary is None or level is None:
+            continue
+        if not figure.summary.low <= level <= figure.summary.high:
+            result[figure.id] = (figure.summary.low, figure.summary.high)
+    return result
+
+
+def joint_reasons(
+    round_: Round,
+    application: Application,
+    levels: Mapping[str, int],
+    given: Mapping[str, str],
+) -> dict[str, str]:
+    """The committee's reason per criterion, which the applicant reads beside the level.
+    Where the joint level lies outside the members' range the refusal says so first, so
+    the chair knows the reason must explain why the committee departed from the sheets."""
+    language = current_language()
+    unknown = sorted(set(given) - {c.id for c in round_.rubric.criteria})
+    if unknown:
+        raise InvalidInput(
+            _(
+                "'%(criterion)s' is not a criterion of this procedure's matrix.",
+                criterion=unknown[0][:40],
+            )
+        )
+    outside = departures(round_, application, levels)
+    reasons: dict[str, str] = {}
+    for criterion in round_.rubric.criteria:
+        name = criterion.name.get(language)
+        reason = given.get(criterion.id, "").strip()
+        if len(reason) > MAX_REASON:
+            raise InvalidInput(
+                _(
+                    "The reason for %(criterion)s is at most %(count)s characters.",
+                    criterion=name,
+                    count=MAX_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+        if len(reason) < MIN_REASON and criterion.id in outside:
+            low, high = outside[criterion.id]
+            raise InvalidInput(
+                _(
+                    "%(criterion)s: the joint level %(level)s lies outside the members' "
+                    "levels (%(low)s to %(high)s). Write in the reason for %(criterion)s why "
+                    "the committee decided otherwise (at least %(count)s characters).",
+                    criterion=name,
+                    level=levels[criterion.id],
+                    low=low,
+                    high=high,
+                    count=MIN_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+        reasons[criterion.id] = reason
+    for criterion in round_.rubric.criteria:
+        if len(reasons[criterion.id]) < MIN_REASON:
+            raise InvalidInput(
+                _(
+                    "Write the committee's reason for %(criterion)s (at least %(count)s "
+                    "characters); the applicant reads it beside the score.",
+                    criterion=criterion.name.get(language),
+                    count=MIN_REASON,
+                ),
+                field=f"reason-{criterion.id}",
+            )
+    return reasons
+
+
 def suitable_under_rule(rubric: Rubric, levels: Mapping[str, int]) -> bool:
     return all(levels[c.id] >= rubric.suitability.minimum_level for c in rubric.criteria)
 
@@ -794,9 +986,11 @@ def record_outcome(
     motivation: str,
     pluses: list[str] | None = None,
     published_pluses: list[int] | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> JointOutcome:
-    """The chair records what the committee agreed: a level per criterion, suitable or not
-    (as the published suitability rule says), and a motivation the applicant will read."""
+    """The chair records what the committee agreed: a level per criterion with its reason,
+    suitable or not (as the published suitability rule says), and a motivation the
+    applicant will read. A level outside the members' range must say why (joint_reasons)."""
     procedure, rubric = round_.procedure, round_.rubric
     language = current_language()
     if procedure.phase not in (Phase.INTERVIEWS, Phase.DELIBERATION):
@@ -833,6 +1027,7 @@ def record_outcome(
                 field=f"level-{criterion.id}",
             )
         agreed[criterion.id] = int(raw)
+    why = joint_reasons(round_, application, agreed, reasons or {})
     if suitable not in ("yes", "no"):
         raise InvalidInput(_("Choose suitable or not suitable."), field="suitable")
     by_rule = suitable_under_rule(rubric, agreed)
@@ -878,6 +1073,7 @@ def record_outcome(
         round_.outcomes[application.id] = outcome
     outcome.levels, outcome.suitable, outcome.motivation = agreed, by_rule, motivation
     outcome.pluses = chosen
+    outcome.reasons = why
     outcome.recorded_by, outcome.recorded_at = member.id, utcnow()
     record(
         session,
@@ -890,6 +1086,9 @@ def record_outcome(
             "suitable": by_rule,
             "pluses": chosen,
             "motivation_sha256": hashlib.sha256(motivation.encode("utf-8")).hexdigest(),
+            # Like the sheets' reasons: personal data that erasure must reach, so a hash.
+            "reasons_sha256": _digest(why),
+            "outside_range": sorted(departures(round_, application, agreed)),
         },
     )
     # Asked again holding the chain's head: a draw announced meanwhile still wins.

@@ -61,6 +61,7 @@ def world(factory: Factory, session: Session, new_browser: Any) -> World:
             session, round_=round_, application=application, member=chair,
             levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
             motivation="Op alle criteria goed, met concrete STARR-voorbeelden.",
+            reasons={c.id: "Zo besproken en afgesproken." for c in round_.rubric.criteria},
         )  # fmt: skip
     session.rollback()
     browsers = {}

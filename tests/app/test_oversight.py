@@ -47,6 +47,7 @@ def record_outcome(session: Session, procedure: Procedure, number: int) -> None:
         session, round_=round_, application=round_.applications[number], member=chair,
         levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
         motivation="Op alle criteria goed, met concrete voorbeelden.",
+        reasons={c.id: "Zo besproken en afgesproken." for c in round_.rubric.criteria},
     )  # fmt: skip
     session.rollback()
 
@@ -80,11 +81,11 @@ def test_remarks_are_append_only(
     wrong = observer.post(url, {"text": "Correctie.", "corrects": "99999"})
     assert wrong.status_code == 422 and says(wrong, "does not exist")
     correction = observer.post(
-        url, {"text": "Correctie: vijf minuten te laat, niet tien.", "corrects": str(remark.id)}
+        url, {"text": "Correctie: vijf minuten te laat, niet tien.", "corrects": str(remark.number)}
     )
     assert correction.status_code == 303
     page = observer.get(f"/observer/procedures/{procedure.reference}")
-    assert says(page, "tien minuten te laat") and says(page, f"corrects #{remark.id}")
+    assert says(page, "tien minuten te laat") and says(page, f"corrects #{remark.number}")
     assert says(page, "ver uiteen op samenwerking")
     assert entries(session, procedure, "remark.added") == 3
     # Admins read the round but do not remark.

@@ -275,6 +275,12 @@ MATRIX.update(
             "any": only(dict.fromkeys(COMMITTEE, 200)),
             "draft": only({**dict.fromkeys(COMMITTEE, 200), **HIDDEN}),
         },
+        # Every committee member declares their ties once (empty: refused as input).
+        ("POST", "/committee/{reference}/ties"): {
+            "any": only(dict.fromkeys(COMMITTEE, 403)),
+            "draft": only({**dict.fromkeys(COMMITTEE, 403), **HIDDEN}),
+            "interviews": only(dict.fromkeys(COMMITTEE, 422)),
+        },
         ("GET", "/committee/{reference}/applicants/{application_reference}"): scoring(
             {"member": 200, "chair": 200, **OVERSEERS}
         ),

@@ -481,6 +481,9 @@ def test_the_chair_records_the_joint_outcome(round_: Round, session: Session) ->
     page = chair.get(url)
     assert page.status_code == 200 and "Record the joint outcome" in page.text
     outcome = {f"level-{c}": "3" for c in round_.criteria}
+    outcome |= {
+        f"reason-{c}": f"Voldoende op {c}, met een eigen voorbeeld." for c in round_.criteria
+    }
     motivation = "Op elk criterium voldoende; sterk in samenwerking, reflectie kan dieper."
     wrong = chair.post(url, {**outcome, "suitable": "no", "motivation": motivation})
     assert wrong.status_code == 422 and "With these scores the applicant is suitable" in wrong.text

@@ -152,23 +152,28 @@ def test_the_whole_journey(server: Server, new_page, tmp_path) -> None:  # type:
     with admin.expect_navigation():
         admin.get_by_role("button", name="Uitslag brievenronde publiceren").click()
     step(admin, "3-letter-round-desktop")
-    admin.goto(f"{server.url}/manage/procedures/{REFERENCE}")
-    submit(admin, "#status form")  # start the interviews
-    expect(admin.locator("#status")).to_contain_text("Gesprekken")
-
     members = {
         "chair": login("committee chair (opleider)", "tablet"),
         "staff": login("committee member (staff)", "tablet"),
         "aios": login("committee member (aios)", "tablet"),
     }
-    # The aios knows the second applicant: declared, and gone from their list.
+    # Every member declares whom they know before the interviews start; the aios knows
+    # the second applicant: declared, and gone from their list.
+    for role, page in members.items():
+        page.goto(f"{server.url}/committee/{REFERENCE}")
+        if role == "aios":
+            page.get_by_label("Ja, ik ken de hieronder gekozen sollicitanten").check()
+            page.select_option(f"#tie-{SECOND}", "colleague")
+        else:
+            page.get_by_label("Nee, ik ken niemand van hen").check()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Mijn verklaring opslaan").click()
+        expect(page.locator("#ties")).to_contain_text("Je verklaring is vastgelegd")
     aios = members["aios"]
-    aios.goto(f"{server.url}/committee/{REFERENCE}")
-    aios.locator(f"#{SECOND}").get_by_role("link", name="Belangenverstrengeling melden").click()
-    aios.get_by_label("Directe collega").check()
-    with aios.expect_navigation():
-        aios.get_by_role("button", name="Meld de belangenverstrengeling").click()
     assert aios.goto(f"{server.url}/committee/{REFERENCE}/applicants/{SECOND}").status == 404
+    admin.goto(f"{server.url}/manage/procedures/{REFERENCE}")
+    submit(admin, "#status form")  # start the interviews
+    expect(admin.locator("#status")).to_contain_text("Gesprekken")
     for role, page in members.items():
         for reference in (FIRST, SECOND):
             if role == "aios" and reference == SECOND:
@@ -183,6 +188,8 @@ def test_the_whole_journey(server: Server, new_page, tmp_path) -> None:  # type:
     chair = members["chair"]
     for reference in (FIRST, SECOND):
         chair.goto(f"{server.url}/committee/{REFERENCE}/applicants/{reference}/deliberation")
+        for reason in chair.locator("textarea[id^='joint-reason-']").all():
+            reason.fill("Besproken: de leden zagen hetzelfde STARR-voorbeeld terug.")
         chair.get_by_label("Motivering (de kandidaat leest deze)").fill(
             "Op alle criteria goed, met concrete STARR-voorbeelden en eerlijke reflectie."
         )

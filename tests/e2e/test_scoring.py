@@ -171,6 +171,8 @@ def test_scoring_on_a_tablet(server: Server, new_page) -> None:  # type: ignore[
     expect(chair.locator("main")).to_contain_text("AIOS")
     screenshot(chair, "scoring-deliberation-tablet")
     assert serious_findings(chair) == []
+    for reason in chair.locator("textarea[id^='joint-reason-']").all():
+        reason.fill("Besproken: de leden zagen hetzelfde STARR-voorbeeld terug.")
     chair.get_by_label("Motivering (de kandidaat leest deze)").fill(
         "Op alle criteria ten minste voldoende; sterk in motivatie en samenwerking."
     )

@@ -253,3 +253,20 @@ def test_results_wait_for_a_draw_that_still_matches_its_tied_group() -> None:
     missing = replace(good(), draw_missing=True)
     [reason] = lifecycle.blockers(publish, Phase.DELIBERATION, missing, NOW)
     assert "the draw has to take place first" in reason
+
+
+def test_interviews_wait_for_every_members_declaration_and_name_who_is_missing() -> None:
+    members = (
+        MemberFacts("chair", "opleider", True, "", True, name="M. de Vries"),
+        MemberFacts("member", "staff", True, "", False, name="F. El Amrani"),
+        MemberFacts("member", "aios", True, "", False, reserve=True, name="J. Bakker"),
+        MemberFacts("member", "nurse", True, "", True, name="M. Dijkstra"),
+        MemberFacts("observer", "", True, "", True, name="I. Hoekstra"),
+    )
+    reasons = lifecycle.blockers(
+        step("start_interviews"), Phase.LETTER_ROUND, replace(good(), members=members), NOW
+    )
+    assert reasons == [
+        "These committee members have not yet declared whom of the applicants they know: "
+        "F. El Amrani, J. Bakker."
+    ]
