@@ -348,6 +348,10 @@ def deliberate(world: World, session: Session, reference: str, *, suitable: bool
         f"/committee/{world.procedure.reference}/applicants/{reference}/deliberation",
         {
             **{f"level-{c.id}": level for c in criteria},
+            **{
+                f"reason-{c.id}": "Bij nader inzien anders beoordeeld, zie de STARR-antwoorden."
+                for c in criteria
+            },
             "suitable": "yes" if suitable else "no",
             "motivation": "Bij nader inzien anders beoordeeld, met redenen per criterium.",
         },
