@@ -1016,8 +1016,10 @@ def record_outcome(
         )
     agreed: dict[str, int] = {}
     for criterion in rubric.criteria:
-        raw = levels.get(criterion.id, "").strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= rubric.max_level:
+        level = forms.parse_whole_number(
+            levels.get(criterion.id, ""), minimum=1, maximum=rubric.max_level
+        )
+        if level is None:
             raise InvalidInput(
                 _(
                     "Choose the committee's score for %(criterion)s (1 to %(max)s).",
@@ -1026,7 +1028,7 @@ def record_outcome(
                 ),
                 field=f"level-{criterion.id}",
             )
-        agreed[criterion.id] = int(raw)
+        agreed[criterion.id] = level
     why = joint_reasons(round_, application, agreed, reasons or {})
     if suitable not in ("yes", "no"):
         raise InvalidInput(_("Choose suitable or not suitable."), field="suitable")
@@ -1055,7 +1057,8 @@ def record_outcome(
             field="motivation",
         )
     allowed = set(published_pluses or [])
-    chosen = sorted({int(p) for p in (pluses or []) if p.isdigit()})
+    parsed = [forms.parse_whole_number(p, minimum=1) for p in (pluses or [])]
+    chosen = sorted({p for p in parsed if p is not None})
     if len(chosen) != len(set(pluses or [])) or not set(chosen) <= allowed:
         raise InvalidInput(_("Choose only pluses this procedure published."), field="pluses")
     assert application.id is not None and member.id is not None and procedure.id is not None

@@ -330,3 +330,25 @@ def test_the_interviews_wait_until_every_member_has_declared_their_ties(
     assert "no declaration yet" not in report
     assert f"knows {first} (Direct colleague)" in report
     assert report.count(": none</td>") == 4
+
+
+def test_the_deliberation_and_remarks_refuse_numbers_that_are_not_numbers(
+    round_: Round, session: Session
+) -> None:
+    for role in ("chair", "staff", "aios"):
+        submit(round_, role, level=4)
+    chair = round_.browsers["chair"]
+    url = round_.page(what="deliberation")
+    for bad in ("²", "١", "9" * 5000, str(2**63)):
+        refused = chair.post(url, joint_form(round_, **{"level-collaboration": bad}))
+        assert refused.status_code == 422, bad
+        assert "Choose the committee's score for Collaboration" in text(refused)
+        refused = chair.post(url, joint_form(round_, plus=bad))
+        assert refused.status_code == 422 and "Choose only pluses" in text(refused)
+    session.rollback()
+    assert session.execute(select(JointOutcome)).first() is None
+    observer = round_.browsers["observer"]
+    remarks = f"/observer/procedures/{round_.procedure.reference}/remarks"
+    for bad in ("²", "#١", "9" * 5000, str(2**63)):
+        refused = observer.post(remarks, {"text": "Een correctie.", "corrects": bad[:20]})
+        assert refused.status_code == 422, bad
