@@ -59,6 +59,10 @@ class LoginFailure(SQLModel, table=True):
     account: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+    # An attempt whose password is still being checked: it counts against its own account
+    # from its own address (so parallel guesses cannot all pass), not against the wider
+    # limits, or many people logging in at once behind one address would lock each other out.
+    pending: bool = Field(default=False)
 
 
 class Mail(SQLModel, table=True):

@@ -219,12 +219,14 @@ def login(
     # The attempt counts as a failure until the password proves right, committed before
     # argon2 runs: parallel guesses cannot all pass the count before the first is written,
     # and the write lock is not held while the password is checked.
-    throttle.record_login_failure(session, account=account, address=address)
+    attempt = throttle.record_login_attempt(session, account=account, address=address)
     session.commit()
     # verify_password() runs argon2 against a dummy hash when there is no account, so an
     # unknown address costs the same time as a wrong password.
     verified = verify_password(password, user.password_hash if user else None)
     if user is None or not verified:
+        throttle.settle_login_failure(session, attempt)
+        session.commit()
         raise InvalidInput(_("The e-mail address or password is not correct."))
     assert user.id is not None and user.password_hash is not None
     if needs_rehash(user.password_hash):

@@ -49,9 +49,16 @@ def check_login(
         )
     ]
     if not known_device:
+        settled = col(LoginFailure.pending).is_(False)
         limits += [
-            (col(LoginFailure.address) == address, settings.login_max_failures_per_address),
-            (col(LoginFailure.account) == account, settings.login_max_failures_per_account),
+            (
+                and_(col(LoginFailure.address) == address, settled),
+                settings.login_max_failures_per_address,
+            ),
+            (
+                and_(col(LoginFailure.account) == account, settled),
+                settings.login_max_failures_per_account,
+            ),
         ]
     until = _blocked_until(session, LoginFailure.at, limits, since=now - window)
     if until is not None:
@@ -65,9 +72,17 @@ def check_login(
         )
 
 
-def record_login_failure(session: Session, *, account: str, address: str) -> None:
-    """Count an attempt as failed; a successful login removes it again."""
-    session.add(LoginFailure(account=account, address=address))
+def record_login_attempt(session: Session, *, account: str, address: str) -> LoginFailure:
+    """Count an attempt whose password is still being checked (see LoginFailure.pending);
+    settle_login_failure() makes it a failure, a successful login removes it."""
+    attempt = LoginFailure(account=account, address=address, pending=True)
+    session.add(attempt)
+    return attempt
+
+
+def settle_login_failure(session: Session, attempt: LoginFailure) -> None:
+    attempt.pending = False
+    session.add(attempt)
 
 
 def check_mail(session: Session, settings: Settings, *, mailbox: str, address: str) -> None:

@@ -19,6 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('pending', sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table('mail_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mailbox', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
@@ -39,3 +43,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_mail_request_address'))
 
     op.drop_table('mail_request')
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.drop_column('pending')

@@ -365,3 +365,47 @@ def test_parallel_guesses_are_counted_one_by_one(
     with ThreadPoolExecutor(len(browsers)) as pool:
         statuses = Counter(pool.map(guess, browsers))
     assert statuses == {400: settings.login_max_failures, 429: 12 - settings.login_max_failures}
+
+
+def test_many_people_logging_in_at_once_behind_one_address_are_not_throttled(
+    app: FastAPI, settings: Settings, factory: Factory
+) -> None:
+    """Interview day: the whole committee logs in at nine on the hospital's network (one
+    address). Attempts whose password is still being checked count against their own
+    account only, not against the address's or the account's wider limits (the scoring
+    storm's thirty logins at once got 429 when they did)."""
+    people = [factory.user() for _ in range(settings.login_max_failures_per_address + 5)]
+    browsers = [Browser(app, settings, client=STRANGER) for _ in people]
+    for each in browsers:
+        each.token()
+    start = threading.Barrier(len(browsers))
+
+    def log_in(pair: tuple[Browser, Any]) -> int:
+        each, person = pair
+        start.wait()
+        return each.post("/login", {"email": person.email, "password": PASSWORD}).status_code
+
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        statuses = Counter(pool.map(log_in, zip(browsers, people, strict=True)))
+    assert statuses == {303: len(people)}
+
+
+def test_an_attempt_in_flight_counts_for_its_own_account_only(
+    app: FastAPI, settings: Settings, factory: Factory, session: Session
+) -> None:
+    owner = factory.user()
+    address = STRANGER[0]
+    # As many in-flight attempts from this address as its limit, each at another account.
+    session.add_all(
+        LoginFailure(account=f"other{n}@example.org", address=address, pending=True)
+        for n in range(settings.login_max_failures_per_address)
+    )
+    session.commit()
+    assert Browser(app, settings, client=STRANGER).login(owner.email).status_code == 303
+    # Settled failures from the address do count.
+    session.execute(LoginFailure.__table__.update().values(pending=False))  # type: ignore[attr-defined]
+    session.commit()
+    refused = Browser(app, settings, client=STRANGER).post(
+        "/login", {"email": owner.email, "password": PASSWORD}
+    )
+    assert refused.status_code == 429

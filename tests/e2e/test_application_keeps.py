@@ -152,6 +152,7 @@ def _closing_soon(session: Session, server: Server) -> Procedure:
         letter_round_result_at=procedure.letter_round_result_at,
         interview_days=[datetime.fromisoformat(d).date() for d in procedure.interview_days],
         final_result_at=procedure.final_result_at,
+        justification="De sluiting is verplaatst naar de eerstvolgende minuut.",
     )
     return procedure
 
