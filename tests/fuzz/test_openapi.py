@@ -27,7 +27,7 @@ from app.db import connect
 from app.main import create_app
 from app.migrate import upgrade
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "70"))
 MINIMUM = int(os.environ.get("FUZZ_MINIMUM", "10000"))
 TALLY: dict[str, Any] = {"requests": 0, "errors": []}
 HOSTILE_NUMBERS = st.sampled_from(
