@@ -8,7 +8,6 @@ import html
 import re
 from typing import Any
 
-import pytest
 from sqlmodel import Session, col, select
 
 from app import demo
@@ -16,43 +15,15 @@ from app.applications.models import Application
 from app.config import Settings
 from app.db import Database
 from app.oversight.models import Remark
-from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.procedures.models import Phase, Procedure
 from app.scoring import service as scoring
 from app.scoring.models import JointOutcome, MemberConflict
+from tests.app import test_scoring as scoring_tests
 from tests.app.conftest import PASSWORD, Factory
 from tests.app.test_scoring import Round, chain, submit
 
-
-@pytest.fixture(name="round_")
-def committee_round(factory: Factory, session: Session, new_browser: Any) -> Round:
-    """As in test_scoring: a procedure in its interviews, two applicants, everyone logged in."""
-    procedure = factory.procedure(phase=Phase.INTERVIEWS, applicants=2)
-    people = factory.committee(procedure)
-    people["admin"] = factory.user(platform_admin=True)
-    session.rollback()
-    browsers = {}
-    for role in ("chair", "staff", "aios", "observer", "admin"):
-        browsers[role] = new_browser()
-        browsers[role].login(people[role].email)
-    members = {
-        role: session.execute(
-            select(ProcedureMember.id).where(
-                ProcedureMember.procedure_id == procedure.id,
-                ProcedureMember.user_id == people[role].id,
-            )
-        ).scalar_one()
-        for role in ("chair", "staff", "aios")
-    }
-    applications = list(
-        session.execute(
-            select(Application)
-            .where(Application.procedure_id == procedure.id)
-            .order_by(col(Application.reference))
-        ).scalars()
-    )
-    assert procedure.rubric_content is not None
-    criteria = [c["id"] for c in procedure.rubric_content["criteria"]]
-    return Round(procedure, applications, browsers, members, criteria)
+# A procedure in its interviews, two applicants, everyone logged in: test_scoring's fixture.
+round_ = scoring_tests.round_
 
 
 def text(response: Any) -> str:

@@ -6,21 +6,14 @@ It runs on a server of its own: making the WV admin a member changes the demo ro
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from app import demo
-from app.config import ROOT
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import Server, _free_port, log_in, screenshot
+from tests.e2e.conftest import Server, log_in, screenshot, serve_demo
 from tests.e2e.test_scoring import FIRST, PROCEDURE, SECOND, fill_sheet, sheet_url, submit_sheet
 
 pytestmark = pytest.mark.e2e
@@ -28,32 +21,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A demo server of this file's own, on SQLite, as it changes the demo's committee."""
     var_dir = tmp_path_factory.mktemp("var-standing")
-    port = _free_port()
-    env = {**os.environ, "VAR_DIR": str(var_dir), "BASE_URL": f"http://127.0.0.1:{port}",
-           "DATABASE_URL": f"sqlite:///{var_dir / 'app.db'}"}  # fmt: skip
-    log = (var_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--demo", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((var_dir / "server.log").read_text())
-        time.sleep(0.2)
-    try:
-        yield Server(url=url, var_dir=var_dir, accounts=demo.saved_accounts(var_dir))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with serve_demo(var_dir, database_url=f"sqlite:///{var_dir / 'app.db'}") as running:
+        yield running
 
 
 def make_member(server: Server, email: str) -> None:
