@@ -26,12 +26,14 @@ from app.applications import letter_round
 from app.applications import service as applications
 from app.applications.models import Application
 from app.applications.storage import LocalStorage
+from app.conduct import transition
 from app.config import Settings
 from app.db import Database, utcnow
 from app.forms import AMSTERDAM
-from app.lottery import service as lottery
-from app.procedures import lifecycle
-from app.procedures import service as procedures
+from app.lottery import ceremony, draws
+from app.procedures import committee as procedure_committee
+from app.procedures import editor, lifecycle, queries
+from app.procedures import organisations as procedure_organisations
 from app.procedures.models import (
     Organisation,
     OrganisationAdmin,
@@ -40,8 +42,9 @@ from app.procedures.models import (
     ProcedureMember,
 )
 from app.procedures.rubric import Rubric
-from app.scoring import service as scoring
-from app.scoring.service import SheetInput
+from app.scoring import conflicts, deliberation, sheets
+from app.scoring import round as scoring_round
+from app.scoring.sheets import SheetInput
 
 ACCOUNTS_FILE = "demo-accounts.txt"
 
@@ -286,7 +289,7 @@ def complete_procedure(
     letter_round = closes_at + 10 * day
     interviews = [(closes_at + 21 * day).date(), (closes_at + 22 * day).date()]
     final = closes_at + 35 * day
-    procedure = procedures.create_procedure(
+    procedure = editor.create_procedure(
         session,
         actor=actor,
         organisation=organisation,
@@ -297,7 +300,7 @@ def complete_procedure(
         places=spec.places,
         description=spec.description,
     )
-    procedures.update_basics(
+    editor.update_basics(
         session,
         actor=actor,
         procedure=procedure,
@@ -311,7 +314,7 @@ def complete_procedure(
         ranking_rule="lottery_among_suitable",
         retention_weeks=4,
     )
-    procedures.set_timeline(
+    editor.set_timeline(
         session,
         actor=actor,
         procedure=procedure,
@@ -322,19 +325,19 @@ def complete_procedure(
         final_result_at=final,
     )
     for kind, text, rationale in REQUIREMENTS:
-        procedures.add_requirement(
+        editor.add_requirement(
             session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
         )
     for kind, description in PLUSES:
-        procedures.add_plus(
+        editor.add_plus(
             session, actor=actor, procedure=procedure, kind=kind, description=description
         )
-    rubric = procedures.available_rubrics()[0]
-    procedures.pin_rubric(
+    rubric = queries.available_rubrics()[0]
+    editor.pin_rubric(
         session, actor=actor, procedure=procedure, key=f"{rubric.id}@{rubric.version}"
     )
     for user, role, function in committee:
-        procedures.invite_to_procedure(
+        procedure_committee.invite_to_procedure(
             session,
             settings,
             actor=actor,
@@ -347,7 +350,7 @@ def complete_procedure(
         )
         assert user.id is not None
         if role == "observer":
-            procedures.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
+            procedure_committee.declare_ties(session, procedure=procedure, user_id=user.id, ties="")
     moments = {
         "publish": opens_at - 7 * day,
         "open": opens_at + timedelta(minutes=1),
@@ -374,7 +377,7 @@ def complete_procedure(
         if step.action == "publish_results" and applicants:
             record_outcomes(session, procedure)
             hold_draw(session, procedure, actor)
-        procedures.transition(
+        transition.transition(
             session, actor=actor, procedure=procedure, action=step.action,
             now=moments[step.action], settings=settings,
         )  # fmt: skip
@@ -404,7 +407,7 @@ def _apply(
     application = applications.start(session, procedure=procedure, applicant=applicant, now=when)
     answers = {
         r.id: "Zie mijn cv: ik voldoe hieraan."
-        for r in procedures.requirements(session, procedure)
+        for r in queries.requirements(session, procedure)
         if r.id is not None
     }
     uploads = [
@@ -442,10 +445,10 @@ def _acquaintances(
 def declare_no_ties(session: Session, procedure: Procedure) -> None:
     """Every committee member declares that they know none of the invited applicants (the
     applicants' own declarations already took their members out of their scoring)."""
-    round_ = scoring.load_round(session, procedure)
-    for member, _user in procedures.members(session, procedure):
-        if member.role in scoring.SCORING_ROLES and member.ties_declared_at is None:
-            scoring.declare_ties(session, round_=round_, member=member, has_ties="no", known={})
+    round_ = scoring_round.load_round(session, procedure)
+    for member, _user in queries.members(session, procedure):
+        if member.role in queries.SCORING_ROLES and member.ties_declared_at is None:
+            conflicts.declare_ties(session, round_=round_, member=member, has_ties="no", known={})
 
 
 def _letter_round(session: Session, settings: Settings, procedure: Procedure, actor: str) -> None:
@@ -530,7 +533,7 @@ def score_everyone(
     submit: bool = True,
 ) -> None:
     """Every scorer fills in and submits a sheet for each of their applicants."""
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     for application in round_.applications:
         level: Callable[[Application, int, str], int] = _demo_level
         if procedure.reference in STRONG_FIELD:
@@ -540,7 +543,7 @@ def score_everyone(
             if not only(application, member) or round_.sheet(application, member):
                 continue
             assert member.id is not None
-            sheet = scoring.save_sheet(
+            sheet = sheets.save_sheet(
                 session,
                 procedure=procedure,
                 rubric=round_.rubric,
@@ -550,7 +553,7 @@ def score_everyone(
                 now=when,
             )
             if submit:
-                scoring.submit_sheet(
+                sheets.submit_sheet(
                     session, procedure=procedure, rubric=round_.rubric, application=application,
                     member=member,
                     version=str(sheet.version), confirmed=True, now=when,
@@ -571,14 +574,14 @@ JOINT_REASONS = {
 def record_outcomes(session: Session, procedure: Procedure) -> None:
     """The committee takes the median per criterion (rounded up, so always within the
     members' range), the rule's verdict, and writes a reason per criterion."""
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     for application in round_.applications:
         recorder = next(
             m for m in round_.scorers(application) if round_.records_outcome(application, m)
         )
-        figures = scoring.deliberation_figures(round_, application)
+        figures = deliberation.deliberation_figures(round_, application)
         levels = {f.id: math.ceil(f.summary.median) for f in figures if f.summary}
-        suitable = scoring.suitable_under_rule(round_.rubric, levels)
+        suitable = deliberation.suitable_under_rule(round_.rubric, levels)
         weakest = min(figures, key=lambda f: levels[f.id])
         motivation = (
             "De commissie vond de kandidaat geschikt: op elk criterium ten minste voldoende, "
@@ -591,7 +594,7 @@ def record_outcomes(session: Session, procedure: Procedure) -> None:
             criterion: JOINT_REASONS["low" if level <= 2 else "mid" if level <= 3 else "high"]
             for criterion, level in levels.items()
         }
-        scoring.record_outcome(
+        deliberation.record_outcome(
             session, round_=round_, application=application, member=recorder,
             levels={k: str(v) for k, v in levels.items()}, reasons=reasons,
             suitable="yes" if suitable else "no", motivation=motivation,
@@ -601,26 +604,26 @@ def record_outcomes(session: Session, procedure: Procedure) -> None:
 def hold_draw(session: Session, procedure: Procedure, actor: str) -> None:
     """When more suitable candidates tie at the last place than there are places, the
     observer and the chair commit to a secret, the draw is announced, both reveal."""
-    ranked = lottery.rank(session, procedure)
+    ranked = draws.rank(session, procedure)
     if not ranked.needs_draw:
         return
-    held = lottery.prepare(
+    held = draws.prepare(
         session, actor=actor, procedure=procedure, chosen=ranked.tie, places=ranked.tie_places
     )
     chosen = {
         party.name: (party, session.get(ProcedureMember, party.member_id))
-        for party in lottery.contributors(session, held)
+        for party in draws.contributors(session, held)
         if party.member_id is not None
     }
     secrets_ = {name: f"demo-{name}-{procedure.reference}-geheim" for name in chosen}
     for name, (_party, member) in chosen.items():
-        lottery.commit(
+        ceremony.commit(
             session, procedure=procedure, draw=held, member=member,
             commitment=hashlib.sha256(secrets_[name].encode()).hexdigest(),
         )  # fmt: skip
-    lottery.announce(session, actor=actor, procedure=procedure, draw=held, beacon_name="")
+    ceremony.announce(session, actor=actor, procedure=procedure, draw=held, beacon_name="")
     for name, (_party, member) in chosen.items():
-        lottery.reveal(
+        ceremony.reveal(
             session, procedure=procedure, draw=held, member=member, secret=secrets_[name]
         )
 
@@ -646,14 +649,14 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
             for account in accounts
         }
         organisations = {
-            "nva": procedures.create_organisation(
+            "nva": procedure_organisations.create_organisation(
                 session,
                 actor="system",
                 slug="nva",
                 name="Nederlandse Vereniging voor Anesthesiologie",
                 short_name="NVA",
             ),
-            "niv": procedures.create_organisation(
+            "niv": procedure_organisations.create_organisation(
                 session,
                 actor="system",
                 slug="niv",
@@ -702,7 +705,7 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
                 # draw is due (the admin prepares it, the observer and the chair take part).
                 record_outcomes(session, procedure)
             if spec.phase == Phase.DRAFT:
-                procedures.add_requirement(
+                editor.add_requirement(
                     session,
                     actor=admin_actor,
                     procedure=procedure,

@@ -20,24 +20,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from app.accounts.routes import router as accounts_router
+from app.applications import labels as application_labels
 from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
+from app.conduct import transition
 from app.config import Settings, get_settings
 from app.db import connect, utcnow
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
-from app.lottery import service as lottery
+from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
-from app.procedures import lifecycle
-from app.procedures import service as procedures
+from app.procedures import labels as procedure_labels
+from app.procedures import lifecycle, queries
 from app.procedures.api import router as api_router
 from app.procedures.routes import router as procedures_router
-from app.scoring import service as scoring
+from app.scoring import labels as scoring_labels
+from app.scoring.deliberation_routes import router as deliberation_router
 from app.scoring.routes import router as scoring_router
+from app.scoring.sheet_routes import router as sheet_router
 from app.security import (
     LANGUAGE_COOKIE,
     BodySizeLimit,
@@ -49,28 +53,28 @@ from app.security import (
 from app.web import render, templates
 
 templates.env.globals.update(
-    phase_label=procedures.phase_label,
-    phase_now=procedures.phase_now,
-    takes_applications=procedures.takes_applications,
-    role_label=procedures.role_label,
-    function_label=procedures.function_label,
-    ranking_rule_label=procedures.ranking_rule_label,
-    requirement_kind_label=procedures.requirement_kind_label,
-    plus_label=procedures.plus_label,
-    correction_subject_label=procedures.correction_subject_label,
+    phase_label=procedure_labels.phase_label,
+    phase_now=queries.phase_now,
+    takes_applications=queries.takes_applications,
+    role_label=procedure_labels.role_label,
+    function_label=procedure_labels.function_label,
+    ranking_rule_label=procedure_labels.ranking_rule_label,
+    requirement_kind_label=procedure_labels.requirement_kind_label,
+    plus_label=procedure_labels.plus_label,
+    correction_subject_label=procedure_labels.correction_subject_label,
     action_label=lifecycle.action_label,
-    application_status_label=procedures.application_status_label,
-    document_kind_label=procedures.document_kind_label,
-    relation_label=procedures.relation_label,
-    sheet_status_label=scoring.sheet_status_label,
-    agreement_label=scoring.agreement_label,
-    draw_status_label=lottery.draw_status_label,
-    contributor_label=lottery.contributor_label,
-    verify_step_label=lottery.verify_step_label,
-    explain_step=lottery.explain,
+    application_status_label=application_labels.application_status_label,
+    document_kind_label=application_labels.document_kind_label,
+    relation_label=application_labels.relation_label,
+    sheet_status_label=scoring_labels.sheet_status_label,
+    agreement_label=scoring_labels.agreement_label,
+    draw_status_label=lottery_labels.draw_status_label,
+    contributor_label=lottery_labels.contributor_label,
+    verify_step_label=lottery_labels.verify_step_label,
+    explain_step=lottery_labels.explain,
     remark_about_label=oversight.remark_about_label,
     audit_problem_label=oversight.audit_problem_label,
-    diversity_label=procedures.diversity_label,
+    diversity_label=application_labels.diversity_label,
 )
 
 log = logging.getLogger("app")
@@ -116,9 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https=settings.https,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # The scoring pages first: an autosave is the most frequent request, and no path of
-    # the routers after it matches one of its paths (routes are tried in order).
+    # The score sheet first: an autosave is the most frequent request, and no path of the
+    # routers after it matches one of its paths (routes are tried in order).
     for router in (
+        sheet_router,
+        deliberation_router,
         scoring_router,
         api_router,
         procedures_router,
@@ -167,11 +173,11 @@ async def _follow_the_clock(app: FastAPI) -> None:
 def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
     now = utcnow()
     with app.state.database.session() as session:  # a read first: usually nothing is due
-        due = procedures.due_by_the_clock(session, now)
+        due = transition.due_by_the_clock(session, now)
     if not due:
         return []
     with app.state.database.session(write=True) as session:
-        taken = procedures.follow_the_clock(session, due, now)
+        taken = transition.follow_the_clock(session, due, now)
     for reference, action in taken:
         log.info("%s: %s at its published time", reference, action)
     return taken

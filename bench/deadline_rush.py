@@ -55,14 +55,14 @@ def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, lis
     from app.config import Settings
     from app.db import connect, utcnow
     from app.migrate import upgrade
-    from app.procedures import service as procedures
+    from app.procedures import organisations, queries
     from app.procedures.models import Phase
 
     settings = Settings()
     upgrade(settings.database_url)
     database = connect(settings.database_url)
     with database.session(write=True) as session:
-        organisation = procedures.create_organisation(
+        organisation = organisations.create_organisation(
             session, actor="system", slug="nva", name="NVA", short_name="NVA"
         )
         committee = [
@@ -92,9 +92,7 @@ def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, lis
             emails.append(email)
         requirement_ids = [
             r.id
-            for r in procedures.requirements(
-                session, procedures.get_procedure(session, "BENCH-2027-1")
-            )
+            for r in queries.requirements(session, queries.get_procedure(session, "BENCH-2027-1"))
         ]
     database.dispose()
     os.environ["BENCH_REQUIREMENTS"] = ",".join(map(str, requirement_ids))

@@ -51,14 +51,14 @@ def prepare(
     from app.config import Settings
     from app.db import connect, utcnow
     from app.migrate import upgrade
-    from app.procedures import service as procedures
+    from app.procedures import organisations
     from app.procedures.models import Phase, ProcedureMember
 
     settings = Settings()
     upgrade(settings.database_url)
     database = connect(settings.database_url)
     with database.session(write=True) as session:
-        organisation = procedures.create_organisation(
+        organisation = organisations.create_organisation(
             session, actor="system", slug="nva", name="NVA", short_name="NVA"
         )
         committee = [

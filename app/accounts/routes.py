@@ -15,7 +15,7 @@ from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.errors import Conflict, InvalidInput, TooManyAttempts
 from app.i18n import gettext as _
 from app.permissions import require_login
-from app.procedures import service as procedures
+from app.procedures import roles
 from app.security import DEVICE_COOKIE, device_mark, is_known_device, request_address
 from app.web import render
 
@@ -233,9 +233,7 @@ def accept_invitation(
     password_confirm: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
-        overlap = procedures.overlapping_invitations(
-            session, service.invited_user(session, token).id
-        )
+        overlap = roles.overlapping_invitations(session, service.invited_user(session, token).id)
         if overlap:
             # Roles exclude each other within one procedure; the invitation cannot count.
             raise Conflict(

@@ -22,7 +22,13 @@ from app.audit.service import actor_id, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
-from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement, RequirementKind
+from app.procedures.models import (
+    Phase,
+    Procedure,
+    ProcedureMember,
+    Requirement,
+    RequirementKind,
+)
 
 INVITED = "invited"
 NOT_INVITED = "not_invited"
@@ -259,3 +265,18 @@ def diversity_summary(session: Session, procedure: Procedure) -> dict[str, list[
         counts = Counter(getattr(row, question) or "unanswered" for row in rows)
         summary[question] = [(answer, str(count)) for answer, count in shown_groups(counts).items()]
     return summary
+
+
+def invited_application(session: Session, procedure: Procedure, reference: str) -> Application:
+    """An applicant invited to this procedure's interviews; anything else does not exist."""
+    application = session.execute(
+        select(Application).where(
+            Application.reference == reference,
+            Application.procedure_id == procedure.id,
+            Application.status == ApplicationStatus.SUBMITTED,
+            Application.letter_round_outcome == INVITED,
+        )
+    ).scalar_one_or_none()
+    if application is None:
+        raise NotFound(_("This page does not exist."))
+    return application

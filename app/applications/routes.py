@@ -20,11 +20,11 @@ from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
-from app.lottery import service as lottery
+from app.lottery import results
 from app.permissions import Principal
-from app.procedures import service as procedures
+from app.procedures import queries, roles
 from app.procedures.models import Phase, Procedure
-from app.scoring import service as scoring
+from app.scoring import round as scoring_round
 from app.web import render
 
 router = APIRouter()
@@ -39,9 +39,7 @@ def applicant_home(request: Request, session: DbSession, principal: CurrentPrinc
     user = permissions.require_login(principal)
     open_procedures = (
         session.execute(
-            permissions.public_procedures().where(
-                procedures.phase_now_column(utcnow()) == Phase.OPEN
-            )
+            permissions.public_procedures().where(queries.phase_now_column(utcnow()) == Phase.OPEN)
         )
         .scalars()
         .all()
@@ -75,8 +73,8 @@ def _form_page(
         {
             "procedure": procedure,
             "application": application,
-            "requirements": procedures.requirements(session, procedure),
-            "members": procedures.members(session, procedure),
+            "requirements": queries.requirements(session, procedure),
+            "members": queries.members(session, procedure),
             "documents": service.documents(session, application) if application else [],
             "declarations": service.declarations(session, application) if application else {},
             "problems": service.problems_before_submit(session, application, procedure)
@@ -118,7 +116,7 @@ def _closed_page(
         {
             "procedure": procedure,
             "application": application,
-            "not_yet": procedures.phase_now(procedure) == Phase.PUBLISHED,
+            "not_yet": queries.phase_now(procedure) == Phase.PUBLISHED,
             "kept": kept,
         },
         status_code=status_code,
@@ -148,7 +146,7 @@ def application_form(
     application = service.for_applicant(session, procedure, user)
     if application is not None and application.status != ApplicationStatus.DRAFT:
         return RedirectResponse(f"/applications/{application.reference}", status_code=303)
-    if not procedures.takes_applications(procedure):
+    if not queries.takes_applications(procedure):
         return _closed_page(request, procedure, application)
     return _form_page(request, session, procedure, application)
 
@@ -224,7 +222,7 @@ def _save_application(
             now=now,
         )
         kept = True
-        if not procedures.takes_applications(procedure, now):
+        if not queries.takes_applications(procedure, now):
             # Past the deadline: what was sent is kept as a draft, and the page says so.
             return _closed_page(request, procedure, application, kept=True, status_code=409)
         if refused:
@@ -246,7 +244,7 @@ def _save_application(
     except DomainError as error:
         session.rollback()
         application = service.for_applicant(session, procedure, user)
-        if not procedures.takes_applications(procedure):  # no form to come back to
+        if not queries.takes_applications(procedure):  # no form to come back to
             return _closed_page(
                 request, procedure, application, kept=kept, status_code=error.status_code
             )
@@ -281,9 +279,9 @@ def application_page(
             "documents": service.documents(session, application),
             "received": request.query_params.get("received") == "1",
             "letter_reasons": letter_round.reasons_for(session, application),
-            "result": lottery.applicant_result(session, procedure, application),
-            "rubric": scoring.rubric_of(procedure) if procedure.rubric_hash else None,
-            "pluses": procedures.pluses(session, procedure),
+            "result": results.applicant_result(session, procedure, application),
+            "rubric": queries.rubric_of(procedure) if procedure.rubric_hash else None,
+            "pluses": queries.pluses(session, procedure),
         },
     )
 
@@ -315,7 +313,7 @@ def _readable_document(
     application = service.by_reference(session, application_reference)
     procedure = session.get(Procedure, application.procedure_id)
     assert procedure is not None
-    standing = scoring.standing_towards(session, procedure, application, principal.user_id)
+    standing = scoring_round.standing_towards(session, procedure, application, principal.user_id)
     permissions.require_visible(
         permissions.can_read_application(principal, application, procedure, standing)
     )
@@ -377,7 +375,7 @@ def _letter_round_page(
     status_code: int = 200,
 ) -> Response:
     # An admin with a conflict: the applicant is left out; another admin decides.
-    view = scoring.view_of(session, principal, procedure, None)
+    view = scoring_round.view_of(session, principal, procedure, None)
     everyone = letter_round.submitted(session, procedure)
     applications = [(a, u) for a, u in everyone if view.shows(a.id)]
     hidden = len(everyone) - len(applications)
@@ -388,13 +386,13 @@ def _letter_round_page(
             "procedure": procedure,
             "applications": applications,
             "requirements": letter_round.minimum_requirements(session, procedure),
-            "all_requirements": procedures.requirements(session, procedure),
+            "all_requirements": queries.requirements(session, procedure),
             "decisions": letter_round.decisions(session, procedure),
             "documents": {a.id: service.documents(session, a) for a, _u in applications},
             "undecided": letter_round.undecided(session, procedure),
             "unpublished": letter_round.unpublished(session, procedure),
             "diversity": letter_round.diversity_summary(session, procedure),
-            "hidden_notice": procedures.left_to_another_admin(
+            "hidden_notice": roles.left_to_another_admin(
                 session, procedure, principal.user_id, hidden
             ),
             "error": error,
@@ -449,7 +447,7 @@ def _decide(
 ) -> Response:
     procedure = _letter_round_procedure(session, principal, reference)
     application = service.by_reference(session, application_reference)
-    view = scoring.view_of(session, principal, procedure, None)
+    view = scoring_round.view_of(session, principal, procedure, None)
     permissions.require_visible(
         permissions.can_act_on_applicant(principal, procedure, view, application.id)
     )

@@ -14,17 +14,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app import forms, permissions
+from app.applications import letter_round
 from app.audit.service import actor_id
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
 from app.i18n import gettext as _
+from app.lottery import ceremony, results
 from app.lottery import draw as drawlib
-from app.lottery import service as lottery
+from app.lottery import draws as lottery_draws
 from app.lottery.models import Draw
 from app.permissions import Principal
-from app.procedures import service as procedures
+from app.procedures import queries, roles
 from app.procedures.models import Procedure
-from app.scoring import service as scoring
+from app.scoring import round as scoring_round
 from app.web import render
 
 router = APIRouter()
@@ -44,29 +46,31 @@ def _ranking_page(
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    ranked = lottery.rank(session, procedure) if procedure.rubric_hash else None
-    all_draws = lottery.draws(session, procedure)
+    ranked = lottery_draws.rank(session, procedure) if procedure.rubric_hash else None
+    all_draws = lottery_draws.draws(session, procedure)
     # An admin with a conflict: the applicant's rows are left out (a tie stays whole: the
     # draw is for exactly that group, and its record is public).
-    hidden = scoring.hidden_references(
-        session, procedure, scoring.view_of(session, principal, procedure, None)
+    hidden = scoring_round.hidden_references(
+        session, procedure, scoring_round.view_of(session, principal, procedure, None)
     )
     return render(
         request,
         "lottery/ranking.html",
         {
             "procedure": procedure,
-            "candidates": lottery.candidates(session, procedure) if procedure.rubric_hash else [],
+            "candidates": lottery_draws.candidates(session, procedure)
+            if procedure.rubric_hash
+            else [],
             "ranking": ranked,
             "draws": all_draws,
-            "contributors": {d.id: lottery.contributors(session, d) for d in all_draws},
-            "current": lottery.current_draw(session, procedure),
-            "result": lottery.final_result(session, procedure) if procedure.rubric_hash else None,
-            "problems": lottery.draw_problems(session, procedure),
-            "fixed": scoring.fixing_draw(session, procedure),
-            "outcomes_missing": scoring.round_facts(session, procedure).outcomes_missing,
+            "contributors": {d.id: lottery_draws.contributors(session, d) for d in all_draws},
+            "current": lottery_draws.current_draw(session, procedure),
+            "result": results.final_result(session, procedure) if procedure.rubric_hash else None,
+            "problems": results.draw_problems(session, procedure),
+            "fixed": queries.fixing_draw(session, procedure),
+            "outcomes_missing": scoring_round.round_facts(session, procedure).outcomes_missing,
             "hidden_references": hidden,
-            "hidden_notice": procedures.left_to_another_admin(
+            "hidden_notice": roles.left_to_another_admin(
                 session, procedure, principal.user_id, len(hidden)
             ),
             "error": error,
@@ -105,7 +109,7 @@ def _prepare(
 ) -> Response:
     procedure = _managed(session, principal, reference)
     try:
-        lottery.prepare(
+        lottery_draws.prepare(
             session,
             actor=actor_id(principal.user_id),
             procedure=procedure,
@@ -130,17 +134,17 @@ def _admin_draw_action(
     value: str,
 ) -> Response:
     procedure = _managed(session, principal, reference)
-    draw = lottery.get_draw(session, procedure, number)
+    draw = lottery_draws.get_draw(session, procedure, number)
     actor = actor_id(principal.user_id)
     try:
         if action == "announce":
-            lottery.announce(
+            ceremony.announce(
                 session, actor=actor, procedure=procedure, draw=draw, beacon_name=value
             )
         elif action == "beacon":
-            lottery.enter_beacon(session, actor=actor, procedure=procedure, draw=draw, value=value)
+            ceremony.enter_beacon(session, actor=actor, procedure=procedure, draw=draw, value=value)
         else:
-            lottery.void(session, actor=actor, procedure=procedure, draw=draw, reason=value)
+            lottery_draws.void(session, actor=actor, procedure=procedure, draw=draw, reason=value)
     except DomainError as error:
         session.rollback()
         return _ranking_page(
@@ -195,14 +199,14 @@ def decline_place(
     application_reference: str,
 ) -> Response:
     procedure = _managed(session, principal, reference)
-    application = scoring.invited_application(session, procedure, application_reference)
+    application = letter_round.invited_application(session, procedure, application_reference)
     # An admin with a conflict leaves the applicant's place to another admin.
-    view = scoring.view_of(session, principal, procedure, None)
+    view = scoring_round.view_of(session, principal, procedure, None)
     permissions.require_visible(
         permissions.can_act_on_applicant(principal, procedure, view, application.id)
     )
     try:
-        lottery.decline(
+        results.decline(
             session, settings, actor=actor_id(principal.user_id), procedure=procedure,
             application=application,
         )  # fmt: skip
@@ -223,9 +227,9 @@ def _contributor(
     procedure = permissions.require_procedure(
         session, principal, reference, permissions.can_view_procedure
     )
-    draw = lottery.get_draw(session, procedure, number)
+    draw = lottery_draws.get_draw(session, procedure, number)
     permissions.require(principal, permissions.can_contribute_to_draw(principal, procedure))
-    member = scoring.member_of(session, procedure, principal.user_id)
+    member = queries.member_of(session, procedure, principal.user_id)
     return procedure, draw, member
 
 
@@ -239,7 +243,7 @@ def _contribute_page(
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    parties = lottery.contributors(session, draw)
+    parties = lottery_draws.contributors(session, draw)
     mine = next((c for c in parties if member and c.member_id == member.id), None)
     return render(
         request,
@@ -249,7 +253,7 @@ def _contribute_page(
             "draw": draw,
             "parties": parties,
             "mine": mine,
-            "record": lottery.announced_record(session, draw),
+            "record": lottery_draws.announced_record(session, draw),
             "error": error,
         },
         status_code=status_code,
@@ -279,7 +283,7 @@ def commit(
 ) -> Response:
     procedure, draw, member = _contributor(session, principal, reference, number)
     try:
-        lottery.commit(
+        ceremony.commit(
             session, procedure=procedure, draw=draw, member=member, commitment=commitment
         )
     except DomainError as error:
@@ -301,7 +305,7 @@ def reveal(
 ) -> Response:
     procedure, draw, member = _contributor(session, principal, reference, number)
     try:
-        lottery.reveal(session, procedure=procedure, draw=draw, member=member, secret=secret)
+        ceremony.reveal(session, procedure=procedure, draw=draw, member=member, secret=secret)
     except DomainError as error:
         session.rollback()
         return _contribute_page(
@@ -314,7 +318,7 @@ def reveal(
 
 
 def _public_procedure(session: DbSession, principal: Principal, reference: str) -> Procedure:
-    procedure = procedures.get_procedure(session, reference)
+    procedure = queries.get_procedure(session, reference)
     permissions.require_visible(permissions.can_view_procedure(principal, procedure))
     return procedure
 
@@ -324,7 +328,7 @@ def draw_records(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _public_procedure(session, principal, reference)
-    records = lottery.published(session, procedure)
+    records = lottery_draws.published(session, procedure)
     return render(
         request,
         "lottery/records.html",
@@ -332,7 +336,7 @@ def draw_records(
             "procedure": procedure,
             "records": records,
             "texts": [json.dumps(r, indent=2, ensure_ascii=False) for r in records],
-            "voided": {d.draw_id: d.voided_at for d in lottery.draws(session, procedure)},
+            "voided": {d.draw_id: d.voided_at for d in lottery_draws.draws(session, procedure)},
         },
     )
 
@@ -368,7 +372,7 @@ def draw_records_json(
     once drawn; a void draw with the reason and moment it was voided. Recompute any record
     as shared/spec/lottery.md describes, or on /lottery/verify."""
     procedure = _public_procedure(session, principal, reference)
-    return JSONResponse(lottery.published(session, procedure))
+    return JSONResponse(lottery_draws.published(session, procedure))
 
 
 @router.get("/lottery/verify", name="verify_lottery")
@@ -380,7 +384,7 @@ def verify_page(request: Request, session: DbSession, principal: CurrentPrincipa
         procedure = session.get(Procedure, found.procedure_id) if found else None
         if found and procedure and permissions.can_view_procedure(principal, procedure):
             record = next(
-                (r for r in lottery.published(session, procedure) if r["draw_id"] == wanted),
+                (r for r in lottery_draws.published(session, procedure) if r["draw_id"] == wanted),
                 None,
             )
             if record:

@@ -17,12 +17,13 @@ from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
 from app.errors import DomainError, Forbidden, InvalidInput
 from app.i18n import gettext as _
-from app.lottery import service as lottery
+from app.lottery import draws
 from app.oversight import service as oversight
 from app.permissions import Principal, RoundView
-from app.procedures import service as procedures
+from app.procedures import committee as procedure_committee
+from app.procedures import queries
 from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
-from app.scoring import service as scoring
+from app.scoring import round as scoring_round
 from app.web import render
 
 router = APIRouter()
@@ -69,7 +70,7 @@ def _observer_page(
                 p.reference: permissions.audit_export_refusal(_view(session, principal, p))
                 for p in rows
             },
-            "open_draws": lottery.open_draws(session, rows),
+            "open_draws": draws.open_draws(session, rows),
             "error": error,
             "error_reference": error_reference,
         },
@@ -87,7 +88,7 @@ def declare_ties(
     ties: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """The observer declares whether they have personal ties with the committee."""
-    procedure = procedures.get_procedure(session, reference)
+    procedure = queries.get_procedure(session, reference)
     permissions.require_login(principal)
     if principal.role_in(procedure) is None:
         permissions.require_visible(False)
@@ -98,7 +99,7 @@ def declare_ties(
             raise InvalidInput(_("Choose whether you have personal ties."), field="has_ties")
         if has_ties == "yes" and not ties.strip():
             raise InvalidInput(_("Describe your ties."), field="ties")
-        procedures.declare_ties(
+        procedure_committee.declare_ties(
             session,
             procedure=procedure,
             user_id=principal.user_id,
@@ -151,8 +152,8 @@ def _overseen(session: DbSession, principal: Principal, reference: str) -> Proce
 
 def _view(session: DbSession, principal: Principal, procedure: Procedure) -> RoundView:
     """What the reader's standing leaves out of the round (permissions.RoundView)."""
-    round_ = scoring.load_round(session, procedure) if procedure.rubric_hash else None
-    return scoring.view_of(session, principal, procedure, round_)
+    round_ = scoring_round.load_round(session, procedure) if procedure.rubric_hash else None
+    return scoring_round.view_of(session, principal, procedure, round_)
 
 
 def _report(session: DbSession, principal: Principal, procedure: Procedure) -> oversight.Report:

@@ -21,10 +21,13 @@ from app.audit.service import actor_id, record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.forms import parse_whole_number
 from app.i18n import gettext as _
-from app.lottery import service as lottery
+from app.lottery import draws as lottery_draws
+from app.lottery import results
 from app.oversight.models import Remark, SignOff
+from app.procedures import queries
 from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
-from app.scoring import service as scoring
+from app.scoring import deliberation as scoring_deliberation
+from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome, MemberConflict, ScoreSheet
 
 ABOUT = ("", "sheets", "deliberation")
@@ -96,7 +99,7 @@ def add_remark(
         raise InvalidInput(_("Choose what the remark is about."), field="about")
     application: Application | None = None
     if application_reference.strip():
-        application = scoring.invited_application(session, procedure, application_reference)
+        application = letter_round.invited_application(session, procedure, application_reference)
     elif about:
         raise InvalidInput(_("Choose the applicant the remark is about."), field="application")
     corrected: Remark | None = None
@@ -182,7 +185,7 @@ class Report:
     # member id -> the applicants they declared knowing: (reference, relation, later), where
     # later means after their declaration of ties (a conflict found during the round)
     ties: dict[int, list[tuple[str, str, bool]]]
-    agreement: list[scoring.RoundCriterion]
+    agreement: list[scoring_deliberation.RoundCriterion]
     chain_head: str
     chain_seq: int
     sign_off: SignOff | None
@@ -196,7 +199,7 @@ def report(
     """The round as `view` lets its reader see it (see permissions.RoundView): without the
     applicants they have a conflict with, and without the other members' sheets for the
     applicants whose own sheet they have not submitted yet."""
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     members = session.execute(
         select(ProcedureMember, User)
         .join(User, col(User.id) == col(ProcedureMember.user_id))
@@ -232,7 +235,7 @@ def report(
                 if sealed
                 else [r for r in all_remarks if r.application_id == application.id],
                 sealed=sealed,
-                departures=scoring.departures(round_, application, outcome.levels)
+                departures=scoring_deliberation.departures(round_, application, outcome.levels)
                 if outcome and not sealed
                 else {},
             )
@@ -267,12 +270,12 @@ def report(
         committee=[(m, u) for m, u in members],
         applicants=applicants,
         not_invited=not_invited,
-        draws=lottery.published(session, procedure),
-        result=lottery.final_result(session, procedure) if round_.applications else None,
+        draws=lottery_draws.published(session, procedure),
+        result=results.final_result(session, procedure) if round_.applications else None,
         remarks=[r for r in all_remarks if r.application_id is None],
         remark_numbers=remark_numbers(all_remarks),
         ties=ties,
-        agreement=scoring.round_figures(round_, view.hidden | view.sealed),
+        agreement=scoring_deliberation.round_figures(round_, view.hidden | view.sealed),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,
         sign_off=signed_off(session, procedure),
@@ -286,7 +289,7 @@ def scores_rows(
 ) -> list[list[str]]:
     """Every submitted score and every joint outcome, one row per criterion; as `view`
     lets its reader see them (the sign-off hashes the whole)."""
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     rows = [["application", "scorer", "criterion", "level", "suitable"]]
     for application in round_.applications:
         assert application.id is not None
@@ -376,7 +379,7 @@ def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMembe
         raise Conflict(_("This round has been signed off already."))
     if procedure.phase not in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
         raise Conflict(_("A round is signed off after its interviews and deliberation."))
-    missing = scoring.round_facts(session, procedure).outcomes_missing
+    missing = scoring_round.round_facts(session, procedure).outcomes_missing
     if missing:
         raise Conflict(
             _(
@@ -385,7 +388,7 @@ def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMembe
                 references=", ".join(missing),
             )
         )
-    if lottery.draw_missing(session, procedure, missing):
+    if results.draw_missing(session, procedure, missing):
         raise Conflict(_("The draw has not taken place yet; sign off when the round is complete."))
     head = audit.head(session, procedure.reference)
     content = scores_csv(session, procedure) + (head.hash if head else "")
@@ -410,7 +413,7 @@ def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMembe
 
 
 def observer_of(session: Session, procedure: Procedure, user_id: int | None) -> ProcedureMember:
-    member = scoring.member_of(session, procedure, user_id)
+    member = queries.member_of(session, procedure, user_id)
     if member is None or member.role != ProcedureRole.OBSERVER:
         raise NotFound(_("This page does not exist."))
     return member

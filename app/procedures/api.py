@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from app import permissions
 from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
-from app.procedures import service
+from app.procedures import catalogue as procedure_catalogue
+from app.procedures import queries
 from app.procedures.models import Organisation, Phase, Procedure
 
 router = APIRouter(prefix="", tags=["open data"])
@@ -95,7 +96,7 @@ def _summary(request: Request, procedure: Procedure, organisation: Organisation)
         "specialty": procedure.specialty,
         "region": procedure.region,
         "places": procedure.places,
-        "status": service.phase_now(procedure).value,
+        "status": queries.phase_now(procedure).value,
         "opens_at": procedure.opens_at,
         "closes_at": procedure.closes_at,
         "url": str(request.url_for("procedure", reference=procedure.reference)),
@@ -113,14 +114,14 @@ def list_procedures(
     closes_before: Annotated[date | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Every published procedure, filtered like the catalogue page."""
-    query = service.CatalogueFilter(
+    query = procedure_catalogue.CatalogueFilter(
         text=q,
         specialty=specialty,
         region=region,
         status=status.value if status else "",
         closes_before=closes_before,
     )
-    return [_summary(request, p, o) for p, o in service.catalogue(session, query)]
+    return [_summary(request, p, o) for p, o in procedure_catalogue.catalogue(session, query)]
 
 
 @router.get(
@@ -132,11 +133,11 @@ def list_procedures(
 def get_procedure(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> dict[str, Any]:
-    procedure = service.get_procedure(session, reference)
+    procedure = queries.get_procedure(session, reference)
     permissions.require_visible(permissions.can_read_open_data(procedure))
     organisation = session.get(Organisation, procedure.organisation_id)
     assert organisation is not None
-    rubric = service.pinned_rubric(procedure)
+    rubric = queries.pinned_rubric(procedure)
     return _summary(request, procedure, organisation) | {
         "description": procedure.description,
         "method": procedure.method,
@@ -148,11 +149,11 @@ def get_procedure(
         "retention_weeks": procedure.retention_weeks,
         "requirements": [
             {"kind": r.kind, "text": r.text, "rationale": r.rationale}
-            for r in service.requirements(session, procedure)
+            for r in queries.requirements(session, procedure)
         ],
         "pluses": [
             {"kind": p.kind, "description": p.description}
-            for p in service.pluses(session, procedure)
+            for p in queries.pluses(session, procedure)
         ],
         "rubric": {
             "id": rubric.id,
@@ -164,11 +165,11 @@ def get_procedure(
         else None,
         "committee": [
             {"name": user.name, "role": member.role, "function": member.function}
-            for member, user in service.members(session, procedure)
+            for member, user in queries.members(session, procedure)
         ],
         "guideline_warnings": [
             {"check": f.check, "title": f.title, "guideline": f.quote}
-            for f in service.published_findings(procedure)
+            for f in procedure_catalogue.published_findings(procedure)
         ],
         "corrections": [
             {
@@ -177,7 +178,7 @@ def get_procedure(
                 "text": c.text,
                 "justification": c.justification,
             }
-            for c in service.corrections(session, procedure)
+            for c in queries.corrections(session, procedure)
         ],
     }
 
@@ -231,7 +232,7 @@ def _calendar(procedures: list[tuple[Procedure, Organisation]], base_url: str) -
 def calendar_feed(request: Request, session: DbSession) -> Response:
     rows = [
         (p, o)
-        for p, o in service.catalogue(session, service.CatalogueFilter())
+        for p, o in procedure_catalogue.catalogue(session, procedure_catalogue.CatalogueFilter())
         if p.phase != Phase.ARCHIVED
     ]
     body = _calendar(rows, request.app.state.settings.base_url)
@@ -244,7 +245,7 @@ def calendar_feed(request: Request, session: DbSession) -> Response:
     response_class=Response,
 )
 def procedure_calendar(request: Request, session: DbSession, reference: str) -> Response:
-    procedure = service.get_procedure(session, reference)
+    procedure = queries.get_procedure(session, reference)
     permissions.require_visible(permissions.can_read_open_data(procedure))
     organisation = session.get(Organisation, procedure.organisation_id)
     assert organisation is not None

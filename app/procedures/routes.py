@@ -12,14 +12,22 @@ from sqlmodel import select
 from app import forms, permissions
 from app.audit import service as audit
 from app.audit.service import actor_id
+from app.conduct import facts as conduct_facts
+from app.conduct import transition as conduct_transition
 from app.db import utcnow
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
 from app.i18n import gettext as _
-from app.lottery import service as lottery
-from app.procedures import lifecycle, service
+from app.lottery import draws
+from app.lottery import results as lottery_results
+from app.procedures import catalogue as procedure_catalogue
+from app.procedures import committee as procedure_committee
+from app.procedures import corrections as procedure_corrections
+from app.procedures import editor as procedure_editor
+from app.procedures import lifecycle, queries
+from app.procedures import organisations as procedure_organisations
 from app.procedures.models import Organisation, Phase, PlusKind, Procedure
-from app.scoring import service as scoring
+from app.scoring import round as scoring_round
 from app.web import local_time, render
 
 router = APIRouter()
@@ -41,7 +49,7 @@ def home(
         deadline = forms.dates([closes_before], "closes_before")
     except DomainError as problem:
         error, deadline = problem, []
-    query = service.CatalogueFilter(
+    query = procedure_catalogue.CatalogueFilter(
         text=q,
         specialty=specialty,
         region=region,
@@ -52,8 +60,8 @@ def home(
         request,
         "procedures/home.html",
         {
-            "results": service.catalogue(session, query),
-            "specialties": service.specialties(session),
+            "results": procedure_catalogue.catalogue(session, query),
+            "specialties": procedure_catalogue.specialties(session),
             "statuses": [p.value for p in Phase if p.value in permissions.PUBLIC_PHASES],
             "query": {
                 "q": q,
@@ -73,7 +81,7 @@ def home(
 def procedure_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
-    procedure = service.get_procedure(session, reference)
+    procedure = queries.get_procedure(session, reference)
     permissions.require_visible(permissions.can_view_procedure(principal, procedure))
     return render(
         request,
@@ -81,16 +89,16 @@ def procedure_page(
         {
             "procedure": procedure,
             "organisation": session.get(Organisation, procedure.organisation_id),
-            "members": service.members(session, procedure),
-            "requirements": service.requirements(session, procedure),
-            "pluses": service.pluses(session, procedure),
-            "corrections": service.corrections(session, procedure),
-            "rubric": service.pinned_rubric(procedure),
-            "warnings": service.published_findings(procedure),
+            "members": queries.members(session, procedure),
+            "requirements": queries.requirements(session, procedure),
+            "pluses": queries.pluses(session, procedure),
+            "corrections": queries.corrections(session, procedure),
+            "rubric": queries.pinned_rubric(procedure),
+            "warnings": procedure_catalogue.published_findings(procedure),
             "can_manage": permissions.can_manage_procedure(principal, procedure),
-            "figures": lottery.public_figures(session, procedure),
-            "by_group": lottery.outcomes_by_group(session, procedure),
-            "has_draws": bool(lottery.published(session, procedure)),
+            "figures": lottery_results.public_figures(session, procedure),
+            "by_group": lottery_results.outcomes_by_group(session, procedure),
+            "has_draws": bool(draws.published(session, procedure)),
         },
     )
 
@@ -137,10 +145,10 @@ def _editor(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    findings = service.guideline_check(session, procedure)
-    round_ = scoring.load_round(session, procedure) if procedure.rubric_content else None
+    findings = conduct_facts.guideline_check(session, procedure)
+    round_ = scoring_round.load_round(session, procedure) if procedure.rubric_content else None
     step = lifecycle.next_transition(procedure.phase)
-    facts = service.facts_for(session, procedure)
+    facts = conduct_facts.facts_for(session, procedure)
     blockers = (
         lifecycle.blockers(step, procedure.phase, facts, utcnow(), local_time) if step else []
     )
@@ -150,24 +158,24 @@ def _editor(
         {
             "procedure": procedure,
             "organisation": session.get(Organisation, procedure.organisation_id),
-            "members": service.members(session, procedure),
-            "requirements": service.requirements(session, procedure),
-            "pluses": service.pluses(session, procedure),
-            "corrections": service.corrections(session, procedure),
-            "rubric": service.pinned_rubric(procedure),
-            "rubrics": service.available_rubrics(),
-            "frozen": service.is_frozen(session, procedure),
+            "members": queries.members(session, procedure),
+            "requirements": queries.requirements(session, procedure),
+            "pluses": queries.pluses(session, procedure),
+            "corrections": queries.corrections(session, procedure),
+            "rubric": queries.pinned_rubric(procedure),
+            "rubrics": queries.available_rubrics(),
+            "frozen": queries.is_frozen(session, procedure),
             "findings": findings,
             "step": step,
             "blockers": blockers,
             "head": audit.head(session, procedure.reference),
             "audit_refusal": permissions.audit_export_refusal(
-                scoring.view_of(session, principal, procedure, round_)
+                scoring_round.view_of(session, principal, procedure, round_)
             ),
-            "functions": service.FUNCTIONS,
-            "ranking_rules": service.RANKING_RULES,
+            "functions": queries.FUNCTIONS,
+            "ranking_rules": queries.RANKING_RULES,
             "plus_kinds": [kind.value for kind in PlusKind],
-            "correction_subjects": service.CORRECTION_SUBJECTS,
+            "correction_subjects": procedure_corrections.CORRECTION_SUBJECTS,
             "error": error,
             "section": section,
             "values": values or {},
@@ -197,7 +205,7 @@ def _edit(
         change(procedure, actor_id(principal.user_id))
     except DomainError as error:
         session.rollback()
-        procedure = service.get_procedure(session, reference)
+        procedure = queries.get_procedure(session, reference)
         return _editor(
             request,
             session,
@@ -231,7 +239,7 @@ def _managed_organisation(
     session: DbSession, principal: CurrentPrincipal, slug: str
 ) -> Organisation:
     permissions.require_login(principal)
-    organisation = service.get_organisation(session, slug)
+    organisation = queries.get_organisation(session, slug)
     permissions.require(principal, permissions.can_manage_organisation(principal, organisation))
     return organisation
 
@@ -257,7 +265,7 @@ def create_procedure(
         "places": places,
     }
     try:
-        procedure = service.create_procedure(
+        procedure = procedure_editor.create_procedure(
             session,
             actor=actor_id(principal.user_id),
             organisation=organisation,
@@ -309,7 +317,7 @@ def edit_basics(
     }
 
     def change(procedure: Procedure, actor: str) -> None:
-        service.update_basics(
+        procedure_editor.update_basics(
             session,
             actor=actor,
             procedure=procedure,
@@ -354,7 +362,7 @@ def edit_timeline(
     }
 
     def change(procedure: Procedure, actor: str) -> None:
-        service.set_timeline(
+        procedure_editor.set_timeline(
             session,
             actor=actor,
             procedure=procedure,
@@ -385,7 +393,7 @@ def add_requirement(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.add_requirement(
+        procedure_editor.add_requirement(
             session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale,
             justification=justification,
         )  # fmt: skip
@@ -404,7 +412,7 @@ def remove_requirement(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.remove_requirement(
+        procedure_editor.remove_requirement(
             session, actor=actor, procedure=procedure, requirement_id=requirement_id,
             justification=justification,
         )  # fmt: skip
@@ -424,7 +432,7 @@ def add_plus(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.add_plus(
+        procedure_editor.add_plus(
             session, actor=actor, procedure=procedure, kind=plus_kind,
             description=plus_description, justification=justification,
         )  # fmt: skip
@@ -447,7 +455,7 @@ def remove_plus(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.remove_plus(
+        procedure_editor.remove_plus(
             session, actor=actor, procedure=procedure, plus_id=plus_id,
             justification=justification,
         )  # fmt: skip
@@ -466,7 +474,7 @@ def pin_rubric(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.pin_rubric(
+        procedure_editor.pin_rubric(
             session, actor=actor, procedure=procedure, key=rubric, justification=justification
         )
 
@@ -486,7 +494,7 @@ def update_member(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.update_member(
+        procedure_committee.update_member(
             session,
             actor=actor,
             procedure=procedure,
@@ -510,7 +518,7 @@ def remove_member(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.remove_member(
+        procedure_committee.remove_member(
             session, actor=actor, procedure=procedure, member_id=member_id,
             justification=justification,
         )  # fmt: skip
@@ -529,7 +537,7 @@ def transition(
     action: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.transition(
+        conduct_transition.transition(
             session, actor=actor, procedure=procedure, action=action, format_time=local_time,
             settings=settings,
         )  # fmt: skip
@@ -548,7 +556,7 @@ def add_correction(
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
-        service.add_correction(
+        procedure_corrections.add_correction(
             session,
             actor=actor,
             procedure=procedure,
@@ -586,7 +594,7 @@ def invite(
         "justification": justification,
     }
     try:
-        invitation = service.invite_to_procedure(
+        invitation = procedure_committee.invite_to_procedure(
             session,
             settings,
             actor=actor_id(principal.user_id),
@@ -601,7 +609,7 @@ def invite(
         )
     except DomainError as error:
         session.rollback()
-        procedure = service.get_procedure(session, reference)
+        procedure = queries.get_procedure(session, reference)
         return _editor(
             request,
             session,
@@ -656,7 +664,7 @@ def create_organisation(
 ) -> Response:
     permissions.require(principal, permissions.can_use_platform_admin(principal))
     try:
-        service.create_organisation(
+        procedure_organisations.create_organisation(
             session, actor=actor_id(principal.user_id), slug=slug, name=name, short_name=short_name
         )
     except DomainError as error:
@@ -679,9 +687,9 @@ def add_organisation_admin(
     name: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     permissions.require(principal, permissions.can_use_platform_admin(principal))
-    organisation = service.get_organisation(session, slug)
+    organisation = queries.get_organisation(session, slug)
     try:
-        invitation = service.add_organisation_admin(
+        invitation = procedure_organisations.add_organisation_admin(
             session,
             settings,
             actor=actor_id(principal.user_id),

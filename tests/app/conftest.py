@@ -19,7 +19,7 @@ from app.accounts.service import create_user
 from app.config import Settings
 from app.db import Database, utcnow
 from app.main import create_app
-from app.procedures import service as procedures
+from app.procedures import editor, organisations
 from app.procedures.models import (
     Organisation,
     OrganisationAdmin,
@@ -116,7 +116,7 @@ class Factory:
     def organisation(self, slug: str = "") -> Organisation:
         number = self._next()
         slug = slug or f"org{number}"
-        return procedures.create_organisation(
+        return organisations.create_organisation(
             self.session, actor="system", slug=slug, name=f"Vereniging {number}", short_name=slug
         )
 
@@ -130,7 +130,7 @@ class Factory:
         """A draft with only the essentials: the guideline check fails on it."""
         organisation = organisation or self.organisation()
         number = self._next()
-        return procedures.create_procedure(
+        return editor.create_procedure(
             self.session,
             actor="system",
             organisation=organisation,

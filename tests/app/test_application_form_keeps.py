@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.applications.models import Application, Declaration, Document
 from app.db import utcnow
-from app.procedures import service as procedures
+from app.procedures import queries
 from app.procedures.models import Phase, Procedure
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh, make_pdf
@@ -35,7 +35,7 @@ def field_block(html: str, control_id: str) -> str:
 
 
 def chair_of(session: Session, procedure: Procedure) -> int:
-    chair = next(m for m, _u in procedures.members(session, procedure) if m.role == "chair")
+    chair = next(m for m, _u in queries.members(session, procedure) if m.role == "chair")
     assert chair.id is not None
     return chair.id
 
@@ -71,7 +71,7 @@ def test_a_bad_pdf_beside_a_good_one_costs_only_itself(
     application = session.execute(select(Application)).scalar_one()
     assert application.phone == "06 12345678" and application.big_number == "19012345601"
     assert set(application.answers.values()) == {"Zo voldoe ik hieraan."}
-    assert len(application.answers) == len(procedures.requirements(session, open_procedure))
+    assert len(application.answers) == len(queries.requirements(session, open_procedure))
     declaration = session.execute(select(Declaration)).scalar_one()
     assert (declaration.member_id, declaration.relation) == (chair, "colleague")
     [kept] = session.execute(select(Document)).scalars().all()
@@ -113,7 +113,7 @@ def test_a_refused_value_is_shown_as_typed_and_the_rest_is_kept(
     fresh(session)
     application = session.execute(select(Application)).scalar_one()
     assert application.phone == "06 12345678" and application.big_number == ""
-    assert len(application.answers) == len(procedures.requirements(session, open_procedure))
+    assert len(application.answers) == len(queries.requirements(session, open_procedure))
     assert [d.kind for d in session.execute(select(Document)).scalars()] == ["cv"]
 
 
@@ -128,7 +128,7 @@ def test_a_value_that_was_not_sent_stays_as_it_was(
     fresh(session)
     application = session.execute(select(Application)).scalar_one()
     assert application.phone == "0201234567" and application.big_number == "19012345601"
-    assert len(application.answers) == len(procedures.requirements(session, open_procedure))
+    assert len(application.answers) == len(queries.requirements(session, open_procedure))
 
 
 def test_a_late_submit_is_kept_as_a_draft(

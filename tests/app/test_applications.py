@@ -17,7 +17,7 @@ from app.audit import service as audit
 from app.config import Settings
 from app.db import utcnow
 from app.main import create_app
-from app.procedures import service as procedures
+from app.procedures import queries
 from app.procedures.models import Phase, Procedure
 from tests.app.conftest import Browser, Factory
 
@@ -43,7 +43,7 @@ def open_procedure(factory: Factory) -> Procedure:
 
 def form(session: Session, procedure: Procedure, **extra: str) -> dict[str, str]:
     data = {"phone": "06 12345678", "big_number": "19012345601"}
-    for requirement in procedures.requirements(session, procedure):
+    for requirement in queries.requirements(session, procedure):
         data[f"answer-{requirement.id}"] = "Zo voldoe ik hieraan."
     data.update(extra)
     return data
@@ -76,7 +76,7 @@ def test_apply_with_two_pdfs_get_a_receipt_and_withdraw(
     browser.login(applicant.email)
     url = f"/procedures/{open_procedure.reference}/apply"
     assert browser.get(url).status_code == 200
-    chair = next(m for m, _u in procedures.members(session, open_procedure) if m.role == "chair")
+    chair = next(m for m, _u in queries.members(session, open_procedure) if m.role == "chair")
     cv, letter = make_pdf(title="CV Sanne"), make_pdf(title="Brief Sanne")
     data = form(
         session,

@@ -16,7 +16,9 @@ from app.config import Settings
 from app.db import Database
 from app.oversight.models import Remark
 from app.procedures.models import Phase, Procedure
-from app.scoring import service as scoring
+from app.scoring import deliberation as scoring_deliberation
+from app.scoring import round as scoring_round
+from app.scoring import sheets as scoring_sheets
 from app.scoring.models import JointOutcome, MemberConflict
 from tests.app import test_scoring as scoring_tests
 from tests.app.conftest import PASSWORD, Factory
@@ -127,7 +129,7 @@ def test_the_demo_outcomes_answer_to_the_sheets(database: Database, settings: Se
         for procedure in session.execute(select(Procedure)).scalars():
             if procedure.rubric_content is None:
                 continue
-            round_ = scoring.load_round(session, procedure)
+            round_ = scoring_round.load_round(session, procedure)
             for application in round_.applications:
                 assert application.id is not None
                 outcome = round_.outcomes.get(application.id)
@@ -135,8 +137,8 @@ def test_the_demo_outcomes_answer_to_the_sheets(database: Database, settings: Se
                     continue
                 checked += 1
                 assert set(outcome.reasons) == {c.id for c in round_.rubric.criteria}
-                assert all(len(r) >= scoring.MIN_REASON for r in outcome.reasons.values())
-                assert scoring.departures(round_, application, outcome.levels) == {}, (
+                assert all(len(r) >= scoring_sheets.MIN_REASON for r in outcome.reasons.values())
+                assert scoring_deliberation.departures(round_, application, outcome.levels) == {}, (
                     application.reference
                 )
         assert checked > 10

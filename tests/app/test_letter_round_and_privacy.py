@@ -14,7 +14,8 @@ from app.accounts.models import Mail, User
 from app.applications import letter_round, privacy
 from app.applications.models import Application, DiversityResponse, Document
 from app.audit import service as audit
-from app.procedures import service as procedures
+from app.conduct import facts as conduct_facts
+from app.conduct import transition
 from app.procedures.models import Phase, Procedure
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh, pdfs
@@ -34,8 +35,8 @@ def to_letter_round(session: Session, procedure: Procedure) -> Procedure:
     procedure = session.get(Procedure, procedure.id)  # type: ignore[assignment]
     assert procedure.closes_at is not None
     later = procedure.closes_at + timedelta(minutes=1)
-    procedures.transition(session, actor="system", procedure=procedure, action="close", now=later)
-    procedures.transition(
+    transition.transition(session, actor="system", procedure=procedure, action="close", now=later)
+    transition.transition(
         session, actor="system", procedure=procedure, action="start_letter_round", now=later
     )
     return procedure
@@ -74,7 +75,7 @@ def test_letter_round_invites_who_meets_all_and_tells_everyone_why(
 
     # the interviews cannot start before the result is published
     fresh(session)
-    facts = procedures.facts_for(session, session.get(Procedure, procedure.id))  # type: ignore[arg-type]
+    facts = conduct_facts.facts_for(session, session.get(Procedure, procedure.id))  # type: ignore[arg-type]
     assert facts.letter_round_unpublished == 2
     assert admin.post(f"{url}-result").status_code == 303
     fresh(session)

@@ -21,7 +21,8 @@ from app.audit.models import AuditEntry
 from app.lottery import draw as drawlib
 from app.lottery.models import Draw
 from app.procedures.models import Phase, Procedure
-from app.scoring import service as scoring
+from app.scoring import deliberation as scoring_deliberation
+from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome
 from tests.app.conftest import Browser, Factory
 
@@ -54,10 +55,10 @@ def world(factory: Factory, session: Session, new_browser: Any) -> World:
     applicants = list(factory.last_applicants)
     people = factory.committee(procedure)
     people["admin"] = factory.user(platform_admin=True)
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     chair = next(m for m in round_.members.values() if m.role == "chair")
     for application in round_.applications:
-        scoring.record_outcome(
+        scoring_deliberation.record_outcome(
             session, round_=round_, application=application, member=chair,
             levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
             motivation="Op alle criteria goed, met concrete STARR-voorbeelden.",
@@ -342,7 +343,7 @@ def test_outcomes_by_group_show_only_groups_of_five(
 def deliberate(world: World, session: Session, reference: str, *, suitable: bool) -> Any:
     """The chair records the joint outcome again, through the deliberation form."""
     session.rollback()
-    criteria = scoring.load_round(session, world.procedure).rubric.criteria
+    criteria = scoring_round.load_round(session, world.procedure).rubric.criteria
     level = "4" if suitable else "1"
     return world.browsers["chair"].post(
         f"/committee/{world.procedure.reference}/applicants/{reference}/deliberation",

@@ -15,12 +15,13 @@ from sqlmodel import Session
 
 from app import main
 from app.audit import service as audit
+from app.conduct import transition as conduct_transition
 from app.config import Settings
 from app.db import Database, utcnow
 from app.errors import Conflict
 from app.i18n import set_language
 from app.main import create_app
-from app.procedures import service as procedures
+from app.procedures import editor, queries
 from app.procedures.models import Phase, Procedure
 from app.web import local_time
 from tests.app.conftest import Browser, Factory
@@ -203,14 +204,14 @@ def test_an_admins_click_after_the_job_took_the_step_is_refused(
     procedure = factory.procedure(phase=Phase.OPEN)
     set_times(session, procedure, closes=-timedelta(seconds=1))
     with database.session(write=True) as admin:
-        seen = procedures.get_procedure(admin, procedure.reference)  # still open here
+        seen = queries.get_procedure(admin, procedure.reference)  # still open here
         admin.commit()
         with database.session(write=True) as job:
-            assert procedures.follow_the_clock(job, [seen.id or 0]) == [
+            assert conduct_transition.follow_the_clock(job, [seen.id or 0]) == [
                 (procedure.reference, "close")
             ]
         with pytest.raises(Conflict, match="not possible in the current phase"):
-            procedures.transition(admin, actor="user:1", procedure=seen, action="close")
+            conduct_transition.transition(admin, actor="user:1", procedure=seen, action="close")
     assert len(clock_entries(session, procedure)) == 1
 
 
@@ -239,7 +240,7 @@ def test_a_passed_deadline_cannot_be_moved_before_the_job_closed_it(
     procedure = set_times(session, procedure, closes=-timedelta(seconds=1))
     assert procedure.closes_at is not None and procedure.letter_round_result_at is not None
     with pytest.raises(Conflict):
-        procedures.set_timeline(
+        editor.set_timeline(
             session,
             actor="user:1",
             procedure=procedure,

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from app.audit.models import AuditEntry
 from app.oversight.models import Remark
 from app.procedures.models import Phase, Procedure
-from app.scoring import service as scoring
+from app.scoring import deliberation as scoring_deliberation
+from app.scoring import round as scoring_round
 from tests.app.conftest import Browser, Factory
 
 
@@ -41,9 +42,9 @@ def world(
 
 def record_outcome(session: Session, procedure: Procedure, number: int) -> None:
     session.rollback()
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     chair = next(m for m in round_.members.values() if m.role == "chair")
-    scoring.record_outcome(
+    scoring_deliberation.record_outcome(
         session, round_=round_, application=round_.applications[number], member=chair,
         levels={c.id: "4" for c in round_.rubric.criteria}, suitable="yes",
         motivation="Op alle criteria goed, met concrete voorbeelden.",

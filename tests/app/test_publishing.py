@@ -14,9 +14,10 @@ from sqlmodel import Session, col
 from app.accounts.models import Mail
 from app.applications.models import Application
 from app.audit import service as audit
+from app.conduct import facts
 from app.db import utcnow
 from app.forms import local_input
-from app.procedures import service as procedures
+from app.procedures import editor, queries
 from app.procedures.models import Phase, Procedure, Requirement
 from tests.app.conftest import Browser, Factory
 
@@ -75,7 +76,7 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
     assert editor_post(browser, reference, "requirements", requirement).status_code == 303
     plus = {"plus_kind": "phd", "plus_description": "Alleen bij gelijke geschiktheid."}
     assert editor_post(browser, reference, "pluses", plus).status_code == 303
-    rubric = procedures.available_rubrics()[0]
+    rubric = queries.available_rubrics()[0]
     pinned = editor_post(browser, reference, "rubric", {"rubric": f"{rubric.id}@{rubric.version}"})
     assert pinned.status_code == 303
     for name, role, function in (
@@ -155,17 +156,15 @@ def test_bad_input_is_refused_specifically_and_nothing_is_saved_half(
     )
     editor_post(browser, reference, "pluses", {"plus_kind": "languages"})
     procedure = reload(session, reference)
-    requirement = procedures.requirements(session, procedure)[0]
-    plus = procedures.pluses(session, procedure)[0]
+    requirement = queries.requirements(session, procedure)[0]
+    plus = queries.pluses(session, procedure)[0]
     assert (
         editor_post(browser, reference, f"requirements/{requirement.id}/delete", {}).status_code
         == 303
     )
     assert editor_post(browser, reference, f"pluses/{plus.id}/delete", {}).status_code == 303
     procedure = reload(session, reference)
-    assert (
-        procedures.requirements(session, procedure) == procedures.pluses(session, procedure) == []
-    )
+    assert queries.requirements(session, procedure) == queries.pluses(session, procedure) == []
     actions = [e["action"] for e in audit.entries(session, reference)]
     assert "requirement.removed" in actions and "plus.removed" in actions
 
@@ -280,12 +279,12 @@ def test_freeze_after_the_first_application_and_public_corrections(
 def test_editing_a_rubric_file_never_changes_a_pinned_procedure(
     factory: Factory, session: Session, tmp_path: Path
 ) -> None:
-    source = procedures.available_rubrics()[0]
+    source = queries.available_rubrics()[0]
     path = tmp_path / "matrix.yaml"
     path.write_text(yaml.safe_dump(source.content(), allow_unicode=True, sort_keys=False))
     procedure = factory.bare_procedure()
     key = f"{source.id}@{source.version}"
-    procedures.pin_rubric(session, actor="system", procedure=procedure, key=key, directory=tmp_path)
+    editor.pin_rubric(session, actor="system", procedure=procedure, key=key, directory=tmp_path)
     pinned_hash, pinned = procedure.rubric_hash, json.dumps(procedure.rubric_content)
     changed = source.content()
     changed["criteria"][0]["weight"] = 3
@@ -293,7 +292,7 @@ def test_editing_a_rubric_file_never_changes_a_pinned_procedure(
     procedure = reload(session, procedure.reference)
     assert procedure.rubric_hash == pinned_hash
     assert json.dumps(procedure.rubric_content) == pinned
-    assert procedures.pinned_rubric(procedure).criteria[0].weight == source.criteria[0].weight  # type: ignore[union-attr]
+    assert queries.pinned_rubric(procedure).criteria[0].weight == source.criteria[0].weight  # type: ignore[union-attr]
 
 
 def test_catalogue_filters_and_json(browser: Browser, factory: Factory) -> None:
@@ -332,10 +331,10 @@ def test_the_observer_declares_ties_and_the_check_sees_them(
         {"has_ties": "yes", "ties": "Zus van de opleider"},
     )
     assert response.status_code == 303
-    findings = procedures.guideline_check(session, reload(session, procedure.reference))
+    findings = facts.guideline_check(session, reload(session, procedure.reference))
     assert "observer_tie" in {f.check for f in findings}
     browser.post(f"/procedures/{procedure.reference}/ties", {"has_ties": "no", "ties": "x"})
-    findings = procedures.guideline_check(session, reload(session, procedure.reference))
+    findings = facts.guideline_check(session, reload(session, procedure.reference))
     assert "observer_tie" not in {f.check for f in findings}
 
 
@@ -356,7 +355,7 @@ def test_a_change_after_publication_is_a_public_correction_and_the_warnings_foll
     procedure = factory.procedure(organisation, phase=Phase.PUBLISHED)
     reference = procedure.reference
     assert "hard_requirement_plus" not in reload(session, reference).published_warnings
-    count = len(procedures.requirements(session, procedure))
+    count = len(queries.requirements(session, procedure))
     browser.login(admin.email)
     phd = {"kind": "minimum", "text": "Gepromoveerd zijn", "rationale": "Onderzoek telt."}
     refused = editor_post(browser, reference, "requirements", phd)
@@ -364,7 +363,7 @@ def test_a_change_after_publication_is_a_public_correction_and_the_warnings_foll
     assert "This procedure is published: say why this change is needed" in html.unescape(
         refused.text
     )
-    assert len(procedures.requirements(session, reload(session, reference))) == count
+    assert len(queries.requirements(session, reload(session, reference))) == count
     reader = new_browser()
     assert "No corrections since publication." in _public(reader, reference)
 
@@ -377,14 +376,14 @@ def test_a_change_after_publication_is_a_public_correction_and_the_warnings_foll
     assert "A PhD, anios or regional experience is a hard requirement" in page
     current = reload(session, reference)
     assert "hard_requirement_plus" in current.published_warnings
-    [correction] = procedures.corrections(session, current)
+    [correction] = queries.corrections(session, current)
     assert (correction.subject, correction.justification) == ("criteria", why)
     actions = [e["action"] for e in audit.entries(session, reference)]
     assert actions[-3:] == ["requirement.added", "procedure.corrected", "procedure.warnings"]
 
     # Removing it is a correction too, and the warning goes again.
     requirement = next(
-        r for r in procedures.requirements(session, current) if r.text == "Gepromoveerd zijn"
+        r for r in queries.requirements(session, current) if r.text == "Gepromoveerd zijn"
     )
     removed = editor_post(browser, reference, f"requirements/{requirement.id}/delete",
                           {"justification": "Een doctoraat mag alleen een plus zijn."})  # fmt: skip
@@ -414,7 +413,7 @@ def test_every_public_part_changes_only_with_a_published_reason(
         "quorum": str(current.quorum), "ranking_rule": current.ranking_rule,
         "retention_weeks": str(current.retention_weeks),
     }  # fmt: skip
-    members = {m.user_id: m for m, _user in procedures.members(session, current)}
+    members = {m.user_id: m for m, _user in queries.members(session, current)}
     aios, observer = members[people["aios"].id], members[people["observer"].id]
     changes = [
         ("basics", basics, "places", "Places: 2 → 3"),
@@ -437,7 +436,7 @@ def test_every_public_part_changes_only_with_a_published_reason(
         why = f"Reden nummer {number}: een correctie."
         done = editor_post(browser, reference, part, {**data, "justification": why})
         assert done.status_code in (200, 303), (part, done.text)
-        found = procedures.corrections(session, reload(session, reference))
+        found = queries.corrections(session, reload(session, reference))
         assert len(found) == number
         assert (found[-1].subject, found[-1].justification) == (subject, why)
         assert found[-1].text.startswith(text), found[-1].text
@@ -479,7 +478,7 @@ def test_once_applications_exist_the_deadline_is_extended_never_brought_forward(
     assert earlier.status_code == 409
     assert "the deadline can be extended, never brought forward" in html.unescape(earlier.text)
     assert reload(session, reference).closes_at == closes
-    assert procedures.corrections(session, current) == []
+    assert queries.corrections(session, current) == []
 
     later = closes + timedelta(days=2)
     bare = {**timeline, "closes_at": local_input(later), "justification": ""}
@@ -491,7 +490,7 @@ def test_once_applications_exist_the_deadline_is_extended_never_brought_forward(
     assert extended.status_code == 303, extended.text
     current = reload(session, reference)
     assert current.closes_at == later.replace(second=0, microsecond=0)
-    [correction] = procedures.corrections(session, current)
+    [correction] = queries.corrections(session, current)
     assert correction.subject == "timeline" and correction.text.startswith("Applications close:")
     page = _public(browser, reference)
     assert "Storing in het systeem op de laatste dag." in page

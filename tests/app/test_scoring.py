@@ -20,8 +20,9 @@ from sqlmodel import Session, select
 from app.applications.models import Application, Document
 from app.audit.models import AuditEntry
 from app.db import Database
+from app.procedures import queries
 from app.procedures.models import Phase, Procedure, ProcedureMember
-from app.scoring import service as scoring
+from app.scoring import sheets as scoring_sheets
 from app.scoring.models import JointOutcome, ScoreSheet
 from tests.app.conftest import Browser, Factory
 
@@ -429,13 +430,19 @@ def test_quorum_failure_is_shown_and_a_reserve_restores_it(
     # The reserve scores only the applicant they were assigned to; the standing an autosave
     # checks (one query) says so too.
     first, second = (a.reference for a in round_.applications[:2])
-    target = scoring.sheet_target(session, round_.procedure.reference, first, reserve.user_id)
+    target = scoring_sheets.sheet_target(
+        session, round_.procedure.reference, first, reserve.user_id
+    )
     assert target.member == reserve and target.standing.scorer
-    other = scoring.sheet_target(session, round_.procedure.reference, second, reserve.user_id)
+    other = scoring_sheets.sheet_target(
+        session, round_.procedure.reference, second, reserve.user_id
+    )
     assert not other.standing.scorer and not other.standing.conflicted
     aios = session.get(ProcedureMember, round_.members["aios"])
     assert aios is not None
-    conflicted = scoring.sheet_target(session, round_.procedure.reference, first, aios.user_id)
+    conflicted = scoring_sheets.sheet_target(
+        session, round_.procedure.reference, first, aios.user_id
+    )
     assert conflicted.standing.conflicted and not conflicted.standing.scorer
     blocked = admin.post(
         f"/manage/procedures/{round_.procedure.reference}/transition",
@@ -591,26 +598,26 @@ def test_two_devices_making_the_first_save_at_once_one_is_told_its_page_is_stale
     there) and the sheet's unique key stops the second."""
     member = session.get(ProcedureMember, round_.members["staff"])
     assert member is not None
-    target = dict(procedure=round_.procedure, rubric=scoring.rubric_of(round_.procedure),
+    target = dict(procedure=round_.procedure, rubric=queries.rubric_of(round_.procedure),
                   application=round_.applications[0], member=member)  # fmt: skip
     if not database.is_sqlite:
         both_looked = threading.Barrier(2, timeout=10)
-        append = scoring.record
+        append = scoring_sheets.record
 
         def record_after_both_looked(*args: Any, **kwargs: Any) -> Any:
             both_looked.wait()
             return append(*args, **kwargs)
 
-        monkeypatch.setattr(scoring, "record", record_after_both_looked)
+        monkeypatch.setattr(scoring_sheets, "record", record_after_both_looked)
     outcomes: list[str] = []
 
     def device(level: str) -> None:
-        given = scoring.SheetInput(levels={"motivation": level}, reasons={}, version="0")
+        given = scoring_sheets.SheetInput(levels={"motivation": level}, reasons={}, version="0")
         with database.session(write=True) as device_session:
             try:
-                scoring.save_sheet(device_session, **target, given=given)  # type: ignore[arg-type]
+                scoring_sheets.save_sheet(device_session, **target, given=given)  # type: ignore[arg-type]
                 outcomes.append(f"saved {level}")
-            except scoring.StaleSheet as stale:
+            except scoring_sheets.StaleSheet as stale:
                 assert stale.sheet.version == 1
                 outcomes.append("stale")
 

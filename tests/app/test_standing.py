@@ -14,7 +14,8 @@ from app import demo
 from app.accounts.models import User
 from app.applications.models import Application, Declaration, Document
 from app.procedures.models import Organisation, Phase, Procedure, ProcedureMember
-from app.scoring import service as scoring
+from app.scoring import round as scoring_round
+from app.scoring import sheets as scoring_sheets
 from app.scoring.models import ScoreSheet
 from tests.app.conftest import Browser, Factory, outbox_link
 
@@ -109,12 +110,12 @@ def test_an_admin_who_scores_sees_nothing_of_the_others_until_their_own_sheet_is
 
     # Submitted: now they see the others' sheets, and the chain.
     session.rollback()
-    round_ = scoring.load_round(session, procedure)
+    round_ = scoring_round.load_round(session, procedure)
     member = round_.members[mine]
     for application in round_.applications:
         sheet = round_.sheet(application, member)
         assert sheet is not None
-        scoring.submit_sheet(
+        scoring_sheets.submit_sheet(
             session, procedure=procedure, rubric=round_.rubric, application=application,
             member=member, version=str(sheet.version), confirmed=True,
         )  # fmt: skip

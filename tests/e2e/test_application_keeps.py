@@ -21,7 +21,7 @@ from app.accounts.service import create_user
 from app.config import Settings
 from app.db import Database, connect, utcnow
 from app.forms import AMSTERDAM
-from app.procedures import service as procedures
+from app.procedures import editor, queries
 from app.procedures.models import Phase, Procedure
 from tests.e2e.a11y import serious_findings
 from tests.e2e.conftest import Server, log_in, screenshot
@@ -134,7 +134,7 @@ def _closing_soon(session: Session, server: Server) -> Procedure:
     procedure = demo.complete_procedure(
         session,
         settings,
-        organisation=procedures.get_organisation(session, "nva"),
+        organisation=queries.get_organisation(session, "nva"),
         spec=spec,
         committee=committee,
         actor="system",
@@ -143,7 +143,7 @@ def _closing_soon(session: Session, server: Server) -> Procedure:
     soon = utcnow() + timedelta(seconds=40)
     deadline = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
     assert procedure.letter_round_result_at is not None
-    procedures.set_timeline(
+    editor.set_timeline(
         session,
         actor="system",
         procedure=procedure,

@@ -1,0 +1,258 @@
+"""The draws of a procedure: looking them up, preparing one for the group tied at the last
+place, voiding it, and the published records."""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.audit.chain import format_time
+from app.audit.service import record
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import gettext as _
+from app.lottery import draw as drawlib
+from app.lottery import ranking as rankinglib
+from app.lottery.models import Draw, DrawContributor, DrawStatus
+from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
+from app.scoring import round as scoring_round
+
+DRAW_PHASES = (Phase.DELIBERATION,)
+
+
+def candidates(
+    session: Session, procedure: Procedure, round_: scoring_round.Round | None = None
+) -> list[rankinglib.Candidate]:
+    """Every invited applicant with a joint outcome, as the ranking sees them."""
+    round_ = round_ or scoring_round.load_round(session, procedure)
+    weights = {c.id: c.weight for c in round_.rubric.criteria}
+    result = []
+    for application in round_.applications:
+        assert application.id is not None
+        outcome = round_.outcomes.get(application.id)
+        if outcome is None:
+            continue
+        total = sum(weights.get(key, 1) * level for key, level in outcome.levels.items())
+        result.append(
+            rankinglib.Candidate(
+                application.reference, outcome.suitable, total, len(outcome.pluses or [])
+            )
+        )
+    return result
+
+
+def rank(
+    session: Session,
+    procedure: Procedure,
+    people: list[rankinglib.Candidate] | None = None,
+) -> rankinglib.Ranking:
+    if people is None:
+        people = candidates(session, procedure)
+    return rankinglib.rank(people, procedure.places, procedure.ranking_rule)
+
+
+def draws(session: Session, procedure: Procedure) -> list[Draw]:
+    return list(
+        session.execute(
+            select(Draw).where(Draw.procedure_id == procedure.id).order_by(col(Draw.id))
+        ).scalars()
+    )
+
+
+def contributors(session: Session, draw: Draw) -> list[DrawContributor]:
+    return list(
+        session.execute(
+            select(DrawContributor)
+            .where(DrawContributor.draw_id == draw.id)
+            .order_by(col(DrawContributor.position))
+        ).scalars()
+    )
+
+
+def get_draw(session: Session, procedure: Procedure, number: int) -> Draw:
+    found = session.execute(
+        select(Draw).where(Draw.draw_id == f"{procedure.reference}/draw-{number}")
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(_("This page does not exist."))
+    return found
+
+
+def current_draw(session: Session, procedure: Procedure) -> Draw | None:
+    """The draw that is not void, if any (there is at most one)."""
+    return next((d for d in draws(session, procedure) if d.status != DrawStatus.VOID), None)
+
+
+def prepare(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    chosen: list[str],
+    places: int,
+    now: datetime | None = None,
+) -> Draw:
+    """Set up a draw between `chosen` for `places`: they must be exactly the group tied at
+    the last place under the published rule, and the places those left for it."""
+    if procedure.phase not in DRAW_PHASES:
+        raise Conflict(_("A draw is held during the deliberation, after every outcome."))
+    if scoring_round.round_facts(session, procedure).outcomes_missing:
+        raise Conflict(_("Record every joint outcome first: the ranking needs them all."))
+    if scoring_round.round_closed(session, procedure):
+        raise Conflict(_("The observer has signed this round off; it is closed."))
+    if current_draw(session, procedure) is not None:
+        raise Conflict(_("There is a draw already; void it before preparing another."))
+    if len(set(chosen)) < 2 or places < 1 or places >= len(set(chosen)):
+        raise InvalidInput(
+            _(
+                "A draw needs fewer places than candidates: %(places)s places for "
+                "%(count)s candidates.",
+                places=places,
+                count=len(set(chosen)),
+            ),
+            field="places",
+        )
+    ranked = rank(session, procedure)
+    if not ranked.needs_draw:
+        raise Conflict(
+            _("No draw is needed: the suitable candidates are ranked without ties at the cut.")
+        )
+    if sorted(set(chosen)) != ranked.tie or places != ranked.tie_places:
+        raise InvalidInput(
+            _(
+                "Under the published rule the candidates tied at the last place are %(tie)s, "
+                "for %(places)s places; a draw between others is not allowed.",
+                tie=", ".join(ranked.tie),
+                places=ranked.tie_places,
+            )
+        )
+    observer = draw_member(session, procedure, ProcedureRole.OBSERVER)
+    chair = draw_member(session, procedure, ProcedureRole.CHAIR)
+    number = len(draws(session, procedure)) + 1
+    assert procedure.id is not None
+    platform_secret = random_secrets.token_hex(16)
+    created = Draw(
+        procedure_id=procedure.id,
+        draw_id=f"{procedure.reference}/draw-{number}",
+        candidates=drawlib.sort_candidates(ranked.tie),
+        places=places,
+        platform_secret=platform_secret,
+    )
+    session.add(created)
+    session.flush()
+    assert created.id is not None
+    moment = now or utcnow()
+    for position, (name, member) in enumerate(
+        (("observer", observer), ("chair", chair), ("platform", None)), 1
+    ):
+        session.add(
+            DrawContributor(
+                draw_id=created.id,
+                position=position,
+                name=name,
+                member_id=member.id if member else None,
+                commitment=drawlib.commitment(platform_secret) if member is None else None,
+                committed_at=moment if member is None else None,
+            )
+        )
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="draw.prepared",
+        subject=f"draw:{created.draw_id}",
+        data={"candidates": created.candidates, "places": places},
+    )
+    session.commit()
+    return created
+
+
+def draw_member(session: Session, procedure: Procedure, role: str) -> ProcedureMember:
+    member = session.execute(
+        select(ProcedureMember).where(
+            ProcedureMember.procedure_id == procedure.id, ProcedureMember.role == role
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise Conflict(_("A draw needs an observer and a chair as contributors."))
+    return member
+
+
+def announced_record(session: Session, draw: Draw, *, revealed: bool = False) -> dict[str, Any]:
+    parties = [
+        drawlib.Contributor(
+            c.name, c.commitment or "", (c.secret if c.name != "platform" else draw.platform_secret)
+            if revealed else None,
+        )
+        for c in contributors(session, draw)
+    ]  # fmt: skip
+    beacon = (draw.beacon_name, draw.beacon_value or "") if draw.beacon_name else None
+    # A draw voided after it was drawn keeps its outcome on the record.
+    outcome = (
+        drawlib.Outcome(draw.seed, draw.order, draw.winners, draw.reserve)
+        if draw.drawn_at is not None and draw.seed
+        else None
+    )
+    result = drawlib.record(draw.draw_id, draw.candidates, draw.places, parties, beacon, outcome)
+    if draw.beacon_name and not revealed:
+        result["beacon"] = {"name": draw.beacon_name, "value": None}
+    return result
+
+
+def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reason: str) -> None:
+    """The draw is void: a contributor did not reveal, or an outcome in the ranking has to
+    change after the draw. It stays on the public record with its reason; the committee may
+    then deliberate again, and a new draw follows."""
+    if draw.status == DrawStatus.VOID:
+        raise Conflict(_("This draw is void already."))
+    if procedure.phase not in DRAW_PHASES:
+        raise Conflict(_("The results are published: the draw stands and can no longer be voided."))
+    if scoring_round.round_closed(session, procedure):
+        raise Conflict(_("The observer has signed this round off; it is closed."))
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise InvalidInput(_("Say why the draw is void (at least 10 characters)."), field="reason")
+    was = draw.status
+    draw.status = DrawStatus.VOID
+    draw.void_reason = reason[:1000]
+    draw.voided_at = utcnow()
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="draw.void",
+        subject=f"draw:{draw.draw_id}",
+        data={"reason": draw.void_reason, "was": was},
+    )
+    session.commit()
+
+
+def published(session: Session, procedure: Procedure) -> list[dict[str, Any]]:
+    """Every announced draw's record as published: references only, no names; secrets once
+    drawn."""
+    return [
+        announced_record(session, d, revealed=d.drawn_at is not None)
+        | {"status": d.status}
+        | (
+            {"void_reason": d.void_reason, "voided_at": format_time(d.voided_at)}
+            if d.status == DrawStatus.VOID and d.voided_at
+            else {}
+        )
+        for d in draws(session, procedure)
+        if d.status != DrawStatus.PREPARING
+    ]
+
+
+def open_draws(session: Session, procedures_: Sequence[Procedure]) -> dict[int, Draw]:
+    """Per procedure, the draw that waits for its contributors (commitments or secrets)."""
+    found = {}
+    for procedure in procedures_:
+        current = current_draw(session, procedure)
+        if current and current.status in (DrawStatus.PREPARING, DrawStatus.ANNOUNCED):
+            assert procedure.id is not None
+            found[procedure.id] = current
+    return found

@@ -1,0 +1,53 @@
+"""The facts of a procedure that the guideline check reads, gathered from its own tables."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.procedures import checks
+from app.procedures.labels import role_label
+from app.procedures.models import Procedure
+from app.procedures.queries import members, organisation_admin_ids, requirements
+from app.procedures.roles import applicants_without_free_admin, role_overlaps
+
+
+def procedure_facts(session: Session, procedure: Procedure) -> checks.ProcedureFacts:
+    """What the guideline check reads of the procedure itself: its texts, timeline,
+    committee and the roles people hold in it. The later phases' facts are added by
+    `app.conduct.facts.facts_for`."""
+    admins = organisation_admin_ids(session, procedure)
+    committee = members(session, procedure)
+    return checks.ProcedureFacts(
+        opens_at=procedure.opens_at,
+        closes_at=procedure.closes_at,
+        letter_round_result_at=procedure.letter_round_result_at,
+        interview_days=tuple(procedure.interview_days or ()),
+        final_result_at=procedure.final_result_at,
+        method=procedure.method,
+        quorum=procedure.quorum,
+        ranking_rule=procedure.ranking_rule,
+        retention_weeks=procedure.retention_weeks,
+        rubric_pinned=procedure.rubric_hash is not None,
+        requirements=tuple(
+            checks.RequirementFacts(r.kind, r.text, r.rationale)
+            for r in requirements(session, procedure)
+        ),
+        members=tuple(
+            checks.MemberFacts(
+                m.role,
+                m.function,
+                m.training_done,
+                m.ties,
+                m.ties_declared_at is not None,
+                m.reserve,
+                user.name,
+            )
+            for m, user in committee
+        ),
+        role_overlaps=tuple(
+            f"{name} ({role_label(role)})" for name, role in role_overlaps(session, procedure)
+        ),
+        organisation_admins=len(admins),
+        admins_on_committee=len(set(admins) & {m.user_id for m, _user in committee}),
+        without_free_admin=tuple(applicants_without_free_admin(session, procedure)),
+    )

@@ -1,0 +1,74 @@
+"""What every committee page shares: the procedure guard, one applicant with the asker's
+standing towards them, and reading a form off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from app import permissions
+from app.accounts.models import User
+from app.applications import letter_round
+from app.applications.models import Application
+from app.deps import DbSession
+from app.permissions import Principal, Standing
+from app.procedures import queries
+from app.procedures.models import Procedure, ProcedureMember
+from app.scoring import round as scoring_round
+
+Rule = Callable[[Principal, Procedure, Standing], bool]
+
+
+@dataclass
+class Context:
+    procedure: Procedure
+    application: Application
+    round: scoring_round.Round
+    member: ProcedureMember | None
+    standing: Standing
+    applicant: User | None
+
+
+def committee_procedure_guard(
+    session: DbSession, principal: Principal, reference: str
+) -> Procedure:
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_use_committee_procedure
+    )
+
+
+def applicant_context(
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    application_reference: str,
+    rule: Rule,
+) -> Context:
+    """One invited applicant, if `rule` lets the asker in (permissions.require_on_applicant
+    says who gets 403 and who 404)."""
+    procedure = permissions.require_procedure(
+        session, principal, reference, permissions.can_view_procedure
+    )
+    application = letter_round.invited_application(session, procedure, application_reference)
+    round_ = scoring_round.load_round(session, procedure, only=application)
+    member = queries.member_of(session, procedure, principal.user_id)
+    standing = scoring_round.standing(round_, application, member)
+    permissions.require_on_applicant(principal, procedure, standing, rule)
+    applicant = session.get(User, application.applicant_id)
+    return Context(procedure, application, round_, member, standing, applicant)
+
+
+def form_fields(form: Any) -> dict[str, str]:
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+async def with_form(request: Request, handler: Callable[..., Response], *args: Any) -> Response:
+    """Read the form on the event loop, then run the use case (which may wait for the SQLite
+    write lock) in the thread pool, so one slow write never blocks the other requests."""
+    fields = form_fields(await request.form())
+    return await run_in_threadpool(handler, *args, fields)

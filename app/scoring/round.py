@@ -1,0 +1,274 @@
+"""The round: one procedure's invited applicants, its scorers, their sheets, conflicts,
+reserves and joint outcomes, loaded once per request and read by every committee page.
+
+Who scores an applicant: every scoring member (member or chair) of the procedure who is not
+a reserve and has no conflict with them, plus the reserve members the admin assigned to
+them. A conflict counts the same whether the applicant declared it when applying or the
+member declared it later."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app import permissions
+from app.accounts.models import User
+from app.applications.letter_round import INVITED
+from app.applications.models import Application, ApplicationStatus, Declaration
+from app.errors import Conflict
+from app.i18n import gettext as _
+from app.oversight.models import SignOff
+from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
+from app.procedures.queries import SCORING_ROLES, conflicted_with, fixing_draw, member_of, rubric_of
+from app.procedures.rubric import Rubric
+from app.scoring.models import (
+    JointOutcome,
+    MemberConflict,
+    ReserveAssignment,
+    ScoreSheet,
+    SheetStatus,
+)
+
+
+@dataclass
+class Round:
+    """Everything about the scoring of one procedure (or one applicant of it), read once."""
+
+    procedure: Procedure
+    rubric: Rubric
+    applications: list[Application]
+    members: dict[int, ProcedureMember]  # the scoring members (member, chair), by id
+    users: dict[int, User]  # by user id
+    # application id -> member id -> (relation, declared by "applicant" or "member")
+    conflicts: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
+    reserves: dict[int, set[int]] = field(default_factory=dict)
+    sheets: dict[tuple[int, int], ScoreSheet] = field(default_factory=dict)
+    outcomes: dict[int, JointOutcome] = field(default_factory=dict)
+
+    def conflicted(self, application: Application, member: ProcedureMember) -> bool:
+        assert application.id is not None and member.id is not None
+        return member.id in self.conflicts.get(application.id, {})
+
+    def scorers(self, application: Application) -> list[ProcedureMember]:
+        assert application.id is not None
+        assigned = self.reserves.get(application.id, set())
+        return [
+            member
+            for member in self.members.values()
+            if (not member.reserve or member.id in assigned)
+            and not self.conflicted(application, member)
+        ]
+
+    def is_scorer(self, application: Application, member: ProcedureMember | None) -> bool:
+        return member is not None and any(m.id == member.id for m in self.scorers(application))
+
+    def has_quorum(self, application: Application) -> bool:
+        return len(self.scorers(application)) >= self.procedure.quorum
+
+    def sheet(self, application: Application, member: ProcedureMember) -> ScoreSheet | None:
+        assert application.id is not None and member.id is not None
+        return self.sheets.get((application.id, member.id))
+
+    def submitted(self, application: Application) -> list[ScoreSheet]:
+        """The submitted sheets of the applicant's current scorers, in member order."""
+        sheets = [self.sheet(application, member) for member in self.scorers(application)]
+        return [s for s in sheets if s is not None and s.status == SheetStatus.SUBMITTED]
+
+    def all_in(self, application: Application) -> bool:
+        return self.has_quorum(application) and len(self.submitted(application)) == len(
+            self.scorers(application)
+        )
+
+    def progress(self, application: Application, member: ProcedureMember) -> str:
+        sheet = self.sheet(application, member)
+        if sheet is None or sheet.status == SheetStatus.VOID:
+            return "not_started"
+        return sheet.status
+
+    def records_outcome(self, application: Application, member: ProcedureMember | None) -> bool:
+        """The chair records the joint outcome; when the chair does not score this applicant
+        (a conflict), any of the applicant's scorers does."""
+        if member is None or not self.is_scorer(application, member):
+            return False
+        if member.role == ProcedureRole.CHAIR:
+            return True
+        return not any(m.role == ProcedureRole.CHAIR for m in self.scorers(application))
+
+    def applications_of(self, member: ProcedureMember) -> list[Application]:
+        return [a for a in self.applications if self.is_scorer(a, member)]
+
+    def name(self, member: ProcedureMember) -> str:
+        user = self.users.get(member.user_id)
+        return user.name if user else ""
+
+
+def round_closed(session: Session, procedure: Procedure) -> bool:
+    """The observer signed the round off: outcomes and draws no longer change."""
+    return (
+        session.execute(select(col(SignOff.id)).where(SignOff.procedure_id == procedure.id)).first()
+        is not None
+    )
+
+
+def refuse_if_draw_fixes(session: Session, procedure: Procedure) -> None:
+    fixed = fixing_draw(session, procedure)
+    if fixed is not None:
+        raise Conflict(
+            _(
+                "Draw %(draw)s has been announced: the outcomes and pluses of everyone in the "
+                "ranking are fixed. To change them, an admin first voids the draw with a "
+                "public reason; then the committee deliberates again and a new draw is held.",
+                draw=fixed.draw_id,
+            )
+        )
+
+
+def load_round(session: Session, procedure: Procedure, only: Application | None = None) -> Round:
+    """The scoring of `procedure`; with `only`, just what concerns that one applicant."""
+    query = select(Application).where(
+        Application.procedure_id == procedure.id,
+        Application.status == ApplicationStatus.SUBMITTED,
+        Application.letter_round_outcome == INVITED,
+    )
+    if only is not None:
+        query = query.where(Application.id == only.id)
+    applications = list(session.execute(query.order_by(col(Application.reference))).scalars())
+    rows = session.execute(
+        select(ProcedureMember, User)
+        .join(User, col(User.id) == col(ProcedureMember.user_id))
+        .where(
+            ProcedureMember.procedure_id == procedure.id,
+            col(ProcedureMember.role).in_(SCORING_ROLES),
+        )
+        .order_by(col(ProcedureMember.id))
+    ).all()
+    members = {member.id: member for member, _user in rows if member.id is not None}
+    users = {user.id: user for _member, user in rows if user.id is not None}
+    result = Round(procedure, rubric_of(procedure), applications, members, users)
+    ids = [a.id for a in applications]
+    if not ids:
+        return result
+
+    def scoped(model: Any) -> list[Any]:
+        column = col(model.application_id)
+        filter_ = column == ids[0] if only is not None else column.in_(ids)
+        return list(session.execute(select(model).where(filter_)).scalars())
+
+    for declaration in session.execute(
+        select(Declaration).where(col(Declaration.application_id).in_(ids))
+    ).scalars():
+        result.conflicts.setdefault(declaration.application_id, {})[declaration.member_id] = (
+            declaration.relation,
+            "applicant",
+        )
+    for conflict in scoped(MemberConflict):
+        result.conflicts.setdefault(conflict.application_id, {})[conflict.member_id] = (
+            conflict.relation,
+            "member",
+        )
+    for assignment in scoped(ReserveAssignment):
+        result.reserves.setdefault(assignment.application_id, set()).add(assignment.member_id)
+    for sheet in scoped(ScoreSheet):
+        result.sheets[(sheet.application_id, sheet.member_id)] = sheet
+    for outcome in scoped(JointOutcome):
+        result.outcomes[outcome.application_id] = outcome
+    return result
+
+
+# Facts for the life cycle and the admin's overview -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    short_of_quorum: tuple[str, ...]  # application references
+    sheets_missing: tuple[str, ...]
+    outcomes_missing: tuple[str, ...]
+
+
+def round_facts(session: Session, procedure: Procedure) -> RoundFacts:
+    if procedure.rubric_content is None:
+        return RoundFacts((), (), ())
+    round_ = load_round(session, procedure)
+    return RoundFacts(
+        tuple(a.reference for a in round_.applications if not round_.has_quorum(a)),
+        tuple(a.reference for a in round_.applications if not round_.all_in(a)),
+        tuple(a.reference for a in round_.applications if a.id not in round_.outcomes),
+    )
+
+
+def member_progress(round_: Round, member: ProcedureMember) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for application in round_.applications_of(member):
+        counts[round_.progress(application, member)] += 1
+    return dict(counts)
+
+
+def standing(
+    round_: Round, application: Application, member: ProcedureMember | None
+) -> permissions.Standing:
+    if member is None:
+        return permissions.Standing()
+    sheet = round_.sheet(application, member)
+    return permissions.Standing(
+        scorer=round_.is_scorer(application, member),
+        conflicted=round_.conflicted(application, member),
+        own_sheet_submitted=sheet is not None and sheet.status == SheetStatus.SUBMITTED,
+        all_in=round_.all_in(application),
+        records_outcome=round_.records_outcome(application, member),
+    )
+
+
+def view_of(
+    session: Session, principal: permissions.Principal, procedure: Procedure, round_: Round | None
+) -> permissions.RoundView:
+    """What the procedure-wide pages and exports show this asker (see permissions)."""
+    member = member_of(session, procedure, principal.user_id)
+    if member is None:
+        return permissions.EVERYTHING
+    open_sheets = (
+        [
+            a.id
+            for a in round_.applications_of(member)
+            if a.id is not None and round_.progress(a, member) != SheetStatus.SUBMITTED
+        ]
+        if round_ is not None
+        else []
+    )
+    return permissions.round_view(
+        principal, procedure, conflicted_with(session, member), open_sheets
+    )
+
+
+def hidden_references(
+    session: Session, procedure: Procedure, view: permissions.RoundView
+) -> frozenset[str]:
+    """The references of the applications `view` leaves out."""
+    if not view.hidden:
+        return frozenset()
+    return frozenset(
+        session.execute(
+            select(Application.reference).where(
+                Application.procedure_id == procedure.id, col(Application.id).in_(view.hidden)
+            )
+        ).scalars()
+    )
+
+
+def standing_towards(
+    session: Session, procedure: Procedure, application: Application, user_id: int | None
+) -> permissions.Standing:
+    """The standing of a user towards any application of the procedure: a conflict counts
+    from the declaration on; scoring only once the applicant is invited."""
+    member = member_of(session, procedure, user_id)
+    if member is None:
+        return permissions.Standing()
+    conflicted = permissions.Standing(conflicted=application.id in conflicted_with(session, member))
+    if procedure.rubric_content is None:
+        return conflicted
+    round_ = load_round(session, procedure, only=application)
+    if not round_.applications:
+        return conflicted
+    return standing(round_, application, member)
