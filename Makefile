@@ -31,11 +31,12 @@ run: $(VENV)/.base
 test: $(VENV)/.dev
 	$(PY) -m pytest
 
-## lint: ruff and mypy
+## lint: ruff, mypy and the layers of .importlinter
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 ## fuzz: schemathesis against the app's OpenAPI document (at least 10,000 requests, no 5xx)
 fuzz: $(VENV)/.dev

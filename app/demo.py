@@ -22,8 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.service import create_user
-from app.applications import letter_round
-from app.applications import service as applications
+from app.applications import documents, letter_round, submission
 from app.applications.models import Application
 from app.applications.storage import LocalStorage
 from app.conduct import transition
@@ -34,14 +33,9 @@ from app.lottery import ceremony, draws
 from app.procedures import committee as procedure_committee
 from app.procedures import editor, lifecycle, queries
 from app.procedures import organisations as procedure_organisations
-from app.procedures.models import (
-    Organisation,
-    OrganisationAdmin,
-    Phase,
-    Procedure,
-    ProcedureMember,
-)
+from app.procedures.models import Organisation, OrganisationAdmin, Procedure, ProcedureMember
 from app.procedures.rubric import Rubric
+from app.procedures.vocabulary import Phase
 from app.scoring import conflicts, deliberation, sheets
 from app.scoring import round as scoring_round
 from app.scoring.sheets import SheetInput
@@ -404,24 +398,24 @@ def _apply(
     """An applicant applies as the form would have it, at a moment while the procedure was open."""
     assert settings.documents_dir is not None
     storage = LocalStorage(settings.documents_dir)
-    application = applications.start(session, procedure=procedure, applicant=applicant, now=when)
+    application = submission.start(session, procedure=procedure, applicant=applicant, now=when)
     answers = {
         r.id: "Zie mijn cv: ik voldoe hieraan."
         for r in queries.requirements(session, procedure)
         if r.id is not None
     }
     uploads = [
-        applications.Upload(kind, f"{kind}.pdf", io.BytesIO(demo_pdf(f"{kind} {applicant.name}")))
+        documents.Upload(kind, f"{kind}.pdf", io.BytesIO(demo_pdf(f"{kind} {applicant.name}")))
         for kind in ("cv", "motivation")
     ]
-    refused = applications.save_draft(
+    refused = submission.save_draft(
         session, storage, settings, application=application, procedure=procedure,
         phone="06 12345678", big_number="19012345601", answers=answers,
         retention_consent=False, acquaintances=_acquaintances(session, procedure, knows),
         uploads=uploads, now=when,
     )  # fmt: skip
     assert not refused, [problem.message for problem in refused]
-    applications.submit(
+    submission.submit(
         session, settings, application=application, procedure=procedure, applicant=applicant,
         now=when,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from starlette.formparsers import MultiPartParser
 
 from app.accounts.routes import router as accounts_router
 from app.applications import labels as application_labels
+from app.applications.letter_round_routes import router as letter_round_router
 from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
@@ -36,7 +37,9 @@ from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
 from app.procedures import labels as procedure_labels
 from app.procedures import lifecycle, queries
+from app.procedures.admin_routes import router as admin_router
 from app.procedures.api import router as api_router
+from app.procedures.editor_routes import router as editor_router
 from app.procedures.routes import router as procedures_router
 from app.scoring import labels as scoring_labels
 from app.scoring.deliberation_routes import router as deliberation_router
@@ -128,8 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scoring_router,
         api_router,
         procedures_router,
+        editor_router,
+        admin_router,
         accounts_router,
         applications_router,
+        letter_round_router,
         oversight_router,
         lottery_router,
     ):

@@ -25,14 +25,8 @@ from app.accounts.models import User
 from app.applications.models import Application
 from app.errors import Forbidden, LoginRequired, NotFound
 from app.i18n import gettext as _
-from app.procedures.models import (
-    Organisation,
-    OrganisationAdmin,
-    Phase,
-    Procedure,
-    ProcedureMember,
-    ProcedureRole,
-)
+from app.procedures.models import Organisation, OrganisationAdmin, Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase, ProcedureRole
 
 PUBLIC_PHASES = frozenset(phase.value for phase in Phase) - {Phase.DRAFT.value}
 
@@ -535,4 +529,4 @@ def managed_organisations(principal: Principal) -> SelectOfScalar[Organisation]:
 
 def procedures_with_role(principal: Principal, *roles: str) -> SelectOfScalar[Procedure]:
     ids = [pid for pid, role in principal.roles.items() if role in roles]
-    return select(Procedure).where(col(Procedure.id).in_(ids))
+    return select(Procedure).where(col(Procedure.id).in_(ids)).order_by(col(Procedure.reference))

@@ -56,7 +56,7 @@ def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, lis
     from app.db import connect, utcnow
     from app.migrate import upgrade
     from app.procedures import organisations, queries
-    from app.procedures.models import Phase
+    from app.procedures.vocabulary import Phase
 
     settings = Settings()
     upgrade(settings.database_url)

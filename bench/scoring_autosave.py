@@ -52,7 +52,8 @@ def prepare(
     from app.db import connect, utcnow
     from app.migrate import upgrade
     from app.procedures import organisations
-    from app.procedures.models import Phase, ProcedureMember
+    from app.procedures.models import ProcedureMember
+    from app.procedures.vocabulary import Phase
 
     settings = Settings()
     upgrade(settings.database_url)

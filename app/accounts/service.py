@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,6 +57,19 @@ def check_new_password(password: str, confirmation: str) -> None:
 
 def find_user(session: Session, email: str) -> User | None:
     return session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+
+
+def user_by_id(session: Session, user_id: int | None) -> User | None:
+    return session.get(User, user_id) if user_id is not None else None
+
+
+def users_by_id(session: Session, user_ids: Iterable[int | None]) -> dict[int, User]:
+    """Several users in one query (the identity map answers for those already loaded)."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User).where(col(User.id).in_(wanted))).scalars()
+    return {user.id: user for user in rows if user.id is not None}
 
 
 # Tokens -----------------------------------------------------------------------------------

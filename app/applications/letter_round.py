@@ -4,6 +4,7 @@ reason when not; everyone who meets all is invited, and every applicant is told 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -11,24 +12,14 @@ from app.accounts import mail
 from app.accounts.models import User
 from app.applications import disclosure
 from app.applications.disclosure import shown_groups
-from app.applications.models import (
-    Application,
-    ApplicationStatus,
-    Declaration,
-    DiversityResponse,
-    LetterDecision,
-)
+from app.applications.models import Application, Declaration, DiversityResponse, LetterDecision
+from app.applications.vocabulary import ApplicationStatus
 from app.audit.service import actor_id, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
-from app.procedures.models import (
-    Phase,
-    Procedure,
-    ProcedureMember,
-    Requirement,
-    RequirementKind,
-)
+from app.procedures.models import Procedure, ProcedureMember, Requirement
+from app.procedures.vocabulary import Phase, RequirementKind
 
 INVITED = "invited"
 NOT_INVITED = "not_invited"
@@ -72,12 +63,36 @@ def decisions(session: Session, procedure: Procedure) -> dict[tuple[int, int], L
 
 def undecided(session: Session, procedure: Procedure) -> int:
     """Submitted applications that still lack a decision on some minimum requirement."""
-    requirements = minimum_requirements(session, procedure)
-    made = decisions(session, procedure)
-    return sum(
-        any((application.id, r.id) not in made for r in requirements)
-        for application, _user in submitted(session, procedure)
-    )
+    return LetterRound.load(session, procedure).undecided
+
+
+@dataclass
+class LetterRound:
+    """What the letter round's page shows, read once: the submitted applications with their
+    applicants, the minimum requirements and the decisions made on them."""
+
+    submitted: list[tuple[Application, User]]
+    requirements: list[Requirement]
+    decisions: dict[tuple[int, int], LetterDecision]
+
+    @classmethod
+    def load(cls, session: Session, procedure: Procedure) -> LetterRound:
+        return cls(
+            submitted(session, procedure),
+            minimum_requirements(session, procedure),
+            decisions(session, procedure),
+        )
+
+    @property
+    def undecided(self) -> int:
+        return sum(
+            any((application.id, r.id) not in self.decisions for r in self.requirements)
+            for application, _user in self.submitted
+        )
+
+    @property
+    def unpublished(self) -> int:
+        return sum(application.letter_round_outcome is None for application, _u in self.submitted)
 
 
 def unpublished(session: Session, procedure: Procedure) -> int:
@@ -237,6 +252,22 @@ def _tell(
         subject=_("Letter round %(procedure)s", procedure=procedure.title),
         body=body,
     )
+
+
+def reasons_by_application(
+    session: Session, procedure: Procedure
+) -> dict[int, list[tuple[str, str]]]:
+    """`reasons_for` of every application of the procedure, in one query."""
+    rows = session.execute(
+        select(LetterDecision, Requirement)
+        .join(Requirement, col(Requirement.id) == col(LetterDecision.requirement_id))
+        .where(Requirement.procedure_id == procedure.id, LetterDecision.met == False)  # noqa: E712
+        .order_by(col(LetterDecision.id))
+    ).all()
+    found: dict[int, list[tuple[str, str]]] = {}
+    for decision, requirement in rows:
+        found.setdefault(decision.application_id, []).append((requirement.text, decision.reason))
+    return found
 
 
 def reasons_for(session: Session, application: Application) -> list[tuple[str, str]]:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.applications.vocabulary import ApplicationStatus
 from app.db import utcnow
-
-
-class ApplicationStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    WITHDRAWN = "withdrawn"
 
 
 class Application(SQLModel, table=True):
@@ -40,12 +34,6 @@ class Application(SQLModel, table=True):
     letter_round_outcome: str | None = Field(default=None, max_length=20)
 
 
-class DocumentKind(StrEnum):
-    CV = "cv"
-    MOTIVATION = "motivation"
-    OTHER = "other"
-
-
 class Document(SQLModel, table=True):
     """A PDF of an application; the bytes live in the document store under `storage_key`."""
 
@@ -57,14 +45,6 @@ class Document(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     uploaded_at: datetime = Field(default_factory=utcnow)
-
-
-class Relation(StrEnum):
-    FAMILY = "family"
-    FRIEND = "friend"
-    SUPERVISED = "supervised"
-    COLLEAGUE = "colleague"
-    OTHER = "other"
 
 
 class Declaration(SQLModel, table=True):

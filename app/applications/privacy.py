@@ -26,7 +26,8 @@ from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.db import utcnow
 from app.errors import Conflict
 from app.i18n import gettext as _
-from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.procedures.models import Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase
 from app.scoring.models import JointOutcome
 
 CONSENTED_WEEKS = 52

@@ -1,9 +1,9 @@
-"""The applicant's pages: the application form, the receipt and status, withdrawing, and
-their own documents."""
+"""The applicant's pages: their overview, the application form (a draft that keeps what was
+typed), their application with its documents, the diversity questions, and their data."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -11,21 +11,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app import forms, permissions
-from app.accounts.models import User
-from app.applications import letter_round, privacy, service
-from app.applications.models import Application, ApplicationStatus, Document, Relation
-from app.audit.service import actor_id
+from app.applications import diversity as application_diversity
+from app.applications import documents as application_documents
+from app.applications import letter_round, privacy, submission
+from app.applications import queries as application_queries
+from app.applications.models import Application, Document
+from app.applications.vocabulary import ApplicationStatus, Relation
 from app.db import utcnow
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import results
-from app.permissions import Principal
-from app.procedures import queries, roles
-from app.procedures.models import Phase, Procedure
+from app.procedures import queries
+from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.accounts.models import User
+    from app.procedures.models import Procedure
 
 router = APIRouter()
 
@@ -47,7 +52,10 @@ def applicant_home(request: Request, session: DbSession, principal: CurrentPrinc
     return render(
         request,
         "applications/home.html",
-        {"applications": service.of_applicant(session, user), "open_procedures": open_procedures},
+        {
+            "applications": application_queries.of_applicant(session, user),
+            "open_procedures": open_procedures,
+        },
     )
 
 
@@ -75,9 +83,11 @@ def _form_page(
             "application": application,
             "requirements": queries.requirements(session, procedure),
             "members": queries.members(session, procedure),
-            "documents": service.documents(session, application) if application else [],
-            "declarations": service.declarations(session, application) if application else {},
-            "problems": service.problems_before_submit(session, application, procedure)
+            "documents": application_queries.documents(session, application) if application else [],
+            "declarations": application_queries.declarations(session, application)
+            if application
+            else {},
+            "problems": submission.problems_before_submit(session, application, procedure)
             if application
             else [],
             "relations": [r.value for r in Relation],
@@ -143,7 +153,7 @@ def application_form(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure, user = _applying(session, principal, reference)
-    application = service.for_applicant(session, procedure, user)
+    application = application_queries.for_applicant(session, procedure, user)
     if application is not None and application.status != ApplicationStatus.DRAFT:
         return RedirectResponse(f"/applications/{application.reference}", status_code=303)
     if not queries.takes_applications(procedure):
@@ -167,7 +177,7 @@ async def save_application(
     )
 
 
-def _numbered(text: dict[str, str], prefix: str) -> list[tuple[int, str, str]]:
+def numbered(text: dict[str, str], prefix: str) -> list[tuple[int, str, str]]:
     """The fields named `prefix` + an id (answer-3, relation-12), with the id parsed
     strictly: a name whose id is not one is refused, naming the field."""
     found = []
@@ -187,18 +197,20 @@ def _save_application(
 ) -> Response:
     procedure, user = _applying(session, principal, reference)
     text = {key: value for key, value in form.items() if isinstance(value, str)}
-    answers = {number: value[:20_000] for number, _key, value in _numbered(text, "answer-")}
+    answers = {number: value[:20_000] for number, _key, value in numbered(text, "answer-")}
     acquaintances = {
         number: (value, text.get(f"note-{key.removeprefix('relation-')}", "")[:5000])
-        for number, key, value in _numbered(text, "relation-")
+        for number, key, value in numbered(text, "relation-")
     }
     uploads = [
-        service.Upload(kind=kind, filename=value.filename or "document.pdf", stream=value.file)
+        application_documents.Upload(
+            kind=kind, filename=value.filename or "document.pdf", stream=value.file
+        )
         for kind in ("cv", "motivation", "other")
         for value in form.getlist(kind)
         if isinstance(value, UploadFile) and value.filename
     ]
-    application = service.for_applicant(session, procedure, user)
+    application = application_queries.for_applicant(session, procedure, user)
     if application is not None and application.status == ApplicationStatus.SUBMITTED:
         # A second press of the submit button: the first one counted.
         return RedirectResponse(f"/applications/{application.reference}", status_code=303)
@@ -206,8 +218,8 @@ def _save_application(
     kept = False  # whether what this request sent has been saved
     try:
         if application is None:
-            application = service.start(session, procedure=procedure, applicant=user, now=now)
-        refused = service.save_draft(
+            application = submission.start(session, procedure=procedure, applicant=user, now=now)
+        refused = submission.save_draft(
             session,
             _storage(request),
             settings,
@@ -231,19 +243,19 @@ def _save_application(
                 status_code=422,
             )  # fmt: skip
         if text.get("action") == "submit":
-            service.submit(
+            submission.submit(
                 session, settings, application=application, procedure=procedure, applicant=user
             )
             return RedirectResponse(
                 f"/applications/{application.reference}?received=1", status_code=303
             )
-    except service.ApplicationsClosed:
+    except submission.ApplicationsClosed:
         session.rollback()
-        application = service.for_applicant(session, procedure, user)
+        application = application_queries.for_applicant(session, procedure, user)
         return _closed_page(request, procedure, application, kept=kept, status_code=409)
     except DomainError as error:
         session.rollback()
-        application = service.for_applicant(session, procedure, user)
+        application = application_queries.for_applicant(session, procedure, user)
         if not queries.takes_applications(procedure):  # no form to come back to
             return _closed_page(
                 request, procedure, application, kept=kept, status_code=error.status_code
@@ -258,9 +270,9 @@ def _own(
     session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> tuple[Application, Procedure, User]:
     user = permissions.require_login(principal)
-    application = service.by_reference(session, reference)
+    application = application_queries.by_reference(session, reference)
     permissions.require_visible(permissions.can_view_application(principal, application))
-    procedure = session.get(Procedure, application.procedure_id)
+    procedure = queries.procedure_by_id(session, application.procedure_id)
     assert procedure is not None
     return application, procedure, user
 
@@ -276,7 +288,7 @@ def application_page(
         {
             "application": application,
             "procedure": procedure,
-            "documents": service.documents(session, application),
+            "documents": application_queries.documents(session, application),
             "received": request.query_params.get("received") == "1",
             "letter_reasons": letter_round.reasons_for(session, application),
             "result": results.applicant_result(session, procedure, application),
@@ -295,7 +307,7 @@ def withdraw(
     application_reference: str,
 ) -> Response:
     application, procedure, user = _own(session, principal, application_reference)
-    service.withdraw(
+    submission.withdraw(
         session, settings, application=application, procedure=procedure, applicant=user
     )
     return RedirectResponse(f"/applications/{application_reference}", status_code=303)
@@ -310,8 +322,8 @@ def _readable_document(
     """The applicant's own documents, those the admins read in the letter round, and those
     the applicant's scorers read before the interview."""
     permissions.require_login(principal)
-    application = service.by_reference(session, application_reference)
-    procedure = session.get(Procedure, application.procedure_id)
+    application = application_queries.by_reference(session, application_reference)
+    procedure = queries.procedure_by_id(session, application.procedure_id)
     assert procedure is not None
     standing = scoring_round.standing_towards(session, procedure, application, principal.user_id)
     permissions.require_visible(
@@ -355,145 +367,10 @@ def remove_document(
     document_id: forms.Id,
 ) -> Response:
     application, procedure, _user = _own(session, principal, application_reference)
-    service.remove_document(
+    application_documents.remove_document(
         session, _storage(request), application=application, document_id=document_id
     )
     return RedirectResponse(f"/procedures/{procedure.reference}/apply#documents", status_code=303)
-
-
-# The letter round (admins) -------------------------------------------------------------
-
-
-def _letter_round_page(
-    request: Request,
-    session: DbSession,
-    principal: Principal,
-    procedure: Procedure,
-    *,
-    error: DomainError | None = None,
-    error_reference: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    # An admin with a conflict: the applicant is left out; another admin decides.
-    view = scoring_round.view_of(session, principal, procedure, None)
-    everyone = letter_round.submitted(session, procedure)
-    applications = [(a, u) for a, u in everyone if view.shows(a.id)]
-    hidden = len(everyone) - len(applications)
-    return render(
-        request,
-        "applications/letter_round.html",
-        {
-            "procedure": procedure,
-            "applications": applications,
-            "requirements": letter_round.minimum_requirements(session, procedure),
-            "all_requirements": queries.requirements(session, procedure),
-            "decisions": letter_round.decisions(session, procedure),
-            "documents": {a.id: service.documents(session, a) for a, _u in applications},
-            "undecided": letter_round.undecided(session, procedure),
-            "unpublished": letter_round.unpublished(session, procedure),
-            "diversity": letter_round.diversity_summary(session, procedure),
-            "hidden_notice": roles.left_to_another_admin(
-                session, procedure, principal.user_id, hidden
-            ),
-            "error": error,
-            "error_reference": error_reference,
-        },
-        status_code=status_code,
-    )
-
-
-def _letter_round_procedure(
-    session: DbSession, principal: CurrentPrincipal, reference: str
-) -> Procedure:
-    return permissions.require_procedure(
-        session, principal, reference, permissions.can_run_letter_round
-    )
-
-
-@router.get("/manage/procedures/{reference}/letter-round", name="letter_round")
-def letter_round_page(
-    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
-) -> Response:
-    procedure = _letter_round_procedure(session, principal, reference)
-    return _letter_round_page(request, session, principal, procedure)
-
-
-@router.post("/manage/procedures/{reference}/letter-round/{application_reference}")
-async def decide_letter_round(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    reference: str,
-    application_reference: str,
-) -> Response:
-    form = await request.form()
-    text = {key: value for key, value in form.items() if isinstance(value, str)}
-    verdicts = {
-        number: (value, text.get(f"reason-{key.removeprefix('met-')}", ""))
-        for number, key, value in _numbered(text, "met-")
-    }
-    return await run_in_threadpool(
-        _decide, request, session, principal, reference, application_reference, verdicts
-    )
-
-
-def _decide(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    reference: str,
-    application_reference: str,
-    verdicts: dict[int, tuple[str, str]],
-) -> Response:
-    procedure = _letter_round_procedure(session, principal, reference)
-    application = service.by_reference(session, application_reference)
-    view = scoring_round.view_of(session, principal, procedure, None)
-    permissions.require_visible(
-        permissions.can_act_on_applicant(principal, procedure, view, application.id)
-    )
-    try:
-        letter_round.decide(
-            session,
-            actor=actor_id(principal.user_id),
-            procedure=procedure,
-            application=application,
-            verdicts=verdicts,
-        )
-    except DomainError as error:
-        session.rollback()
-        return _letter_round_page(
-            request,
-            session,
-            principal,
-            procedure,
-            error=error,
-            error_reference=application_reference,
-            status_code=error.status_code,
-        )
-    return RedirectResponse(
-        f"/manage/procedures/{reference}/letter-round#{application_reference}", status_code=303
-    )
-
-
-@router.post("/manage/procedures/{reference}/letter-round-result")
-def publish_letter_round(
-    request: Request,
-    session: DbSession,
-    settings: AppSettings,
-    principal: CurrentPrincipal,
-    reference: str,
-) -> Response:
-    procedure = _letter_round_procedure(session, principal, reference)
-    try:
-        letter_round.publish(
-            session, settings, actor=actor_id(principal.user_id), procedure=procedure
-        )
-    except DomainError as error:
-        session.rollback()
-        return _letter_round_page(
-            request, session, principal, procedure, error=error, status_code=error.status_code
-        )
-    return RedirectResponse(f"/manage/procedures/{reference}/letter-round", status_code=303)
 
 
 # The voluntary diversity questionnaire --------------------------------------------------
@@ -510,8 +387,8 @@ def diversity_form(
         {
             "application": application,
             "procedure": procedure,
-            "response": service.diversity_response(session, application),
-            "options": service.DIVERSITY_OPTIONS,
+            "response": application_queries.diversity_response(session, application),
+            "options": application_diversity.DIVERSITY_OPTIONS,
         },
     )
 
@@ -527,7 +404,7 @@ def save_diversity(
     first_generation: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     application, _procedure, _user = _own(session, principal, application_reference)
-    service.save_diversity(
+    application_diversity.save_diversity(
         session,
         application=application,
         answers={

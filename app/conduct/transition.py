@@ -17,10 +17,8 @@ from app.errors import Conflict, DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import results
 from app.procedures import checks, lifecycle
-from app.procedures.models import (
-    Phase,
-    Procedure,
-)
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 
 
 def transition(

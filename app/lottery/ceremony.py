@@ -14,8 +14,9 @@ from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import draw as drawlib
 from app.lottery.draws import announced_record, contributors, rank
-from app.lottery.models import Draw, DrawContributor, DrawStatus
+from app.lottery.models import Draw, DrawContributor
 from app.lottery.results import matches
+from app.lottery.vocabulary import DrawStatus
 from app.procedures.models import Procedure, ProcedureMember
 
 MAX_SECRET = 200

@@ -17,8 +17,10 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
 from app.lottery import draw as drawlib
 from app.lottery import ranking as rankinglib
-from app.lottery.models import Draw, DrawContributor, DrawStatus
-from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
+from app.lottery.models import Draw, DrawContributor
+from app.lottery.vocabulary import DrawStatus
+from app.procedures.models import Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import round as scoring_round
 
 DRAW_PHASES = (Phase.DELIBERATION,)
@@ -63,6 +65,26 @@ def draws(session: Session, procedure: Procedure) -> list[Draw]:
     )
 
 
+def with_contributors(
+    session: Session, procedure: Procedure
+) -> tuple[list[Draw], dict[int | None, list[DrawContributor]]]:
+    """The procedure's draws and, by draw id, their contributors in order: one query, however
+    many draws there are (none, one, or voided ones with their successor)."""
+    rows = session.execute(
+        select(Draw, DrawContributor)
+        .outerjoin(DrawContributor, col(DrawContributor.draw_id) == col(Draw.id))
+        .where(Draw.procedure_id == procedure.id)
+        .order_by(col(Draw.id), col(DrawContributor.position))
+    ).all()
+    found: dict[int | None, list[DrawContributor]] = {}
+    for draw, contributor in rows:
+        found.setdefault(draw.id, [])
+        if contributor is not None:
+            found[draw.id].append(contributor)
+    every = list({draw.id: draw for draw, _c in rows}.values())
+    return every, found
+
+
 def contributors(session: Session, draw: Draw) -> list[DrawContributor]:
     return list(
         session.execute(
@@ -102,7 +124,7 @@ def prepare(
         raise Conflict(_("A draw is held during the deliberation, after every outcome."))
     if scoring_round.round_facts(session, procedure).outcomes_missing:
         raise Conflict(_("Record every joint outcome first: the ranking needs them all."))
-    if scoring_round.round_closed(session, procedure):
+    if scoring_round.is_signed_off(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))
     if current_draw(session, procedure) is not None:
         raise Conflict(_("There is a draw already; void it before preparing another."))
@@ -182,13 +204,21 @@ def draw_member(session: Session, procedure: Procedure, role: str) -> ProcedureM
     return member
 
 
-def announced_record(session: Session, draw: Draw, *, revealed: bool = False) -> dict[str, Any]:
-    parties = [
+def announced_record(
+    session: Session,
+    draw: Draw,
+    *,
+    revealed: bool = False,
+    parties: list[DrawContributor] | None = None,
+) -> dict[str, Any]:
+    """The draw's record as the spec publishes it; `parties` are its contributors, when the
+    caller read them already."""
+    recorded = [
         drawlib.Contributor(
             c.name, c.commitment or "", (c.secret if c.name != "platform" else draw.platform_secret)
             if revealed else None,
         )
-        for c in contributors(session, draw)
+        for c in (contributors(session, draw) if parties is None else parties)
     ]  # fmt: skip
     beacon = (draw.beacon_name, draw.beacon_value or "") if draw.beacon_name else None
     # A draw voided after it was drawn keeps its outcome on the record.
@@ -197,7 +227,7 @@ def announced_record(session: Session, draw: Draw, *, revealed: bool = False) ->
         if draw.drawn_at is not None and draw.seed
         else None
     )
-    result = drawlib.record(draw.draw_id, draw.candidates, draw.places, parties, beacon, outcome)
+    result = drawlib.record(draw.draw_id, draw.candidates, draw.places, recorded, beacon, outcome)
     if draw.beacon_name and not revealed:
         result["beacon"] = {"name": draw.beacon_name, "value": None}
     return result
@@ -211,7 +241,7 @@ def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reas
         raise Conflict(_("This draw is void already."))
     if procedure.phase not in DRAW_PHASES:
         raise Conflict(_("The results are published: the draw stands and can no longer be voided."))
-    if scoring_round.round_closed(session, procedure):
+    if scoring_round.is_signed_off(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))
     reason = reason.strip()
     if len(reason) < 10:
@@ -234,25 +264,29 @@ def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reas
 def published(session: Session, procedure: Procedure) -> list[dict[str, Any]]:
     """Every announced draw's record as published: references only, no names; secrets once
     drawn."""
+    every, parties = with_contributors(session, procedure)
     return [
-        announced_record(session, d, revealed=d.drawn_at is not None)
+        announced_record(session, d, revealed=d.drawn_at is not None, parties=parties[d.id])
         | {"status": d.status}
         | (
             {"void_reason": d.void_reason, "voided_at": format_time(d.voided_at)}
             if d.status == DrawStatus.VOID and d.voided_at
             else {}
         )
-        for d in draws(session, procedure)
+        for d in every
         if d.status != DrawStatus.PREPARING
     ]
 
 
 def open_draws(session: Session, procedures_: Sequence[Procedure]) -> dict[int, Draw]:
     """Per procedure, the draw that waits for its contributors (commitments or secrets)."""
-    found = {}
-    for procedure in procedures_:
-        current = current_draw(session, procedure)
-        if current and current.status in (DrawStatus.PREPARING, DrawStatus.ANNOUNCED):
-            assert procedure.id is not None
-            found[procedure.id] = current
-    return found
+    ids = [p.id for p in procedures_]
+    if not ids:
+        return {}
+    waiting = session.execute(
+        select(Draw).where(
+            col(Draw.procedure_id).in_(ids),
+            col(Draw.status).in_([DrawStatus.PREPARING, DrawStatus.ANNOUNCED]),
+        )
+    ).scalars()
+    return {draw.procedure_id: draw for draw in waiting}

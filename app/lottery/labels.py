@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.i18n import gettext as _
 from app.lottery import draw as drawlib
-from app.lottery.models import DrawStatus
+from app.lottery.vocabulary import DrawStatus
 
 
 def draw_status_label(status: str) -> str:

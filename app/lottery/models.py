@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-
-
-class DrawStatus(StrEnum):
-    # Collecting the contributors' commitments; nothing is fixed yet.
-    PREPARING = "preparing"
-    # Candidates, places and commitments fixed and chained; secrets being revealed.
-    ANNOUNCED = "announced"
-    DRAWN = "drawn"
-    # A contributor did not reveal (or the draw was stopped): it stays in the record.
-    VOID = "void"
+from app.lottery.vocabulary import DrawStatus
 
 
 class Draw(SQLModel, table=True):

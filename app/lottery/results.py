@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts import mail
-from app.accounts.models import User
+from app.accounts.service import user_by_id, users_by_id
 from app.applications import letter_round
 from app.applications.disclosure import shown_groups
 from app.applications.models import Application, DiversityResponse
@@ -22,9 +22,11 @@ from app.config import Settings
 from app.errors import Conflict
 from app.i18n import gettext as _
 from app.lottery import ranking as rankinglib
-from app.lottery.draws import candidates, current_draw, rank
-from app.lottery.models import DeclinedPlace, Draw, DrawStatus
-from app.procedures.models import Phase, Procedure
+from app.lottery.draws import candidates, rank, with_contributors
+from app.lottery.models import DeclinedPlace, Draw, DrawContributor
+from app.lottery.vocabulary import DrawStatus
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome
 
@@ -51,6 +53,41 @@ def declined_references(session: Session, procedure: Procedure) -> list[str]:
     )
 
 
+@dataclass
+class Standings:
+    """The ranking as one request reads it: the round, its candidates ranked under the
+    published rule, the procedure's draws and the declined places, each read once. Every
+    function below takes one (or loads it), so a page never loads the round twice."""
+
+    round: scoring_round.Round
+    people: list[rankinglib.Candidate]
+    ranked: rankinglib.Ranking
+    draws: list[Draw]
+    contributors: dict[int | None, list[DrawContributor]]  # by draw id
+    declined: list[str]
+
+    @classmethod
+    def load(
+        cls, session: Session, procedure: Procedure, round_: scoring_round.Round | None = None
+    ) -> Standings:
+        round_ = round_ or scoring_round.load_round(session, procedure)
+        people = candidates(session, procedure, round_)
+        every, parties = with_contributors(session, procedure)
+        return cls(
+            round_,
+            people,
+            rank(session, procedure, people),
+            every,
+            parties,
+            declined_references(session, procedure),
+        )
+
+    @property
+    def current(self) -> Draw | None:
+        """The draw that is not void, if any (there is at most one)."""
+        return next((d for d in self.draws if d.status != DrawStatus.VOID), None)
+
+
 def matches(draw: Draw, ranked: rankinglib.Ranking) -> bool:
     """The draw was held between exactly the group now tied at the last place, for the
     places now left for it."""
@@ -58,22 +95,21 @@ def matches(draw: Draw, ranked: rankinglib.Ranking) -> bool:
 
 
 def final_result(
-    session: Session,
-    procedure: Procedure,
-    people: list[rankinglib.Candidate] | None = None,
+    session: Session, procedure: Procedure, standings: Standings | None = None
 ) -> Result | None:
     """None while a needed draw has not been drawn, or when the draw no longer matches the
     tied group (then nobody's place may rest on it)."""
-    ranked = rank(session, procedure, people)
+    standings = standings or Standings.load(session, procedure)
+    ranked = standings.ranked
     below = [ref for group in ranked.below for ref in group]
     drawn = None
     places, reserve = ranked.placed, below
     if ranked.needs_draw:
-        drawn = current_draw(session, procedure)
+        drawn = standings.current
         if drawn is None or drawn.status != DrawStatus.DRAWN or not matches(drawn, ranked):
             return None
         places, reserve = ranked.placed + drawn.winners, drawn.reserve + below
-    declined = declined_references(session, procedure)
+    declined = standings.declined
     kept = [ref for ref in places if ref not in declined]
     waiting = [ref for ref in reserve if ref not in declined]
     moved_up = waiting[: len(places) - len(kept)]
@@ -81,16 +117,17 @@ def final_result(
 
 
 def draw_problems(
-    session: Session,
-    procedure: Procedure,
-    people: list[rankinglib.Candidate] | None = None,
+    session: Session, procedure: Procedure, standings: Standings | None = None
 ) -> list[str]:
     """Why the standing draw cannot be used for the results: it no longer matches the group
     tied at the last place, or the ranking has no tie any more. Empty when all is well."""
-    current = current_draw(session, procedure)
-    if current is None or procedure.rubric_hash is None:
+    if procedure.rubric_hash is None:
         return []
-    ranked = rank(session, procedure, people)
+    standings = standings or Standings.load(session, procedure)
+    current = standings.current
+    if current is None:
+        return []
+    ranked = standings.ranked
     if current.status != DrawStatus.DRAWN:
         if ranked.needs_draw:
             return []  # the draw is still under way: draw_missing says so
@@ -160,7 +197,7 @@ def decline(
         moved = session.execute(
             select(Application).where(Application.reference == offered)
         ).scalar_one()
-        user = session.get(User, moved.applicant_id)
+        user = user_by_id(session, moved.applicant_id)
         if user is not None:
             mail.send(
                 session,
@@ -189,7 +226,7 @@ class GroupOutcome:
 
 
 def outcomes_by_group(
-    session: Session, procedure: Procedure
+    session: Session, procedure: Procedure, standings: Standings | None = None
 ) -> dict[str, list[GroupOutcome]] | None:
     """Per question of the voluntary questionnaire, how outcomes compare between the groups
     that answered; only groups of at least five applicants are shown (smaller ones could be
@@ -201,10 +238,10 @@ def outcomes_by_group(
         .join(Application, col(Application.id) == col(DiversityResponse.application_id))
         .where(DiversityResponse.procedure_id == procedure.id)
     ).all()
-    people = candidates(session, procedure)
-    result = final_result(session, procedure, people)
+    standings = standings or Standings.load(session, procedure)
+    result = final_result(session, procedure, standings)
     placed = set(result.places) if result else set()
-    suitable = {c.reference for c in people if c.suitable}
+    suitable = {c.reference for c in standings.people if c.suitable}
     summary: dict[str, list[GroupOutcome]] = {}
     for question in letter_round.QUESTIONS:
         groups: dict[str, list[Application]] = {}
@@ -229,14 +266,19 @@ def outcomes_by_group(
     return summary
 
 
-def draw_missing(session: Session, procedure: Procedure, outcomes_missing: tuple[str, ...]) -> bool:
+def draw_missing(
+    session: Session,
+    procedure: Procedure,
+    outcomes_missing: tuple[str, ...],
+    standings: Standings | None = None,
+) -> bool:
     """A draw is needed for the last place and has not taken place (asked only once every
     outcome is in: the caller has the missing ones from scoring_round.round_facts already)."""
     if procedure.phase != Phase.DELIBERATION or procedure.rubric_hash is None:
         return False
     if outcomes_missing:
         return False
-    return final_result(session, procedure) is None
+    return final_result(session, procedure, standings) is None
 
 
 @dataclass(frozen=True)
@@ -250,7 +292,10 @@ class ApplicantResult:
 
 
 def applicant_result(
-    session: Session, procedure: Procedure, application: Application
+    session: Session,
+    procedure: Procedure,
+    application: Application,
+    standings: Standings | None = None,
 ) -> ApplicantResult | None:
     if procedure.phase not in (Phase.RESULTS, Phase.ARCHIVED) or application.id is None:
         return None
@@ -259,7 +304,7 @@ def applicant_result(
     ).scalar_one_or_none()
     if outcome is None:
         return None
-    result = final_result(session, procedure)
+    result = final_result(session, procedure, standings)
     drawn = (
         result.draw
         if result and result.draw and application.reference in result.draw.candidates
@@ -282,8 +327,9 @@ def applicant_result(
 def tell_results(session: Session, settings: Settings, procedure: Procedure) -> None:
     """E-mail every invited applicant that their result can be read, with the link."""
     round_ = scoring_round.load_round(session, procedure)
+    users = users_by_id(session, (a.applicant_id for a in round_.applications))
     for application in round_.applications:
-        user = session.get(User, application.applicant_id)
+        user = users.get(application.applicant_id)
         if user is None:
             continue
         mail.send(
@@ -302,7 +348,9 @@ def tell_results(session: Session, settings: Settings, procedure: Procedure) -> 
         )
 
 
-def public_figures(session: Session, procedure: Procedure) -> dict[str, int] | None:
+def public_figures(
+    session: Session, procedure: Procedure, standings: Standings | None = None
+) -> dict[str, int] | None:
     """Aggregate figures for the public page, once the results are published."""
     if procedure.phase not in (Phase.RESULTS, Phase.ARCHIVED):
         return None
@@ -314,9 +362,8 @@ def public_figures(session: Session, procedure: Procedure) -> dict[str, int] | N
             col(Application.status).in_(["submitted", "withdrawn"]),
         )
     ).scalar_one()
-    round_ = scoring_round.load_round(session, procedure)
-    ranked = candidates(session, procedure, round_)
-    current = current_draw(session, procedure)
+    standings = standings or Standings.load(session, procedure)
+    round_, ranked, current = standings.round, standings.people, standings.current
     drawn = current.candidates if current and current.status == DrawStatus.DRAWN else []
     # Erased applications (after the retention period) still count, anonymously.
     erased = procedure.erased_counts or {}

@@ -4,7 +4,7 @@ the public draw records (HTML and JSON), and a verify page anyone can use."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,9 +25,11 @@ from app.lottery import draws as lottery_draws
 from app.lottery.models import Draw
 from app.permissions import Principal
 from app.procedures import queries, roles
-from app.procedures.models import Procedure
 from app.scoring import round as scoring_round
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.procedures.models import Procedure
 
 router = APIRouter()
 MAX_RECORD = 200_000
@@ -46,29 +48,37 @@ def _ranking_page(
     error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    ranked = lottery_draws.rank(session, procedure) if procedure.rubric_hash else None
-    all_draws = lottery_draws.draws(session, procedure)
+    standings = results.Standings.load(session, procedure) if procedure.rubric_hash else None
+    all_draws, parties = (
+        (standings.draws, standings.contributors)
+        if standings
+        else lottery_draws.with_contributors(session, procedure)
+    )
     # An admin with a conflict: the applicant's rows are left out (a tie stays whole: the
     # draw is for exactly that group, and its record is public).
     hidden = scoring_round.hidden_references(
-        session, procedure, scoring_round.view_of(session, principal, procedure, None)
+        session,
+        procedure,
+        scoring_round.view_of(
+            session, principal, procedure, standings.round if standings else None
+        ),
     )
     return render(
         request,
         "lottery/ranking.html",
         {
             "procedure": procedure,
-            "candidates": lottery_draws.candidates(session, procedure)
-            if procedure.rubric_hash
-            else [],
-            "ranking": ranked,
+            "candidates": standings.people if standings else [],
+            "ranking": standings.ranked if standings else None,
             "draws": all_draws,
-            "contributors": {d.id: lottery_draws.contributors(session, d) for d in all_draws},
-            "current": lottery_draws.current_draw(session, procedure),
-            "result": results.final_result(session, procedure) if procedure.rubric_hash else None,
-            "problems": results.draw_problems(session, procedure),
+            "contributors": parties,
+            "current": standings.current if standings else None,
+            "result": results.final_result(session, procedure, standings) if standings else None,
+            "problems": results.draw_problems(session, procedure, standings),
             "fixed": queries.fixing_draw(session, procedure),
-            "outcomes_missing": scoring_round.round_facts(session, procedure).outcomes_missing,
+            "outcomes_missing": scoring_round.round_facts_of(standings.round).outcomes_missing
+            if standings
+            else (),
             "hidden_references": hidden,
             "hidden_notice": roles.left_to_another_admin(
                 session, procedure, principal.user_id, len(hidden)
@@ -381,7 +391,7 @@ def verify_page(request: Request, session: DbSession, principal: CurrentPrincipa
     wanted = request.query_params.get("draw", "")
     if wanted:
         found = session.execute(select(Draw).where(Draw.draw_id == wanted)).scalar_one_or_none()
-        procedure = session.get(Procedure, found.procedure_id) if found else None
+        procedure = queries.procedure_by_id(session, found.procedure_id) if found else None
         if found and procedure and permissions.can_view_procedure(principal, procedure):
             record = next(
                 (r for r in lottery_draws.published(session, procedure) if r["draw_id"] == wanted),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from sqlmodel import select
 from starlette.datastructures import UploadFile
 
 from app import permissions
@@ -22,9 +21,12 @@ from app.oversight import service as oversight
 from app.permissions import Principal, RoundView
 from app.procedures import committee as procedure_committee
 from app.procedures import queries
-from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
+from app.procedures.vocabulary import ProcedureRole
 from app.scoring import round as scoring_round
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.procedures.models import Procedure
 
 router = APIRouter()
 MAX_CHAIN = 50 * 1024 * 1024
@@ -52,12 +54,7 @@ def _observer_page(
     status_code: int = 200,
 ) -> Response:
     heads = {p.reference: audit.head(session, p.reference) for p in rows}
-    declarations = {
-        member.procedure_id: member
-        for member in session.execute(
-            select(ProcedureMember).where(ProcedureMember.user_id == principal.user_id)
-        ).scalars()
-    }
+    declarations = queries.memberships(session, principal.user_id)
     return render(
         request,
         "oversight/home.html",
@@ -160,7 +157,7 @@ def _report(session: DbSession, principal: Principal, procedure: Procedure) -> o
     return oversight.report(session, procedure, _view(session, principal, procedure))
 
 
-def _round_page(
+def _overview_page(
     request: Request,
     session: DbSession,
     principal: Principal,
@@ -172,7 +169,7 @@ def _round_page(
     view = _view(session, principal, procedure)
     return render(
         request,
-        "oversight/round.html",
+        "oversight/overview.html",
         {
             "procedure": procedure,
             "report": oversight.report(session, procedure, view) if procedure.rubric_hash else None,
@@ -185,12 +182,12 @@ def _round_page(
     )
 
 
-@router.get("/observer/procedures/{reference}", name="observer_round")
-def observer_round(
+@router.get("/observer/procedures/{reference}", name="observer_overview")
+def observer_overview(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = _overseen(session, principal, reference)
-    return _round_page(request, session, principal, procedure)
+    return _overview_page(request, session, principal, procedure)
 
 
 @router.post("/observer/procedures/{reference}/remarks")
@@ -215,7 +212,7 @@ def add_remark(
     except DomainError as error:
         session.rollback()
         values = {"text": text, "application": application, "about": about, "corrects": corrects}
-        return _round_page(request, session, principal, procedure, error=error, values=values)
+        return _overview_page(request, session, principal, procedure, error=error, values=values)
     return RedirectResponse(
         f"/observer/procedures/{reference}#remark-{remark.number}", status_code=303
     )

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from app import permissions
 from app.accounts.models import User
+from app.accounts.service import users_by_id
 from app.applications import letter_round
 from app.applications.models import Application
 from app.audit import service as audit
@@ -25,7 +26,8 @@ from app.lottery import draws as lottery_draws
 from app.lottery import results
 from app.oversight.models import Remark, SignOff
 from app.procedures import queries
-from app.procedures.models import Phase, Procedure, ProcedureMember, ProcedureRole
+from app.procedures.models import Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome, MemberConflict, ScoreSheet
@@ -185,7 +187,7 @@ class Report:
     # member id -> the applicants they declared knowing: (reference, relation, later), where
     # later means after their declaration of ties (a conflict found during the round)
     ties: dict[int, list[tuple[str, str, bool]]]
-    agreement: list[scoring_deliberation.RoundCriterion]
+    agreement: list[scoring_deliberation.CriterionFigures]
     chain_head: str
     chain_seq: int
     sign_off: SignOff | None
@@ -208,13 +210,15 @@ def report(
     ).all()
     names = {m.id: u.name for m, u in members}
     all_remarks = remarks(session, procedure)
+    applicant_users = users_by_id(session, (a.applicant_id for a in round_.applications))
+    reasons = letter_round.reasons_by_application(session, procedure)
     applicants = []
     for application in round_.applications:
         assert application.id is not None
         if not view.shows(application.id):
             continue
         sealed = not view.shows_sheets(application.id)
-        user = session.get(User, application.applicant_id)
+        user = applicant_users.get(application.applicant_id)
         conflicts = [
             (names.get(member_id, ""), relation, by)
             for member_id, (relation, by) in round_.conflicts.get(application.id, {}).items()
@@ -224,7 +228,7 @@ def report(
             ApplicantReport(
                 application=application,
                 name=user.name if user else "",
-                letter_round=letter_round.reasons_for(session, application),
+                letter_round=reasons.get(application.id, []),
                 scorers=[round_.name(m) for m in round_.scorers(application)],
                 conflicts=conflicts,
                 sheets=[]
@@ -243,7 +247,7 @@ def report(
     invited_ids = {a.id for a in round_.applications}
     submitted = letter_round.submitted(session, procedure)
     not_invited = [
-        (application, letter_round.reasons_for(session, application))
+        (application, reasons.get(application.id or 0, []))
         for application, _user in submitted
         if application.id not in invited_ids and view.shows(application.id)
     ]
@@ -271,11 +275,15 @@ def report(
         applicants=applicants,
         not_invited=not_invited,
         draws=lottery_draws.published(session, procedure),
-        result=results.final_result(session, procedure) if round_.applications else None,
+        result=results.final_result(
+            session, procedure, results.Standings.load(session, procedure, round_)
+        )
+        if round_.applications
+        else None,
         remarks=[r for r in all_remarks if r.application_id is None],
         remark_numbers=remark_numbers(all_remarks),
         ties=ties,
-        agreement=scoring_deliberation.round_figures(round_, view.hidden | view.sealed),
+        agreement=scoring_deliberation.criterion_figures(round_, view.hidden | view.sealed),
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,
         sign_off=signed_off(session, procedure),

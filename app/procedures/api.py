@@ -16,7 +16,8 @@ from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
 from app.procedures import catalogue as procedure_catalogue
 from app.procedures import queries
-from app.procedures.models import Organisation, Phase, Procedure
+from app.procedures.models import Organisation, Procedure
+from app.procedures.vocabulary import Phase
 
 router = APIRouter(prefix="", tags=["open data"])
 

@@ -11,12 +11,9 @@ from sqlmodel import Session, col
 from app import permissions
 from app.db import utcnow
 from app.procedures import checks
-from app.procedures.models import (
-    Organisation,
-    Phase,
-    Procedure,
-)
+from app.procedures.models import Organisation, Procedure
 from app.procedures.queries import phase_now_column
+from app.procedures.vocabulary import Phase
 
 # The public catalogue ------------------------------------------------------------------------
 

@@ -15,14 +15,10 @@ from app.i18n import gettext as _
 from app.procedures import queries
 from app.procedures.corrections import arrow, checked_justification, correct, recheck
 from app.procedures.labels import function_label, role_label
-from app.procedures.models import (
-    Phase,
-    Procedure,
-    ProcedureMember,
-    ProcedureRole,
-)
+from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.organisations import Invitation, invite_user, send_invitation
 from app.procedures.queries import FUNCTIONS, find_member, has_role
+from app.procedures.vocabulary import Phase, ProcedureRole
 
 
 def invite_to_procedure(

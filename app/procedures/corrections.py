@@ -14,12 +14,9 @@ from app.errors import Conflict, InvalidInput
 from app.i18n import gettext as _
 from app.procedures import checks
 from app.procedures.facts import procedure_facts
-from app.procedures.models import (
-    Correction,
-    Phase,
-    Procedure,
-)
+from app.procedures.models import Correction, Procedure
 from app.procedures.queries import is_frozen, is_published
+from app.procedures.vocabulary import Phase
 
 CORRECTION_SUBJECTS = (
     "criteria", "rubric", "pluses", "method", "timeline", "places", "committee", "observer",

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from app.accounts import mail
 from app.accounts.models import User
-from app.applications.models import Application, ApplicationStatus
+from app.applications.models import Application
+from app.applications.vocabulary import ApplicationStatus
 from app.audit.service import record
 from app.config import Settings
 from app.db import utcnow
@@ -25,15 +26,7 @@ from app.procedures.corrections import (
     refuse_if_frozen,
 )
 from app.procedures.labels import plus_label, ranking_rule_label, requirement_kind_label
-from app.procedures.models import (
-    Organisation,
-    Phase,
-    Plus,
-    PlusKind,
-    Procedure,
-    Requirement,
-    RequirementKind,
-)
+from app.procedures.models import Organisation, Plus, Procedure, Requirement
 from app.procedures.queries import (
     RANKING_RULES,
     REFERENCE_PATTERN,
@@ -44,6 +37,7 @@ from app.procedures.queries import (
     phase_now,
     requirements,
 )
+from app.procedures.vocabulary import Phase, PlusKind, RequirementKind
 
 
 def create_procedure(

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from app.i18n import gettext as _
-from app.procedures.models import (
-    Phase,
-    ProcedureRole,
-)
+from app.procedures.vocabulary import Phase, ProcedureRole
 
 
 def phase_label(phase: str) -> str:

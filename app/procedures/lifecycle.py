@@ -16,7 +16,7 @@ from typing import Protocol
 
 from app.i18n import gettext as _
 from app.procedures import checks
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.procedures.vocabulary import Phase
 
 
 class Organisation(SQLModel, table=True):
@@ -27,20 +27,6 @@ class OrganisationAdmin(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
-
-
-class Phase(StrEnum):
-    """The life cycle of a procedure, in order."""
-
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    OPEN = "open"
-    CLOSED = "closed"
-    LETTER_ROUND = "letter_round"
-    INTERVIEWS = "interviews"
-    DELIBERATION = "deliberation"
-    RESULTS = "results"
-    ARCHIVED = "archived"
 
 
 class Procedure(SQLModel, table=True):
@@ -84,11 +70,6 @@ class Procedure(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class RequirementKind(StrEnum):
-    MINIMUM = "minimum"  # a hard requirement, checked per application in the letter round
-    CRITERION = "criterion"  # weighed in the letter round, not a gate
-
-
 class Requirement(SQLModel, table=True):
     """A letter-round criterion or minimum requirement, with what is asked and why."""
 
@@ -98,14 +79,6 @@ class Requirement(SQLModel, table=True):
     position: int = 0
     text: str = Field(sa_column=Column(Text, nullable=False))
     rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-
-
-class PlusKind(StrEnum):
-    PHD = "phd"
-    ANIOS = "anios"
-    REGIONAL = "regional"
-    LANGUAGES = "languages"
-    OTHER = "other"
 
 
 class Plus(SQLModel, table=True):
@@ -126,12 +99,6 @@ class Correction(SQLModel, table=True):
     subject: str = Field(max_length=40)
     text: str = Field(sa_column=Column(Text, nullable=False))
     justification: str = Field(sa_column=Column(Text, nullable=False))
-
-
-class ProcedureRole(StrEnum):
-    MEMBER = "member"
-    CHAIR = "chair"
-    OBSERVER = "observer"
 
 
 class ProcedureMember(SQLModel, table=True):

@@ -15,20 +15,20 @@ from app.config import ROOT
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.i18n import gettext as _
-from app.lottery.models import Draw, DrawStatus
+from app.lottery.models import Draw
+from app.lottery.vocabulary import DrawStatus
 from app.procedures import lifecycle, rubric
 from app.procedures.models import (
     Correction,
     Organisation,
     OrganisationAdmin,
-    Phase,
     Plus,
     Procedure,
     ProcedureMember,
-    ProcedureRole,
     Requirement,
 )
 from app.procedures.rubric import Rubric
+from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring.models import (
     MemberConflict,
     ScoreSheet,
@@ -48,6 +48,16 @@ def get_procedure(session: Session, reference: str) -> Procedure:
     if procedure is None:
         raise NotFound(_("This page does not exist."))
     return procedure
+
+
+def procedure_by_id(session: Session, procedure_id: int | None) -> Procedure | None:
+    return session.get(Procedure, procedure_id) if procedure_id is not None else None
+
+
+def memberships(session: Session, user_id: int | None) -> dict[int, ProcedureMember]:
+    """Every role the user holds, by procedure id."""
+    rows = session.execute(select(ProcedureMember).where(ProcedureMember.user_id == user_id))
+    return {member.procedure_id: member for member in rows.scalars()}
 
 
 def get_organisation(session: Session, slug: str) -> Organisation:

@@ -8,19 +8,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.applications.models import Application, Relation
+from app.applications.models import Application
+from app.applications.vocabulary import Relation
 from app.audit.service import actor_id, record
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput
 from app.i18n import gettext as _
-from app.procedures.models import Phase, ProcedureMember
-from app.scoring.models import (
-    MemberConflict,
-    ReserveAssignment,
-    SheetStatus,
-)
+from app.procedures.models import ProcedureMember
+from app.procedures.vocabulary import Phase
+from app.scoring.models import MemberConflict, ReserveAssignment
 from app.scoring.round import Round
 from app.scoring.sheets import MAX_NOTE
+from app.scoring.vocabulary import SheetStatus
 
 # Conflicts of interest and reserve members -------------------------------------------------
 

@@ -16,14 +16,15 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidInput
 from app.i18n import current_language
 from app.i18n import gettext as _
-from app.procedures.models import Phase, ProcedureMember
+from app.procedures.models import ProcedureMember
 from app.procedures.rubric import Rubric
+from app.procedures.vocabulary import Phase
 from app.scoring import stats
 from app.scoring.models import (
     JointOutcome,
 )
-from app.scoring.round import Round, refuse_if_draw_fixes, round_closed
-from app.scoring.sheets import MAX_MOTIVATION, MAX_REASON, MIN_REASON, _digest
+from app.scoring.round import Round, is_signed_off, refuse_if_draw_fixes
+from app.scoring.sheets import MAX_MOTIVATION, MAX_REASON, MIN_REASON, reasons_digest
 
 # Deliberation ------------------------------------------------------------------------------
 
@@ -54,14 +55,16 @@ def deliberation_figures(round_: Round, application: Application) -> list[Criter
 
 
 @dataclass(frozen=True)
-class RoundCriterion:
+class CriterionFigures:
     id: str
     name: str
     counts: list[int]
     agreement: stats.Agreement
 
 
-def round_figures(round_: Round, hidden: frozenset[int] = frozenset()) -> list[RoundCriterion]:
+def criterion_figures(
+    round_: Round, hidden: frozenset[int] = frozenset()
+) -> list[CriterionFigures]:
     """Per criterion, over every applicant whose sheets are all in (except `hidden`: the
     applicants the viewer has a conflict with): the distribution and Krippendorff's alpha."""
     language = current_language()
@@ -79,7 +82,7 @@ def round_figures(round_: Round, hidden: frozenset[int] = frozenset()) -> list[R
             ratings[str(application.id)] = by_member
             levels += by_member.values()
         result.append(
-            RoundCriterion(
+            CriterionFigures(
                 criterion.id,
                 criterion.name.get(language),
                 stats.distribution(levels, round_.rubric.max_level),
@@ -190,7 +193,7 @@ def record_outcome(
     language = current_language()
     if procedure.phase not in (Phase.INTERVIEWS, Phase.DELIBERATION):
         raise Conflict(_("The joint outcome is recorded during the interviews and deliberation."))
-    if round_closed(session, procedure):
+    if is_signed_off(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))
     refuse_if_draw_fixes(session, procedure)
     if not round_.all_in(application):
@@ -285,7 +288,7 @@ def record_outcome(
             "pluses": chosen,
             "motivation_sha256": hashlib.sha256(motivation.encode("utf-8")).hexdigest(),
             # Like the sheets' reasons: personal data that erasure must reach, so a hash.
-            "reasons_sha256": _digest(why),
+            "reasons_sha256": reasons_digest(why),
             "outside_range": sorted(departures(round_, application, agreed)),
         },
     )

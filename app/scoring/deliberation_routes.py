@@ -13,7 +13,7 @@ from app.errors import DomainError
 from app.oversight import service as oversight
 from app.permissions import Principal
 from app.procedures import queries
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring.pages import Context, applicant_context, form_fields

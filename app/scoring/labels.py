@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from app.i18n import gettext as _
-from app.scoring.models import (
-    SheetStatus,
-)
+from app.scoring.vocabulary import SheetStatus
 
 
 def sheet_status_label(status: str) -> str:

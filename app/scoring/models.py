@@ -4,12 +4,12 @@ committee's joint outcome per applicant."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
+from app.scoring.vocabulary import SheetStatus
 
 
 class MemberConflict(SQLModel, table=True):
@@ -39,13 +39,6 @@ class ReserveAssignment(SQLModel, table=True):
     application_id: int = Field(foreign_key="application.id", index=True, ondelete="CASCADE")
     member_id: int = Field(foreign_key="procedure_member.id", index=True, ondelete="CASCADE")
     assigned_at: datetime = Field(default_factory=utcnow)
-
-
-class SheetStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    # The member declared a conflict after starting: the sheet no longer counts.
-    VOID = "void"
 
 
 class ScoreSheet(SQLModel, table=True):

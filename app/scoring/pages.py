@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app import permissions
-from app.accounts.models import User
+from app.accounts.service import user_by_id
 from app.applications import letter_round
-from app.applications.models import Application
 from app.deps import DbSession
 from app.permissions import Principal, Standing
 from app.procedures import queries
-from app.procedures.models import Procedure, ProcedureMember
 from app.scoring import round as scoring_round
 
-Rule = Callable[[Principal, Procedure, Standing], bool]
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.accounts.models import User
+    from app.applications.models import Application
+    from app.procedures.models import Procedure, ProcedureMember
+
+Rule: TypeAlias = "Callable[[Principal, Procedure, Standing], bool]"
 
 
 @dataclass
@@ -59,7 +62,7 @@ def applicant_context(
     member = queries.member_of(session, procedure, principal.user_id)
     standing = scoring_round.standing(round_, application, member)
     permissions.require_on_applicant(principal, procedure, standing, rule)
-    applicant = session.get(User, application.applicant_id)
+    applicant = user_by_id(session, application.applicant_id)
     return Context(procedure, application, round_, member, standing, applicant)
 
 

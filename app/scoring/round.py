@@ -17,20 +17,17 @@ from sqlmodel import Session, col, select
 from app import permissions
 from app.accounts.models import User
 from app.applications.letter_round import INVITED
-from app.applications.models import Application, ApplicationStatus, Declaration
+from app.applications.models import Application, Declaration
+from app.applications.vocabulary import ApplicationStatus
 from app.errors import Conflict
 from app.i18n import gettext as _
 from app.oversight.models import SignOff
-from app.procedures.models import Procedure, ProcedureMember, ProcedureRole
+from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.queries import SCORING_ROLES, conflicted_with, fixing_draw, member_of, rubric_of
 from app.procedures.rubric import Rubric
-from app.scoring.models import (
-    JointOutcome,
-    MemberConflict,
-    ReserveAssignment,
-    ScoreSheet,
-    SheetStatus,
-)
+from app.procedures.vocabulary import ProcedureRole
+from app.scoring.models import JointOutcome, MemberConflict, ReserveAssignment, ScoreSheet
+from app.scoring.vocabulary import SheetStatus
 
 
 @dataclass
@@ -105,7 +102,7 @@ class Round:
         return user.name if user else ""
 
 
-def round_closed(session: Session, procedure: Procedure) -> bool:
+def is_signed_off(session: Session, procedure: Procedure) -> bool:
     """The observer signed the round off: outcomes and draws no longer change."""
     return (
         session.execute(select(col(SignOff.id)).where(SignOff.procedure_id == procedure.id)).first()
@@ -191,7 +188,10 @@ class RoundFacts:
 def round_facts(session: Session, procedure: Procedure) -> RoundFacts:
     if procedure.rubric_content is None:
         return RoundFacts((), (), ())
-    round_ = load_round(session, procedure)
+    return round_facts_of(load_round(session, procedure))
+
+
+def round_facts_of(round_: Round) -> RoundFacts:
     return RoundFacts(
         tuple(a.reference for a in round_.applications if not round_.has_quorum(a)),
         tuple(a.reference for a in round_.applications if not round_.all_in(a)),

@@ -3,16 +3,16 @@ the committee's figures, and the admin's view of quorum, progress and reserves."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app import forms, permissions
-from app.accounts.models import User
+from app.accounts.service import users_by_id
 from app.applications import letter_round
-from app.applications.models import Relation
+from app.applications.vocabulary import Relation
 from app.audit.service import actor_id
 from app.deps import CurrentPrincipal, DbSession
 from app.errors import DomainError, InvalidInput
@@ -20,12 +20,15 @@ from app.i18n import gettext as _
 from app.lottery import draws
 from app.permissions import Principal
 from app.procedures import queries, roles
-from app.procedures.models import Phase, Procedure, ProcedureRole
+from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import conflicts as scoring_conflicts
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring.pages import Context, applicant_context, committee_procedure_guard, with_form
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.procedures.models import Procedure
 
 router = APIRouter()
 
@@ -38,9 +41,7 @@ def committee_home(request: Request, session: DbSession, principal: CurrentPrinc
     permissions.require(principal, permissions.can_use_committee_home(principal))
     rows = (
         session.execute(
-            permissions.procedures_with_role(
-                principal, ProcedureRole.MEMBER, ProcedureRole.CHAIR
-            ).order_by(Procedure.reference)
+            permissions.procedures_with_role(principal, ProcedureRole.MEMBER, ProcedureRole.CHAIR)
         )
         .scalars()
         .all()
@@ -87,15 +88,12 @@ def _procedure_page(
     mine = round_.applications_of(member)
     unpublished = letter_round.unpublished(session, procedure)
     declarable = scoring_conflicts.declarable(round_, member)
+    users = users_by_id(session, (a.applicant_id for a in [*mine, *declarable]))
     return render(
         request,
         "scoring/procedure.html",
         {
-            "applicants": {
-                a.applicant_id: user
-                for a in mine
-                if (user := session.get(User, a.applicant_id)) is not None
-            },
+            "applicants": {a.applicant_id: users[a.applicant_id] for a in mine},
             "procedure": procedure,
             "member": member,
             "round": round_,
@@ -111,11 +109,7 @@ def _procedure_page(
             and member.ties_declared_at is None
             and not unpublished,
             "declarable": declarable,
-            "declarable_names": {
-                a.id: user.name
-                for a in declarable
-                if (user := session.get(User, a.applicant_id)) is not None
-            },
+            "declarable_names": {a.id: users[a.applicant_id].name for a in declarable},
             "named_in_declaration": scoring_conflicts.named_in_declaration(session, member),
             "error": error,
             "values": values or {},
@@ -235,8 +229,8 @@ def _declare_conflict(
 # The round's figures and the admin's overview -------------------------------------------------
 
 
-@router.get("/committee/{reference}/round", name="round_figures")
-def round_page(
+@router.get("/committee/{reference}/round", name="committee_figures")
+def figures_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     procedure = permissions.require_procedure(
@@ -253,11 +247,11 @@ def round_page(
     shown = [a for a in round_.applications if view.shows(a.id)]
     return render(
         request,
-        "scoring/round.html",
+        "scoring/figures.html",
         {
             "procedure": procedure,
             "rubric": round_.rubric,
-            "figures": scoring_deliberation.round_figures(round_, view.hidden | view.sealed),
+            "figures": scoring_deliberation.criterion_figures(round_, view.hidden | view.sealed),
             "complete": sum(round_.all_in(a) for a in shown),
             "total": len(shown),
         },
@@ -283,7 +277,7 @@ def _scoring_overview(
         hidden = len(round_.applications) - len(shown)
         round_.applications = shown
         ids = [a.applicant_id for a in round_.applications]
-        applicants = {user_id: session.get(User, user_id) for user_id in ids}
+        applicants = users_by_id(session, ids)
     return render(
         request,
         "scoring/overview.html",

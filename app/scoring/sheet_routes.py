@@ -5,7 +5,7 @@ checks run in a read-only session that is let go before the write."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
@@ -13,19 +13,22 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app import forms, permissions
-from app.applications import service as applications
-from app.applications.models import Application
+from app.applications import queries as application_queries
 from app.db import Database
 from app.deps import CurrentPrincipal, DbSession, identify
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.permissions import Principal
 from app.procedures import queries
-from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase
 from app.scoring import sheets as scoring_sheets
 from app.scoring.models import ScoreSheet
 from app.scoring.pages import Context, applicant_context, form_fields
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.applications.models import Application
+    from app.procedures.models import Procedure, ProcedureMember
 
 router = APIRouter()
 
@@ -101,7 +104,7 @@ def _sheet_page(
             "procedure": context.procedure,
             "application": context.application,
             "applicant": context.applicant,
-            "documents": applications.documents(session, context.application),
+            "documents": application_queries.documents(session, context.application),
             "rubric": context.round.rubric,
             "member": member,
             "sheet": sheet,

@@ -17,21 +17,19 @@ from sqlmodel import Session, col, select
 
 from app import forms, permissions
 from app.applications.letter_round import INVITED
-from app.applications.models import Application, ApplicationStatus, Declaration
+from app.applications.models import Application, Declaration
+from app.applications.vocabulary import ApplicationStatus
 from app.audit.service import actor_id, record
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import current_language
 from app.i18n import gettext as _
-from app.procedures.models import Phase, Procedure, ProcedureMember
+from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.queries import SCORING_ROLES
 from app.procedures.rubric import Rubric
-from app.scoring.models import (
-    MemberConflict,
-    ReserveAssignment,
-    ScoreSheet,
-    SheetStatus,
-)
+from app.procedures.vocabulary import Phase
+from app.scoring.models import MemberConflict, ReserveAssignment, ScoreSheet
+from app.scoring.vocabulary import SheetStatus
 
 MIN_REASON = 20
 MAX_REASON = 4000
@@ -381,14 +379,14 @@ def submit_sheet(
         data={
             "levels": dict(sorted(sheet.levels.items())),
             # The reasons are personal data that erasure must reach: the chain keeps their hash.
-            "reasons_sha256": _digest(sheet.reasons),
+            "reasons_sha256": reasons_digest(sheet.reasons),
         },
     )
     _store(session, sheet)
     return sheet
 
 
-def _digest(texts: Mapping[str, str]) -> str:
+def reasons_digest(texts: Mapping[str, str]) -> str:
     joined = "\n".join(f"{key}\t{texts[key]}" for key in sorted(texts))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 

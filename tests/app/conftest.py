@@ -20,13 +20,8 @@ from app.config import Settings
 from app.db import Database, utcnow
 from app.main import create_app
 from app.procedures import editor, organisations
-from app.procedures.models import (
-    Organisation,
-    OrganisationAdmin,
-    Phase,
-    Procedure,
-    ProcedureMember,
-)
+from app.procedures.models import Organisation, OrganisationAdmin, Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase
 from app.security import CSRF_COOKIE, csrf_token_for
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from app.applications.models import Application, Declaration, Document
 from app.db import utcnow
 from app.procedures import queries
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh, make_pdf
 

@@ -18,7 +18,8 @@ from app.config import Settings
 from app.db import utcnow
 from app.main import create_app
 from app.procedures import queries
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 
 

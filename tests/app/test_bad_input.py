@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.applications.models import Application
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_permissions import MATRIX
 

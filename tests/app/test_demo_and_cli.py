@@ -15,7 +15,8 @@ from app.__main__ import main
 from app.audit import service as audit
 from app.config import Settings
 from app.db import Database
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser
 
 LANDING = {

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
-from app.procedures.models import Phase, ProcedureMember
+from app.procedures.models import ProcedureMember
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 
 HOSTILE = [

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from app.applications.models import Application
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_permissions import MATRIX
 from tests.data.pdf import ALL as CRAFTED_PDFS

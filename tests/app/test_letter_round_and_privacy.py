@@ -16,7 +16,8 @@ from app.applications.models import Application, DiversityResponse, Document
 from app.audit import service as audit
 from app.conduct import facts as conduct_facts
 from app.conduct import transition
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh, pdfs
 

@@ -20,7 +20,8 @@ from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.lottery import draw as drawlib
 from app.lottery.models import Draw
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome

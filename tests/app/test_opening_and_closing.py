@@ -22,7 +22,8 @@ from app.errors import Conflict
 from app.i18n import set_language
 from app.main import create_app
 from app.procedures import editor, queries
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from app.web import local_time
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh

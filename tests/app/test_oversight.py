@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEntry
 from app.oversight.models import Remark
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from tests.app.conftest import Browser, Factory

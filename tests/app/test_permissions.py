@@ -16,7 +16,8 @@ from starlette.routing import Route
 
 from app.accounts.models import Mail
 from app.applications.models import Application
-from app.procedures.models import Phase, ProcedureMember
+from app.procedures.models import ProcedureMember
+from app.procedures.vocabulary import Phase
 from app.scoring.models import MemberConflict, ScoreSheet
 from tests.app.conftest import Browser, Factory
 

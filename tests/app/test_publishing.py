@@ -18,7 +18,8 @@ from app.conduct import facts
 from app.db import utcnow
 from app.forms import local_input
 from app.procedures import editor, queries
-from app.procedures.models import Phase, Procedure, Requirement
+from app.procedures.models import Procedure, Requirement
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 
 

@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from app import demo
 from app.accounts.models import User
 from app.applications.models import Application, Declaration, Document
-from app.procedures.models import Organisation, Phase, Procedure, ProcedureMember
+from app.procedures.models import Organisation, Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
 from app.scoring import sheets as scoring_sheets
 from app.scoring.models import ScoreSheet

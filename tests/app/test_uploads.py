@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.applications.models import Document
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser, Factory
 from tests.app.test_applications import form, fresh, make_pdf
 from tests.data import pdf as crafted

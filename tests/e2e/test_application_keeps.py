@@ -22,7 +22,8 @@ from app.config import Settings
 from app.db import Database, connect, utcnow
 from app.forms import AMSTERDAM
 from app.procedures import editor, queries
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.e2e.a11y import serious_findings
 from tests.e2e.conftest import Server, log_in, screenshot
 from tests.e2e.test_applying import pdf_file

@@ -9,7 +9,7 @@ import pytest
 
 from app.procedures import checks, lifecycle
 from app.procedures.checks import MemberFacts, ProcedureFacts, RequirementFacts, Severity
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

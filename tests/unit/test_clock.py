@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.procedures import lifecycle
-from app.procedures.models import Phase
+from app.procedures.vocabulary import Phase
 
 OPENS = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
 CLOSES = datetime(2027, 2, 1, 22, 59, tzinfo=UTC)  # 23:59 in Amsterdam

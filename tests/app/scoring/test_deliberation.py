@@ -15,17 +15,14 @@ from app.applications.models import Application
 from app.config import Settings
 from app.db import Database
 from app.oversight.models import Remark
-from app.procedures.models import Phase, Procedure
+from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring import sheets as scoring_sheets
 from app.scoring.models import JointOutcome, MemberConflict
-from tests.app import test_scoring as scoring_tests
 from tests.app.conftest import PASSWORD, Factory
-from tests.app.test_scoring import Round, chain, submit
-
-# A procedure in its interviews, two applicants, everyone logged in: test_scoring's fixture.
-round_ = scoring_tests.round_
+from tests.app.scoring.conftest import Round, chain, submit
 
 
 def text(response: Any) -> str:

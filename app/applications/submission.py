@@ -1,92 +1,32 @@
-"""The applicant's use cases: start, save a draft, upload documents, declare acquaintances,
-submit before the deadline (once, however often the button is pressed), and withdraw."""
+"""Applying: a draft that keeps what was typed, its declarations of conflicts, the checks
+before submitting, the submit itself (a receipt in the chain) and withdrawing."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.accounts import mail
 from app.accounts.models import User
-from app.applications import pdf
-from app.applications.models import (
-    Application,
-    ApplicationStatus,
-    Declaration,
-    DiversityResponse,
-    Document,
-    DocumentKind,
-    Relation,
-)
-from app.applications.storage import Storage, TooLarge
+from app.applications.documents import Upload, store_uploads
+from app.applications.models import Application, Declaration, Document
+from app.applications.queries import declarations, documents, for_applicant
+from app.applications.storage import Storage
+from app.applications.vocabulary import ApplicationStatus, DocumentKind, Relation
 from app.audit.service import actor_id, record
 from app.config import Settings
 from app.db import utcnow
-from app.downloads import safe_name as display_name
-from app.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import gettext as _
 from app.procedures import lifecycle
-from app.procedures.models import Phase, Procedure, ProcedureMember, Requirement
+from app.procedures.models import Procedure, ProcedureMember, Requirement
+from app.procedures.vocabulary import Phase
 
-MAX_OTHER_DOCUMENTS = 5
 BIG_NUMBER = re.compile(r"^\d{11}$")
 PHONE = re.compile(r"^\+?[0-9 ()\-]{8,20}$")
-
-
-@dataclass
-class Upload:
-    kind: str
-    filename: str
-    stream: BinaryIO
-
-
-def for_applicant(session: Session, procedure: Procedure, user: User) -> Application | None:
-    return session.execute(
-        select(Application).where(
-            Application.procedure_id == procedure.id, Application.applicant_id == user.id
-        )
-    ).scalar_one_or_none()
-
-
-def by_reference(session: Session, reference: str) -> Application:
-    application = session.execute(
-        select(Application).where(Application.reference == reference)
-    ).scalar_one_or_none()
-    if application is None:
-        raise NotFound(_("This page does not exist."))
-    return application
-
-
-def of_applicant(session: Session, user: User) -> list[tuple[Application, Procedure]]:
-    rows = session.execute(
-        select(Application, Procedure)
-        .join(Procedure, col(Procedure.id) == col(Application.procedure_id))
-        .where(Application.applicant_id == user.id)
-        .order_by(col(Application.created_at).desc())
-    ).all()
-    return [(application, procedure) for application, procedure in rows]
-
-
-def documents(session: Session, application: Application) -> list[Document]:
-    return list(
-        session.execute(
-            select(Document)
-            .where(Document.application_id == application.id)
-            .order_by(col(Document.id))
-        ).scalars()
-    )
-
-
-def declarations(session: Session, application: Application) -> dict[int, Declaration]:
-    rows = session.execute(
-        select(Declaration).where(Declaration.application_id == application.id)
-    ).scalars()
-    return {row.member_id: row for row in rows}
 
 
 class ApplicationsClosed(Conflict):
@@ -236,7 +176,7 @@ def save_draft(
         else:
             kept_acquaintances[member_id] = (relation, note)
     replaced: list[str] = []
-    stored = _store_uploads(session, storage, settings, application, uploads, replaced, refused)
+    stored = store_uploads(session, storage, settings, application, uploads, replaced, refused)
     try:
         _keep(session, procedure, application, stored, phone, big_number, kept_answers,
               retention_consent, kept_acquaintances)  # fmt: skip
@@ -278,138 +218,6 @@ def _keep(
     session.commit()
 
 
-def _store_uploads(
-    session: Session,
-    storage: Storage,
-    settings: Settings,
-    application: Application,
-    uploads: list[Upload],
-    replaced: list[str],
-    refused: list[DomainError],
-) -> list[Document]:
-    existing = documents(session, application)
-    others = sum(d.kind == DocumentKind.OTHER for d in existing)
-    stored: list[Document] = []
-    try:
-        for upload in uploads:
-            try:
-                others = _store_one(
-                    session,
-                    storage,
-                    settings,
-                    application,
-                    upload,
-                    existing,
-                    others,
-                    stored,
-                    replaced,
-                )
-            except DomainError as problem:  # this file only; the others and the form stay
-                problem.field = problem.field or f"document-{upload.kind}"
-                refused.append(problem)
-    except BaseException:
-        for document in stored:
-            storage.delete(document.storage_key)
-        raise
-    session.flush()
-    return stored
-
-
-def _store_one(
-    session: Session,
-    storage: Storage,
-    settings: Settings,
-    application: Application,
-    upload: Upload,
-    existing: list[Document],
-    others: int,
-    stored: list[Document],
-    replaced: list[str],
-) -> int:
-    """Check and keep one upload, or raise why not; returns the count of other documents."""
-    max_bytes = settings.max_document_mb * 1024 * 1024
-    if upload.kind not in {k.value for k in DocumentKind}:
-        raise InvalidInput(_("Unknown kind of document."), field="documents")
-    verdict = pdf.check(upload.stream, pdf_limits(settings))
-    if not verdict.accepted:
-        raise InvalidInput(
-            pdf_refusal(verdict, display_name(upload.filename), settings),
-            field=f"document-{upload.kind}",
-        )
-    if upload.kind == DocumentKind.OTHER and others >= MAX_OTHER_DOCUMENTS:
-        raise InvalidInput(
-            _("At most %(n)s other documents.", n=MAX_OTHER_DOCUMENTS),
-            field="document-other",
-        )
-    try:
-        saved = storage.save(upload.stream, max_bytes=max_bytes)
-    except TooLarge:
-        raise InvalidInput(
-            _(
-                "%(file)s is larger than %(mb)s MB.",
-                file=display_name(upload.filename),
-                mb=settings.max_document_mb,
-            ),
-            field=f"document-{upload.kind}",
-        ) from None
-    assert application.id is not None
-    document = Document(
-        application_id=application.id,
-        kind=upload.kind,
-        filename=display_name(upload.filename),
-        storage_key=saved.key,
-        size=saved.size,
-        sha256=saved.sha256,
-    )
-    if upload.kind != DocumentKind.OTHER:
-        for old in existing:
-            if old.kind == upload.kind and old.storage_key not in replaced:
-                session.delete(old)
-                replaced.append(old.storage_key)
-    session.add(document)
-    stored.append(document)
-    return others + (upload.kind == DocumentKind.OTHER)
-
-
-def pdf_limits(settings: Settings) -> pdf.Limits:
-    return pdf.Limits(max_pages=settings.pdf_max_pages, seconds=settings.pdf_check_seconds)
-
-
-def pdf_refusal(verdict: pdf.Verdict, file: str, settings: Settings) -> str:
-    """Why the upload named `file` was refused, in the applicant's language."""
-    match verdict.reason:
-        case pdf.Reason.NOT_PDF:
-            return _(
-                "%(file)s is not a PDF file. Save it as PDF (in your word processor: Save as, "
-                "PDF) and try again.",
-                file=file,
-            )
-        case pdf.Reason.ENCRYPTED:
-            return _(
-                "%(file)s is protected with a password, so the committee could not open it. "
-                "Save it as PDF without a password and try again.",
-                file=file,
-            )
-        case pdf.Reason.NO_PAGES:
-            return _("%(file)s has no pages.", file=file)
-        case pdf.Reason.TOO_MANY_PAGES:
-            return _(
-                "%(file)s has more than %(pages)s pages; send a shorter document.",
-                file=file,
-                pages=settings.pdf_max_pages,
-            )
-        case pdf.Reason.TOO_COMPLEX | pdf.Reason.TOO_SLOW:
-            return _(
-                "%(file)s is built in too complicated a way to check it safely. Print it to a "
-                "new PDF (Print, Save as PDF) and try again.",
-                file=file,
-            )
-    return _(
-        "%(file)s is not a readable PDF. Save it as PDF (without a password) and try again.",
-        file=file,
-    )
-
-
 def _save_declarations(
     session: Session, application: Application, acquaintances: dict[int, tuple[str, str]]
 ) -> None:
@@ -432,19 +240,6 @@ def _save_declarations(
             )
         else:
             row.relation, row.note = relation, note.strip()
-
-
-def remove_document(
-    session: Session, storage: Storage, *, application: Application, document_id: int
-) -> None:
-    if application.status != ApplicationStatus.DRAFT:
-        raise Conflict(_("This application has been submitted and can no longer be changed."))
-    document = session.get(Document, document_id)
-    if document is None or document.application_id != application.id:
-        raise NotFound(_("This document does not exist (any more)."))
-    session.delete(document)
-    session.commit()
-    storage.delete(document.storage_key)
 
 
 def problems_before_submit(
@@ -556,37 +351,4 @@ def withdraw(
             procedure=procedure.title,
         ),
     )
-    session.commit()
-
-
-DIVERSITY_OPTIONS = {
-    "gender": ("woman", "man", "other", "rather_not"),
-    "migration_background": ("none", "western", "non_western", "rather_not"),
-    "first_generation": ("yes", "no", "rather_not"),
-}
-
-
-def diversity_response(session: Session, application: Application) -> DiversityResponse | None:
-    return session.execute(
-        select(DiversityResponse).where(DiversityResponse.application_id == application.id)
-    ).scalar_one_or_none()
-
-
-def save_diversity(session: Session, *, application: Application, answers: dict[str, str]) -> None:
-    """Voluntary: every answer may be left empty. Not in the audit chain (no diversity data)."""
-    for question, answer in answers.items():
-        if answer and answer not in DIVERSITY_OPTIONS.get(question, ()):
-            raise InvalidInput(
-                _("Choose one of the answers, or leave the question open."), field=question
-            )
-    response = diversity_response(session, application)
-    if response is None:
-        assert application.id is not None
-        response = DiversityResponse(
-            procedure_id=application.procedure_id, application_id=application.id
-        )
-        session.add(response)
-    response.gender = answers.get("gender", "")
-    response.migration_background = answers.get("migration_background", "")
-    response.first_generation = answers.get("first_generation", "")
     session.commit()

@@ -1,0 +1,526 @@
+"""The editor's pages: a procedure's basics, timeline, requirements, pluses, rubric,
+committee, corrections and life-cycle steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app import forms, permissions
+from app.audit import service as audit
+from app.audit.service import actor_id
+from app.conduct import facts as conduct_facts
+from app.conduct import transition as conduct_transition
+from app.db import utcnow
+from app.deps import AppSettings, CurrentPrincipal, DbSession
+from app.errors import DomainError
+from app.i18n import gettext as _
+from app.procedures import checks, lifecycle, queries
+from app.procedures import committee as procedure_committee
+from app.procedures import corrections as procedure_corrections
+from app.procedures import editor as procedure_editor
+from app.procedures.models import Organisation, Procedure
+from app.procedures.vocabulary import PlusKind
+from app.scoring import round as scoring_round
+from app.web import local_time, render
+
+router = APIRouter()
+
+
+def _managed(session: DbSession, principal: CurrentPrincipal, reference: str) -> Procedure:
+    # Admins of another organisation may not even learn a draft exists.
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_manage_procedure
+    )
+
+
+def _editor(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    section: str | None = None,
+    values: dict[str, Any] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    round_ = scoring_round.load_round(session, procedure) if procedure.rubric_content else None
+    facts = conduct_facts.facts_for(session, procedure, round_)
+    now = utcnow()
+    findings = checks.run(facts, now)
+    step = lifecycle.next_transition(procedure.phase)
+    blockers = lifecycle.blockers(step, procedure.phase, facts, now, local_time) if step else []
+    return render(
+        request,
+        "procedures/editor.html",
+        {
+            "procedure": procedure,
+            "organisation": session.get(Organisation, procedure.organisation_id),
+            "members": queries.members(session, procedure),
+            "requirements": queries.requirements(session, procedure),
+            "pluses": queries.pluses(session, procedure),
+            "corrections": queries.corrections(session, procedure),
+            "rubric": queries.pinned_rubric(procedure),
+            "rubrics": queries.available_rubrics(),
+            "frozen": queries.is_frozen(session, procedure),
+            "findings": findings,
+            "step": step,
+            "blockers": blockers,
+            "head": audit.head(session, procedure.reference),
+            "audit_refusal": permissions.audit_export_refusal(
+                scoring_round.view_of(session, principal, procedure, round_)
+            ),
+            "functions": queries.FUNCTIONS,
+            "ranking_rules": queries.RANKING_RULES,
+            "plus_kinds": [kind.value for kind in PlusKind],
+            "correction_subjects": procedure_corrections.CORRECTION_SUBJECTS,
+            "error": error,
+            "section": section,
+            "values": values or {},
+            "notice": notice,
+        },
+        status_code=status_code,
+    )
+
+
+def _back(procedure: Procedure, section: str) -> Response:
+    return RedirectResponse(f"/manage/procedures/{procedure.reference}#{section}", status_code=303)
+
+
+def _edit(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    section: str,
+    change: Callable[[Procedure, str], object],
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """Run one editor change; on a refusal show the editor with the message in place."""
+    procedure = _managed(session, principal, reference)
+    permissions.require(principal, permissions.can_edit_procedure(principal, procedure))
+    try:
+        change(procedure, actor_id(principal.user_id))
+    except DomainError as error:
+        session.rollback()
+        procedure = queries.get_procedure(session, reference)
+        return _editor(
+            request,
+            session,
+            principal,
+            procedure,
+            error=error,
+            section=section,
+            values=values,
+            status_code=error.status_code,
+        )
+    return _back(procedure, section)
+
+
+@router.get("/manage/procedures/{reference}", name="manage_procedure")
+def manage_procedure(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _managed(session, principal, reference)
+    return _editor(request, session, principal, procedure)
+
+
+@router.get("/manage/organisations/{slug}/procedures/new", name="new_procedure")
+def new_procedure_page(
+    request: Request, session: DbSession, principal: CurrentPrincipal, slug: str
+) -> Response:
+    organisation = _managed_organisation(session, principal, slug)
+    return render(request, "procedures/new.html", {"organisation": organisation, "values": {}})
+
+
+def _managed_organisation(
+    session: DbSession, principal: CurrentPrincipal, slug: str
+) -> Organisation:
+    permissions.require_login(principal)
+    organisation = queries.get_organisation(session, slug)
+    permissions.require(principal, permissions.can_manage_organisation(principal, organisation))
+    return organisation
+
+
+@router.post("/manage/organisations/{slug}/procedures")
+def create_procedure(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    slug: str,
+    reference: Annotated[str, Form(max_length=200)] = "",
+    title: Annotated[str, Form(max_length=1000)] = "",
+    specialty: Annotated[str, Form(max_length=1000)] = "",
+    region: Annotated[str, Form(max_length=1000)] = "",
+    places: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    organisation = _managed_organisation(session, principal, slug)
+    values = {
+        "reference": reference,
+        "title": title,
+        "specialty": specialty,
+        "region": region,
+        "places": places,
+    }
+    try:
+        procedure = procedure_editor.create_procedure(
+            session,
+            actor=actor_id(principal.user_id),
+            organisation=organisation,
+            reference=reference,
+            title=title,
+            specialty=specialty,
+            region=region,
+            places=forms.integer(places, "places", _("places"), minimum=1, maximum=500),
+        )
+    except DomainError as error:
+        session.rollback()
+        return render(
+            request,
+            "procedures/new.html",
+            {"organisation": organisation, "values": values, "error": error},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/manage/procedures/{procedure.reference}", status_code=303)
+
+
+@router.post("/manage/procedures/{reference}/basics")
+def edit_basics(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    specialty: Annotated[str, Form(max_length=1000)] = "",
+    region: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str, Form(max_length=20_000)] = "",
+    places: Annotated[str, Form(max_length=20)] = "",
+    method: Annotated[str, Form(max_length=20_000)] = "",
+    quorum: Annotated[str, Form(max_length=20)] = "",
+    ranking_rule: Annotated[str, Form(max_length=100)] = "",
+    retention_weeks: Annotated[str, Form(max_length=20)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = {
+        "title": title,
+        "specialty": specialty,
+        "region": region,
+        "description": description,
+        "places": places,
+        "method": method,
+        "quorum": quorum,
+        "ranking_rule": ranking_rule,
+        "retention_weeks": retention_weeks,
+        "justification": justification,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.update_basics(
+            session,
+            actor=actor,
+            procedure=procedure,
+            title=title,
+            specialty=specialty,
+            region=region,
+            description=description,
+            places=forms.integer(places, "places", _("places"), minimum=1, maximum=500),
+            method=method,
+            quorum=forms.integer(quorum, "quorum", _("quorum"), minimum=1, maximum=20),
+            ranking_rule=ranking_rule,
+            retention_weeks=forms.optional_integer(
+                retention_weeks, "retention_weeks", _("retention period"), minimum=1, maximum=52
+            ),
+            justification=justification,
+        )
+
+    return _edit(request, session, principal, reference, "basics", change, values)
+
+
+@router.post("/manage/procedures/{reference}/timeline")
+def edit_timeline(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    opens_at: Annotated[str, Form(max_length=40)] = "",
+    closes_at: Annotated[str, Form(max_length=40)] = "",
+    letter_round_result_at: Annotated[str, Form(max_length=40)] = "",
+    interview_day: Annotated[list[str], Form(max_length=40)] = [],  # noqa: B006
+    final_result_at: Annotated[str, Form(max_length=40)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = {
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "letter_round_result_at": letter_round_result_at,
+        "interview_days": interview_day,
+        "final_result_at": final_result_at,
+        "justification": justification,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.set_timeline(
+            session,
+            actor=actor,
+            procedure=procedure,
+            opens_at=forms.local_datetime(opens_at, "opens_at"),
+            closes_at=forms.local_datetime(closes_at, "closes_at"),
+            letter_round_result_at=forms.local_datetime(
+                letter_round_result_at, "letter_round_result_at"
+            ),
+            interview_days=forms.dates(interview_day[:10], "interview_days"),
+            final_result_at=forms.local_datetime(final_result_at, "final_result_at"),
+            justification=justification,
+            format_time=local_time,
+            settings=settings,
+        )
+
+    return _edit(request, session, principal, reference, "timeline", change, values)
+
+
+@router.post("/manage/procedures/{reference}/requirements")
+def add_requirement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    kind: Annotated[str, Form(max_length=40)] = "",
+    text: Annotated[str, Form(max_length=5000)] = "",
+    rationale: Annotated[str, Form(max_length=20_000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.add_requirement(
+            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale,
+            justification=justification,
+        )  # fmt: skip
+
+    values = {"kind": kind, "text": text, "rationale": rationale, "justification": justification}
+    return _edit(request, session, principal, reference, "requirements", change, values)
+
+
+@router.post("/manage/procedures/{reference}/requirements/{requirement_id}/delete")
+def remove_requirement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    requirement_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.remove_requirement(
+            session, actor=actor, procedure=procedure, requirement_id=requirement_id,
+            justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"r{requirement_id}"}
+    return _edit(request, session, principal, reference, "requirements", change, values)
+
+
+@router.post("/manage/procedures/{reference}/pluses")
+def add_plus(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    plus_kind: Annotated[str, Form(max_length=40)] = "",
+    plus_description: Annotated[str, Form(max_length=5000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.add_plus(
+            session, actor=actor, procedure=procedure, kind=plus_kind,
+            description=plus_description, justification=justification,
+        )  # fmt: skip
+
+    values = {
+        "plus_kind": plus_kind,
+        "plus_description": plus_description,
+        "justification": justification,
+    }
+    return _edit(request, session, principal, reference, "pluses", change, values)
+
+
+@router.post("/manage/procedures/{reference}/pluses/{plus_id}/delete")
+def remove_plus(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    plus_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.remove_plus(
+            session, actor=actor, procedure=procedure, plus_id=plus_id,
+            justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"p{plus_id}"}
+    return _edit(request, session, principal, reference, "pluses", change, values)
+
+
+@router.post("/manage/procedures/{reference}/rubric")
+def pin_rubric(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    rubric: Annotated[str, Form(max_length=200)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.pin_rubric(
+            session, actor=actor, procedure=procedure, key=rubric, justification=justification
+        )
+
+    values = {"justification": justification}
+    return _edit(request, session, principal, reference, "rubric", change, values)
+
+
+@router.post("/manage/procedures/{reference}/members/{member_id}")
+def update_member(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    member_id: forms.Id,
+    function: Annotated[str, Form(max_length=40)] = "",
+    training_done: Annotated[bool, Form()] = False,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_committee.update_member(
+            session,
+            actor=actor,
+            procedure=procedure,
+            member_id=member_id,
+            function=function,
+            training_done=training_done,
+            justification=justification,
+        )
+
+    values = {"justification": justification, "row": member_id}
+    return _edit(request, session, principal, reference, "committee", change, values)
+
+
+@router.post("/manage/procedures/{reference}/members/{member_id}/delete")
+def remove_member(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    member_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_committee.remove_member(
+            session, actor=actor, procedure=procedure, member_id=member_id,
+            justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"x{member_id}"}
+    return _edit(request, session, principal, reference, "committee", change, values)
+
+
+@router.post("/manage/procedures/{reference}/transition")
+def transition(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    action: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        conduct_transition.transition(
+            session, actor=actor, procedure=procedure, action=action, format_time=local_time,
+            settings=settings,
+        )  # fmt: skip
+
+    return _edit(request, session, principal, reference, "status", change)
+
+
+@router.post("/manage/procedures/{reference}/corrections")
+def add_correction(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    subject: Annotated[str, Form(max_length=40)] = "",
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_corrections.add_correction(
+            session,
+            actor=actor,
+            procedure=procedure,
+            subject=subject,
+            text=text,
+            justification=justification,
+        )
+
+    values = {"subject": subject, "text": text, "justification": justification}
+    return _edit(request, session, principal, reference, "corrections", change, values)
+
+
+@router.post("/manage/procedures/{reference}/invitations")
+def invite(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    email: Annotated[str, Form(max_length=1000)] = "",
+    name: Annotated[str, Form(max_length=1000)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    function: Annotated[str, Form(max_length=40)] = "",
+    training_done: Annotated[bool, Form()] = False,
+    reserve: Annotated[bool, Form()] = False,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    procedure = _managed(session, principal, reference)
+    permissions.require(principal, permissions.can_invite_to_procedure(principal, procedure))
+    values = {
+        "email": email,
+        "name": name,
+        "role": role,
+        "function": function,
+        "justification": justification,
+    }
+    try:
+        invitation = procedure_committee.invite_to_procedure(
+            session,
+            settings,
+            actor=actor_id(principal.user_id),
+            procedure=procedure,
+            email=email,
+            name=name,
+            role=role,
+            function=function,
+            training_done=training_done,
+            reserve=reserve,
+            justification=justification,
+        )
+    except DomainError as error:
+        session.rollback()
+        procedure = queries.get_procedure(session, reference)
+        return _editor(
+            request,
+            session,
+            principal,
+            procedure,
+            error=error,
+            section="committee",
+            values=values,
+            status_code=error.status_code,
+        )
+    return _editor(request, session, principal, procedure, notice=invitation.user.email)
