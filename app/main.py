@@ -32,6 +32,7 @@ from app.lottery import service as lottery
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
+from app.placement.routes import router as placement_router
 from app.procedures import lifecycle
 from app.procedures import service as procedures
 from app.procedures.api import router as api_router
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         applications_router,
         oversight_router,
         lottery_router,
+        placement_router,
     ):
         app.include_router(router)
     _add_basic_routes(app)
@@ -258,6 +260,12 @@ def _add_error_handlers(app: FastAPI) -> None:
             405: _("This page cannot be used this way."),
         }
         message = messages.get(error.status_code, _("This request could not be handled."))
+        if error.status_code == 400 and str(error.detail).startswith("Field exceeded maximum"):
+            # Starlette refuses a form field over 1 MB before any route sees the form.
+            message = _(
+                "Part of what was sent is larger than 1 MB. Send less, or choose a file where "
+                "the form offers one."
+            )
         return _error_page(request, error.status_code, message)
 
     @app.exception_handler(RequestValidationError)
