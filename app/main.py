@@ -35,6 +35,7 @@ from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
+from app.placement.routes import router as placement_router
 from app.procedures import labels as procedure_labels
 from app.procedures import lifecycle, queries
 from app.procedures.admin_routes import router as admin_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         letter_round_router,
         oversight_router,
         lottery_router,
+        placement_router,
     ):
         app.include_router(router)
     _add_basic_routes(app)
@@ -270,6 +272,12 @@ def _add_error_handlers(app: FastAPI) -> None:
             405: _("This page cannot be used this way."),
         }
         message = messages.get(error.status_code, _("This request could not be handled."))
+        if error.status_code == 400 and str(error.detail).startswith("Field exceeded maximum"):
+            # Starlette refuses a form field over 1 MB before any route sees the form.
+            message = _(
+                "Part of what was sent is larger than 1 MB. Send less, or choose a file where "
+                "the form offers one."
+            )
         return _error_page(request, error.status_code, message)
 
     @app.exception_handler(RequestValidationError)

@@ -49,7 +49,9 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
     from app.config import Settings
     from app.db import utcnow
     from app.main import create_app
+    from app.migrate import upgrade
     from app.procedures.models import Organisation, OrganisationAdmin
+    from app.security import CSRF_COOKIE, csrf_token_for
 
     try:
         from app.procedures.vocabulary import Phase
@@ -57,9 +59,10 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
         from app.procedures.models import Phase  # type: ignore[attr-defined,no-redef]
 
     settings = Settings()
+    upgrade(settings.database_url)
     app = create_app(settings)
     database = app.state.database
-    with TestClient(app) as client, database.session(write=True) as session:
+    with TestClient(app), database.session(write=True) as session:
         organisation = Organisation(slug="nva", name="NVA", short_name="NVA")
         session.add(organisation)
         admin = create_user(session, email="admin@example.org", name="Beheerder", password=PASSWORD)
@@ -91,17 +94,15 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
         )  # fmt: skip
         reference = procedure.reference
 
-        clients = {"anonymous": client}
+        clients = {"anonymous": TestClient(app, follow_redirects=False)}
         for role, email in (("admin", "admin@example.org"), ("observer", "observer@example.org")):
-            logged = TestClient(app)
-            page = logged.get("/login")
-            token = page.cookies.get("csrf") or logged.cookies.get("csrf") or ""
-            logged.post(
-                "/login",
-                data={"email": email, "password": PASSWORD, "csrf_token": token},
-                headers={"X-CSRF-Token": token},
-                follow_redirects=False,
+            logged = TestClient(app, follow_redirects=False)
+            logged.get("/healthz")
+            token = csrf_token_for(settings.secret_key, logged.cookies[CSRF_COOKIE])
+            answer = logged.post(
+                "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
             )
+            assert answer.status_code == 303, answer.text[:500]
             clients[role] = logged
 
         statements: list[str] = []
@@ -131,10 +132,12 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
 
 
 def run_tree(tree: Path, applicants: int, repeat: int) -> dict[str, Any]:
+    # This file's worker, with the tree's own `app` first on the path.
     code = (
-        f"import sys, json; sys.path.insert(0, {str(tree)!r}); "
-        f"sys.path.insert(1, {str(ROOT)!r}); from bench.pages import worker; "
-        f"print(json.dumps(worker({applicants}, {repeat})))"
+        f"import sys, json, importlib.util; sys.path.insert(0, {str(tree)!r}); "
+        f"spec = importlib.util.spec_from_file_location('pages', {str(Path(__file__))!r}); "
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+        f"print(json.dumps(module.worker({applicants}, {repeat})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, check=False

@@ -94,7 +94,10 @@ def draw(
     contributors: Sequence[Contributor],
     beacon_value: str | None = None,
 ) -> Outcome:
-    """The outcome, once every contributor has revealed (the caller checked each secret)."""
+    """The outcome, once every contributor has revealed (the caller checked each secret).
+    `places` equal to the number of candidates makes it an ordering draw: no reserve."""
+    if not 0 < places <= len(set(candidates)):
+        raise ValueError("a draw needs 0 < places <= the number of candidates")
     secrets = [c.secret for c in contributors]
     if any(secret is None for secret in secrets):
         raise ValueError("every contributor must have revealed")
@@ -214,10 +217,12 @@ def verify(record_: Mapping[str, Any]) -> Verdict:
         "candidates",
         "the candidates are listed once each, sorted ascending",
     )
+    # places == candidates is an ordering draw: everyone gets a number, the reserve is empty.
     verdict.add(
-        0 < places < len(candidates),
+        0 < places <= len(candidates),
         "places",
-        f"{places} places for {len(candidates)} candidates",
+        f"{places} places for {len(candidates)} candidates"
+        + (" (an ordering draw)" if places == len(candidates) else ""),
         places=places,
         count=len(candidates),
     )

@@ -29,6 +29,7 @@ FIELD_NAMES = st.sampled_from(
         "note-²", "met-²", "answer-99999999999999999999", "level-motivation",
         "reason-motivation", "level-collaboration", "version", "corrects", "about", "pluses",
         "plus", "member", "record", "places", "chosen", "secret", "commitment", "reserve",
+        "previous", "draw",
     ]
 )  # fmt: skip
 # Numbers that str.isdigit() or int() accept but a column cannot hold, or that are not

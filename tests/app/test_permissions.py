@@ -392,6 +392,8 @@ MATRIX.update(
         },
         ("GET", "/lottery/verify"): {"any": everyone(200)},
         ("POST", "/lottery/verify"): {"any": everyone(422)},
+        ("GET", "/placement/verify"): {"any": everyone(200)},
+        ("POST", "/placement/verify"): {"any": everyone(422)},
     }
 )
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = {
     None: ["/", "/procedures/ANE-UTR-2026-1", "/procedures/ANE-UTR-2026-1/draws",
-           "/lottery/verify", "/audit/verify", "/register"],
+           "/lottery/verify", "/placement/verify", "/audit/verify", "/register"],
     "applicant": ["/my", "/applications/ANE-UTR-2026-2-0001", "/procedures/ANE-UTR-2027-1/apply"],
     "committee chair (opleider)": [
         "/committee", "/committee/ANE-UTR-2026-2",

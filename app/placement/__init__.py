@@ -1,0 +1,1 @@
+"""Placement after selection: the suitable candidates' preferences and the verifiable match."""
