@@ -29,9 +29,27 @@ def main(argv: list[str] | None = None) -> int:
 
     export = commands.add_parser("export-audit", help="print a chain as JSON Lines")
     export.add_argument("reference", help="the procedure's reference, or 'platform'")
+    export.add_argument(
+        "--public", action="store_true", help="the public form only (no actor, data or salt)"
+    )
 
-    verify = commands.add_parser("verify-audit", help="verify an exported chain")
+    verify = commands.add_parser(
+        "verify-audit", help="verify an exported chain (public or full), optionally a checkpoint"
+    )
     verify.add_argument("file", type=Path, help="a JSON Lines export, or - for standard input")
+    verify.add_argument(
+        "--checkpoint", type=Path, help="a signed checkpoint (JSON) the chain must still contain"
+    )
+    verify.add_argument(
+        "--keys",
+        type=Path,
+        help="the platform's public keys (its /audit/keys.json); default: this installation's",
+    )
+
+    commands.add_parser(
+        "rotate-signing-key",
+        help="make a new checkpoint signing key current; the old one stays published",
+    )
 
     lottery = commands.add_parser(
         "verify-lottery", help="recompute a published draw record step by step"
@@ -126,14 +144,21 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _export_audit(args: argparse.Namespace) -> int:
-    from app.audit.service import export_lines
+    from app.audit import chain as chainlib
+    from app.audit.service import chain_version, export_lines, public_export_lines
     from app.db import connect
 
     database = connect(get_settings().database_url)
     try:
         with database.session() as session:
+            version = chain_version(session, args.reference)
+            if args.public and version is not None and version != chainlib.VERSION_2:
+                print(f"{args.reference} is a version-1 chain: it has no public form.",
+                      file=sys.stderr)  # fmt: skip
+                return 1
             count = 0
-            for line in export_lines(session, args.reference):
+            lines = public_export_lines if args.public else export_lines
+            for line in lines(session, args.reference):
                 sys.stdout.write(line)
                 count += 1
     finally:
@@ -145,19 +170,62 @@ def _export_audit(args: argparse.Namespace) -> int:
 
 
 def _verify_audit(args: argparse.Namespace) -> int:
-    from app.audit.chain import verify_lines
+    """Exit 0 when everything checks out, 1 when a check fails, 2 when an input is unusable."""
+    from app.audit import checkpoint as checkpoints
+    from app.audit.keys import Keyring, SigningKeyError, keyring_for
 
+    checkpoint = None
+    keys: list[checkpoints.PublishedKey] = []
     try:
+        if args.checkpoint is not None:
+            checkpoint = checkpoints.parse_checkpoint(_read(args.checkpoint))
+            if args.keys is not None:
+                keys = checkpoints.parse_keys(_read(args.keys))
+            else:
+                keyring: Keyring = keyring_for(get_settings())
+                keys = keyring.read_published()
+                if not keys:
+                    print("No keys: give the platform's keys.json with --keys.", file=sys.stderr)
+                    return 2
         if str(args.file) == "-":
-            verdict = verify_lines(sys.stdin)
+            report = checkpoints.verify(sys.stdin, checkpoint, keys)
         else:
             with args.file.open(encoding="utf-8", errors="replace") as handle:
-                verdict = verify_lines(handle)
+                report = checkpoints.verify(handle, checkpoint, keys)
     except OSError as error:
-        print(f"Cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        print(f"Cannot read {error.filename or args.file}: {error.strerror}", file=sys.stderr)
         return 2
-    print(verdict.describe())
-    return 0 if verdict.ok else 1
+    except checkpoints.FormatError as error:
+        details = ", ".join(f"{key}={value}" for key, value in error.args_.items())
+        print(f"Not usable: {error.problem}" + (f" ({details})" if details else ""),
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except SigningKeyError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(report.describe())
+    return 0 if report.ok else 1
+
+
+def _read(path: Path) -> str:
+    return (
+        sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8", errors="replace")
+    )
+
+
+def _rotate_signing_key(_args: argparse.Namespace) -> int:
+    from app.audit.keys import SigningKeyError, keyring_for
+
+    keyring = keyring_for(get_settings())
+    try:
+        new = keyring.rotate()
+    except SigningKeyError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(f"New signing key {new.key} (public key {new.public_key}), in use from {new.since}.")
+    print("Earlier keys stay published at /audit/keys.json with the time they stopped.")
+    print("Running servers sign with the new key from their next checkpoint on.")
+    return 0
 
 
 def _verify_lottery(args: argparse.Namespace) -> int:

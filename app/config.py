@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +59,31 @@ class Settings(BaseSettings):
         tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
     ] = Field(default=(), validation_alias="TRUSTED_PROXIES")
 
+    # The key that signs the audit checkpoints, outside the database: a directory where it
+    # is made on first start (default var/signing-keys), or its 32-byte seed (hex or base64)
+    # for several machines that sign with one key.
+    signing_key_dir: Path | None = Field(default=None, validation_alias="SIGNING_KEY_DIR")
+    signing_key_seed: SecretStr = Field(default=SecretStr(""), validation_alias="SIGNING_KEY_SEED")
+
     # How often each worker opens and closes procedures whose published time has come.
     clock_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="CLOCK_SECONDS")
 
     # Threads per worker for the score sheets' writes (autosave, review, submit); 0 means 1
     # on SQLite, which takes one writer at a time anyway, and 4 on PostgreSQL.
     sheet_threads: int = Field(default=0, ge=0, le=64, validation_alias="SHEET_THREADS")
+
+    @field_validator("signing_key_seed")
+    @classmethod
+    def _check_seed(cls, value: SecretStr) -> SecretStr:
+        """A mistyped seed is an error at start, not a key nobody configured."""
+        if value.get_secret_value():
+            from app.audit.keys import SigningKeyError, parse_seed
+
+            try:
+                parse_seed(value.get_secret_value())
+            except SigningKeyError as error:
+                raise ValueError(str(error)) from None
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -87,6 +106,8 @@ class Settings(BaseSettings):
             self.secret_key = _stored_secret_key(self.var_dir)
         if self.documents_dir is None:
             self.documents_dir = self.var_dir / "documents"
+        if self.signing_key_dir is None:
+            self.signing_key_dir = self.var_dir / "signing-keys"
         if not self.sheet_threads:
             self.sheet_threads = 1 if self.is_sqlite else 4
 

@@ -25,6 +25,10 @@ from app.applications.letter_round_routes import router as letter_round_router
 from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
+from app.audit import keys as signing_keys
+from app.audit import labels as audit_labels
+from app.audit import service as audit
+from app.audit.routes import router as audit_router
 from app.conduct import transition
 from app.config import Settings, get_settings
 from app.db import connect, utcnow
@@ -77,7 +81,8 @@ templates.env.globals.update(
     verify_step_label=lottery_labels.verify_step_label,
     explain_step=lottery_labels.explain,
     remark_about_label=oversight.remark_about_label,
-    audit_problem_label=oversight.audit_problem_label,
+    audit_problem_label=audit_labels.problem_label,
+    audit_step_label=audit_labels.step_label,
     diversity_label=application_labels.diversity_label,
 )
 
@@ -115,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = database
     assert settings.documents_dir is not None
     app.state.storage = LocalStorage(settings.documents_dir)
+    # The checkpoint signing key, made on first start (outside the database).
+    app.state.keyring = signing_keys.activate(settings)
     app.state.sheet_limiter = anyio.CapacityLimiter(settings.sheet_threads)
     # Three documents and the form fields; anything larger is refused before it is read.
     app.add_middleware(BodySizeLimit, max_bytes=(3 * settings.max_document_mb + 2) * 1024 * 1024)
@@ -140,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         oversight_router,
         lottery_router,
         placement_router,
+        audit_router,
     ):
         app.include_router(router)
     _add_basic_routes(app)
@@ -148,13 +156,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def _daily_purge(app: FastAPI) -> None:
-    """Erase applications past their retention period: at start, then once a day. Each
-    worker runs it; the purge takes the write lock and finds nothing left the second time."""
+    """Erase applications past their retention period and sign a checkpoint of every chain
+    that grew: at start, then once a day. Each worker runs it; the purge takes the write
+    lock and finds nothing left the second time, and a checkpoint is made once per head."""
     while True:
         try:
             await run_in_threadpool(_purge_once, app)
         except Exception:
             log.exception("daily purge failed; it runs again tomorrow")
+        try:
+            await run_in_threadpool(checkpoint_once, app)
+        except Exception:
+            log.exception("daily checkpoints failed; they are made again tomorrow")
         await asyncio.sleep(24 * 3600)
 
 
@@ -163,6 +176,21 @@ def _purge_once(app: FastAPI) -> None:
         count = purge(session, app.state.storage)
     if count:
         log.info("purged %s applications past their retention period", count)
+
+
+def checkpoint_once(app: FastAPI) -> list[str]:
+    """A signed checkpoint of every chain that grew since its last one (the spec asks for
+    one at least daily while a chain grows); one short transaction per chain, so appends
+    to the other chains do not wait."""
+    with app.state.database.session() as session:
+        due = audit.chains_to_checkpoint(session)
+    for chain in due:
+        with app.state.database.session(write=True) as session:
+            audit.checkpoint(session, chain, keyring=app.state.keyring)
+            session.commit()
+    if due:
+        log.info("signed checkpoints of %s chains", len(due))
+    return due
 
 
 async def _follow_the_clock(app: FastAPI) -> None:

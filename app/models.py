@@ -10,7 +10,7 @@ from app.applications.models import (
     Document,
     LetterDecision,
 )
-from app.audit.models import AuditEntry, AuditHead
+from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.oversight.models import Remark, SignOff
 from app.procedures.models import (
@@ -28,6 +28,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Application",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
     "Correction",

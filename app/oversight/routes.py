@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from starlette.datastructures import UploadFile
 
 from app import permissions
-from app.audit import chain as chainlib
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
@@ -29,7 +27,6 @@ if TYPE_CHECKING:  # names for annotations only: the pages ask the services
     from app.procedures.models import Procedure
 
 router = APIRouter()
-MAX_CHAIN = 50 * 1024 * 1024
 
 
 @router.get("/observer", name="observer_home")
@@ -309,35 +306,3 @@ def sign_off(
             status_code=error.status_code,
         )
     return RedirectResponse(f"/procedures/{reference}/report#sign-off", status_code=303)
-
-
-# Verify an exported chain in the browser -----------------------------------------------------
-
-
-@router.get("/audit/verify", name="verify_audit")
-def verify_chain_page(request: Request) -> Response:
-    return render(request, "oversight/verify.html", {"verdict": None})
-
-
-@router.post("/audit/verify")
-async def verify_chain(request: Request) -> Response:
-    form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return render(
-            request,
-            "oversight/verify.html",
-            {"verdict": None, "problem": _("Choose an exported chain (a .jsonl file).")},
-            status_code=422,
-        )
-    raw = await upload.read(MAX_CHAIN + 1)
-    if len(raw) > MAX_CHAIN:
-        return render(
-            request,
-            "oversight/verify.html",
-            {"verdict": None, "problem": _("The file is larger than 50 MB.")},
-            status_code=413,
-        )
-    text = raw.decode("utf-8", errors="replace")
-    verdict = chainlib.verify_lines(text.splitlines(keepends=True))
-    return render(request, "oversight/verify.html", {"verdict": verdict, "name": upload.filename})

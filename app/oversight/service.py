@@ -434,24 +434,3 @@ def remark_about_label(about: str) -> str:
         "deliberation": _("The deliberation"),
     }
     return labels.get(about, about)
-
-
-def audit_problem_label(problem: str | None) -> str:
-    labels = {
-        "not valid JSON": _("The line is not valid JSON."),
-        "not a JSON object": _("The line is not a JSON object."),
-        "missing fields": _("Fields are missing."),
-        "seq is not an integer": _("The sequence number is not a whole number."),
-        "entry belongs to another chain": _("The entry belongs to another chain."),
-        "seq is not consecutive": _("The sequence number does not follow on."),
-        "prev does not match the hash of the entry before": _(
-            "Its link (prev) does not match the hash of the entry before: an entry was "
-            "removed, inserted or changed."
-        ),
-        "entry cannot be put in canonical form": _("The entry cannot be put in canonical form."),
-        "hash does not match the entry's content": _(
-            "Its hash does not match its content: the entry was changed."
-        ),
-        "the export holds no entries": _("The file holds no entries."),
-    }
-    return labels.get(problem or "", problem or "")

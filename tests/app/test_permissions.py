@@ -149,6 +149,16 @@ MATRIX.update(
             "any": everyone(200),
             "draft": everyone(404),
         },
+        # The chain's public form, checkpoints and keys: anyone, once published.
+        ("GET", "/procedures/{reference}/audit.public.jsonl"): {
+            "any": everyone(200),
+            "draft": everyone(404),
+        },
+        ("GET", "/procedures/{reference}/checkpoints.json"): {
+            "any": everyone(200),
+            "draft": everyone(404),
+        },
+        ("GET", "/audit/keys.json"): {"any": everyone(200)},
         ("GET", "/manage/organisations/{slug}/procedures/new"): {
             "any": only({"own_admin": 200, "platform_admin": 200})
         },
