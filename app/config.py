@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # for several machines that sign with one key.
     signing_key_dir: Path | None = Field(default=None, validation_alias="SIGNING_KEY_DIR")
     signing_key_seed: SecretStr = Field(default=SecretStr(""), validation_alias="SIGNING_KEY_SEED")
+    # The key the platform's secret in each draw is derived from (HMAC), kept beside the
+    # signing key (made on first use) or given here (hex, 32 bytes) for several machines:
+    # whoever reads the database before a reveal learns nothing of the platform's secret.
+    draw_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="DRAW_SECRET_KEY")
 
     # How often each worker opens and closes procedures whose published time has come.
     clock_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="CLOCK_SECONDS")

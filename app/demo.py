@@ -20,11 +20,13 @@ from pathlib import Path
 from pypdf import PdfWriter
 from sqlmodel import Session, col, select
 
+from app import permissions
 from app.accounts.models import User
 from app.accounts.service import create_user
 from app.applications import documents, letter_round, submission
 from app.applications.models import Application
 from app.applications.storage import LocalStorage
+from app.audit import keys as signing_keys
 from app.conduct import transition
 from app.config import Settings
 from app.db import Database, utcnow
@@ -32,6 +34,7 @@ from app.forms import AMSTERDAM
 from app.lottery import ceremony, draws
 from app.procedures import committee as procedure_committee
 from app.procedures import editor, lifecycle, queries
+from app.procedures import institutions as procedure_institutions
 from app.procedures import organisations as procedure_organisations
 from app.procedures.models import Organisation, OrganisationAdmin, Procedure, ProcedureMember
 from app.procedures.rubric import Rubric
@@ -97,7 +100,17 @@ class DemoProcedure:
     description: str
     # When applications close, counted in days from now (negative: in the past).
     closes_in_days: int
+    # A cluster's institutions (code, name, city, places): the places are their sum.
+    institutions: tuple[tuple[str, str, str, int], ...] = ()
 
+
+# The places of Cluster Utrecht per hospital (Gelre has none this time).
+CLUSTER_UTRECHT = (
+    ("UMCU", "UMC Utrecht", "Utrecht", 1),
+    ("MMA", "Meander Medisch Centrum", "Amersfoort", 1),
+    ("RST", "Rijnstate", "Arnhem", 1),
+    ("GV", "Ziekenhuis Gelderse Vallei", "Ede", 1),
+)
 
 DEMO_PROCEDURES = (
     DemoProcedure(
@@ -110,6 +123,7 @@ DEMO_PROCEDURES = (
         UTRECHT,
         ANE_DESCRIPTION,
         21,
+        institutions=CLUSTER_UTRECHT,
     ),
     DemoProcedure(
         "niv",
@@ -186,8 +200,10 @@ DEMO_PROCEDURES = (
         "Anesthesiologie",
         UTRECHT,
         ANE_DESCRIPTION,
-        # Results published five days ago: within the retention period, so still there.
+        # Results published five days ago: within the retention period, so still there; the
+        # suitable candidates are stating their preferences (the deadline is in nine days).
         -40,
+        institutions=CLUSTER_UTRECHT,
     ),
     DemoProcedure(
         "niv",
@@ -318,6 +334,18 @@ def complete_procedure(
         interview_days=interviews,
         final_result_at=final,
     )
+    for code, name, city, capacity in spec.institutions:
+        procedure_institutions.add_institution(
+            session, actor=actor, procedure=procedure, code=code, name=name, city=city,
+            capacity=capacity,
+        )  # fmt: skip
+    if len(spec.institutions) > 1:
+        procedure_institutions.set_placement(
+            session, actor=actor, procedure=procedure,
+            preference_deadline=(final + 14 * day).astimezone(AMSTERDAM)
+            .replace(hour=23, minute=59).astimezone(UTC),
+            answer_hours=48, last_round=3,
+        )  # fmt: skip
     for kind, text, rationale in REQUIREMENTS:
         editor.add_requirement(
             session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
@@ -441,7 +469,7 @@ def declare_no_ties(session: Session, procedure: Procedure) -> None:
     applicants' own declarations already took their members out of their scoring)."""
     round_ = scoring_round.load_round(session, procedure)
     for member, _user in queries.members(session, procedure):
-        if member.role in queries.SCORING_ROLES and member.ties_declared_at is None:
+        if member.role in permissions.SCORING_ROLES and member.ties_declared_at is None:
             conflicts.declare_ties(session, round_=round_, member=member, has_ties="no", known={})
 
 
@@ -628,6 +656,7 @@ def is_loaded(session: Session) -> bool:
 
 def load(database: Database, settings: Settings) -> list[DemoAccount]:
     """Load the demo into an empty database and return the accounts with their passwords."""
+    signing_keys.activate(settings)  # checkpoints are signed with this installation's key
     accounts = [
         DemoAccount(role, email, name, secrets.token_urlsafe(9)) for role, email, name in ACCOUNTS
     ]

@@ -22,10 +22,6 @@ from app.security import SAFE_METHODS
 SESSION_COOKIE = "session"
 
 
-def get_database(request: Request) -> Database:
-    return request.app.state.database
-
-
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import LazyProxy, NullTranslations, Translations
+from babel.support import NullTranslations, Translations
 
 LANGUAGES = ("nl", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -52,11 +52,6 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     text = translations(current_language()).ungettext(singular, plural, n)
     variables.setdefault("num", n)
     return text % variables
-
-
-def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
-    """For messages defined at import time (labels, domain errors), translated when shown."""
-    return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
 def N_(message: str) -> str:

@@ -39,12 +39,14 @@ from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
+from app.placement import preferences
 from app.placement.routes import router as placement_router
 from app.procedures import labels as procedure_labels
 from app.procedures import lifecycle, queries
 from app.procedures.admin_routes import router as admin_router
 from app.procedures.api import router as api_router
 from app.procedures.editor_routes import router as editor_router
+from app.procedures.models import Procedure
 from app.procedures.routes import router as procedures_router
 from app.scoring import labels as scoring_labels
 from app.scoring.deliberation_routes import router as deliberation_router
@@ -207,13 +209,21 @@ async def _follow_the_clock(app: FastAPI) -> None:
 
 
 def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
+    """The steps due at the published times: opening, closing, and fixing the preferences
+    at their deadline."""
     now = utcnow()
     with app.state.database.session() as session:  # a read first: usually nothing is due
         due = transition.due_by_the_clock(session, now)
-    if not due:
-        return []
-    with app.state.database.session(write=True) as session:
-        taken = transition.follow_the_clock(session, due, now)
+        lists_due = preferences.due(session, now)
+    taken: list[tuple[str, str]] = []
+    if due:
+        with app.state.database.session(write=True) as session:
+            taken += transition.follow_the_clock(session, due, now)
+    for procedure_id in lists_due:
+        with app.state.database.session(write=True) as session:
+            procedure = session.get(Procedure, procedure_id)
+            if procedure is not None and preferences.fix(session, procedure, now):
+                taken.append((procedure.reference, "fix_preferences"))
     for reference, action in taken:
         log.info("%s: %s at its published time", reference, action)
     return taken

@@ -13,8 +13,10 @@ from app.applications.models import (
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.oversight.models import Remark, SignOff
+from app.placement.models import PreferenceList
 from app.procedures.models import (
     Correction,
+    Institution,
     Organisation,
     OrganisationAdmin,
     Plus,
@@ -38,6 +40,7 @@ __all__ = [
     "Document",
     "Draw",
     "DrawContributor",
+    "Institution",
     "JointOutcome",
     "LetterDecision",
     "LoginFailure",
@@ -48,6 +51,7 @@ __all__ = [
     "Organisation",
     "OrganisationAdmin",
     "Plus",
+    "PreferenceList",
     "Procedure",
     "ProcedureMember",
     "Remark",

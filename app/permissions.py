@@ -199,6 +199,12 @@ def can_view_application(principal: Principal, application: Application) -> bool
     return principal.user_id is not None and application.applicant_id == principal.user_id
 
 
+def can_state_preferences(principal: Principal, application: Application) -> bool:
+    """Only the candidate states and reads their own preferences: never a committee member,
+    nor an admin (the published record shows them, by reference, after the first round)."""
+    return can_view_application(principal, application)
+
+
 def can_read_application(
     principal: Principal,
     application: Application,

@@ -14,7 +14,7 @@ from app.applications import disclosure
 from app.applications.disclosure import shown_groups
 from app.applications.models import Application, Declaration, DiversityResponse, LetterDecision
 from app.applications.vocabulary import ApplicationStatus
-from app.audit.service import actor_id, record
+from app.audit.service import actor_id, checkpoint_note, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
@@ -250,7 +250,7 @@ def _tell(
         settings,
         to=user.email,
         subject=_("Letter round %(procedure)s", procedure=procedure.title),
-        body=body,
+        body=body + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
     )
 
 

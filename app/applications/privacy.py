@@ -22,6 +22,8 @@ from app.applications.models import (
     LetterDecision,
 )
 from app.applications.storage import Storage
+from app.audit import chain as chainlib
+from app.audit import service as audit
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.db import utcnow
 from app.errors import Conflict
@@ -37,6 +39,34 @@ def _rows(session: Session, model: Any, application: Application) -> list[Any]:
     return list(
         session.execute(select(model).where(model.application_id == application.id)).scalars()
     )
+
+
+# Entries about an application whose body holds the committee's levels: the applicant reads
+# them once the results are published, not while the committee is still deciding. And the
+# committee's and observer's own notes about them (a member's declared relation, a remark, a
+# reserve assignment): their public form only.
+SEALED_UNTIL_RESULTS = ("sheet.", "outcome.")
+SEALED = ("conflict.", "remark.", "reserve.")
+
+
+def _audit_entries(
+    session: Session, procedure: Procedure | None, application: Application
+) -> list[dict[str, Any]]:
+    """Every chain entry about the application, in its full form (body and salt), so the
+    applicant can check each against the public chain: the hash from the public form, the
+    commitment from body and salt. Before the results, the committee's entries keep their
+    body back (public form only)."""
+    if procedure is None:
+        return []
+    published = procedure.phase in (Phase.RESULTS, Phase.ARCHIVED)
+    found = []
+    for entry in audit.full_forms(
+        session, procedure.reference, f"application:{application.reference}"
+    ):
+        if "body" in entry and not published and entry["action"].startswith(SEALED_UNTIL_RESULTS):
+            entry = chainlib.public_form(entry)
+        found.append(entry)
+    return found
 
 
 def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
@@ -94,6 +124,7 @@ def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
                         {"kind": d.kind, "filename": d.filename, "sha256": d.sha256, "size": d.size}
                         for d in documents
                     ],
+                    "audit": _audit_entries(session, procedure, application),
                 }
             )
             for document in documents:

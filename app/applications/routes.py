@@ -17,12 +17,15 @@ from app.applications import letter_round, privacy, submission
 from app.applications import queries as application_queries
 from app.applications.models import Application, Document
 from app.applications.vocabulary import ApplicationStatus, Relation
+from app.audit import checkpoint as checkpoints
+from app.audit import service as audit
 from app.db import utcnow
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import results
+from app.placement import preferences
 from app.procedures import queries
 from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
@@ -281,6 +284,19 @@ def _own(
 def application_page(
     request: Request, session: DbSession, principal: CurrentPrincipal, application_reference: str
 ) -> Response:
+    return show_application(request, session, principal, application_reference)
+
+
+def show_application(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    *,
+    preference_error: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The applicant's page; after a refused change to the preferences, with the message."""
     application, procedure, _user = _own(session, principal, application_reference)
     return render(
         request,
@@ -294,7 +310,15 @@ def application_page(
             "result": results.applicant_result(session, procedure, application),
             "rubric": queries.rubric_of(procedure) if procedure.rubric_hash else None,
             "pluses": queries.pluses(session, procedure),
+            "choice": preferences.choice_for(session, procedure, application),
+            "preference_error": preference_error,
+            "moved": request.query_params.get("moved", ""),
+            "checkpoint": checkpoints.to_json(cp)
+            if request.query_params.get("received") == "1"
+            and (cp := audit.latest_checkpoint(session, procedure.reference))
+            else None,
         },
+        status_code=status_code,
     )
 
 

@@ -16,7 +16,7 @@ from app.applications.models import Application, Declaration, Document
 from app.applications.queries import declarations, documents, for_applicant
 from app.applications.storage import Storage
 from app.applications.vocabulary import ApplicationStatus, DocumentKind, Relation
-from app.audit.service import actor_id, record
+from app.audit.service import actor_id, checkpoint_note, record
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -312,7 +312,8 @@ def submit(
             reference=application.reference,
             when=now.strftime("%Y-%m-%d %H:%M:%S"),
             url=f"{settings.base_url}/applications/{application.reference}",
-        ),
+        )
+        + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
     )
     session.commit()
     return True
@@ -349,6 +350,7 @@ def withdraw(
             name=applicant.name,
             reference=application.reference,
             procedure=procedure.title,
-        ),
+        )
+        + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
     )
     session.commit()

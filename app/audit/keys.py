@@ -32,6 +32,7 @@ from app.config import Settings, get_settings
 log = logging.getLogger("app.audit.keys")
 
 KEYRING = "keyring.json"
+DRAW_KEY = "draw-secret.key"
 LOCK = ".lock"
 
 
@@ -74,9 +75,12 @@ class Keyring:
     """The signing keys in one directory. Safe to use from several processes at once: every
     change happens under a lock file and replaces keyring.json in one step."""
 
-    def __init__(self, directory: Path, seed: bytes | None = None) -> None:
+    def __init__(
+        self, directory: Path, seed: bytes | None = None, draw_key: bytes | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.configured_seed = seed
+        self.configured_draw_key = draw_key
         self._cached: tuple[tuple[int, int, int], Signer, list[checkpoints.PublishedKey]] | None
         self._cached = None
 
@@ -170,6 +174,29 @@ class Keyring:
             raise SigningKeyError(f"{path} does not hold the seed of key {key.key[:16]}…")
         return seed
 
+    def draw_key(self) -> bytes:
+        """The key the platform's draw secrets are derived from: configured, or a file
+        beside the signing keys made on first use. Never rotated: a draw announced before a
+        change must still reveal the secret it committed to."""
+        if self.configured_draw_key is not None:
+            return self.configured_draw_key
+        path = self.directory / DRAW_KEY
+        with self._locked():
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_bytes(32).hex() + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            text = path.read_text(encoding="ascii").strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise SigningKeyError(f"{path} does not hold a 32-byte key in hex")
+        return key
+
     # Changing -----------------------------------------------------------------------------
 
     def rotate(self) -> checkpoints.PublishedKey:
@@ -238,7 +265,12 @@ class Keyring:
 def keyring_for(settings: Settings) -> Keyring:
     assert settings.signing_key_dir is not None
     seed = settings.signing_key_seed.get_secret_value()
-    return Keyring(settings.signing_key_dir, parse_seed(seed) if seed else None)
+    draw_key = settings.draw_secret_key.get_secret_value()
+    return Keyring(
+        settings.signing_key_dir,
+        parse_seed(seed) if seed else None,
+        parse_seed(draw_key) if draw_key else None,
+    )
 
 
 _active: Keyring | None = None

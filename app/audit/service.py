@@ -22,6 +22,7 @@ from app.audit import checkpoint as checkpoints
 from app.audit import keys as signing_keys
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from app.db import utcnow
+from app.i18n import gettext as _
 
 PLATFORM_CHAIN = "platform"
 # The version of every chain begun from now on.
@@ -299,3 +300,25 @@ def chains_to_checkpoint(session: Session) -> list[str]:
         .order_by(col(AuditHead.chain))
     ).scalars()
     return list(rows)
+
+
+def checkpoint_note(session: Session, base_url: str, chain: str, *, sign: bool = False) -> str:
+    """The paragraph that ends every e-mail to an applicant and every receipt: the newest
+    signed checkpoint of the procedure's chain, and where anyone can check that the chain
+    still contains it. With `sign`, the head is signed now first (in the caller's
+    transaction), so the checkpoint covers the change the message reports."""
+    signed = checkpoint(session, chain) if sign else latest_checkpoint(session, chain)
+    if signed is None:
+        return ""
+    return (
+        "\n\n"
+        + _(
+            "Keep this checkpoint: the platform's signature on the procedure's public record as "
+            "it stood. Anyone can check at %(verify)s that the record published at %(public)s "
+            "still contains it, without trusting the platform.",
+            verify=f"{base_url}/audit/verify",
+            public=f"{base_url}/procedures/{chain}/audit.public.jsonl",
+        )
+        + "\n\n"
+        + checkpoints.to_json(signed)
+    )

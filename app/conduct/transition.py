@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.audit.chain import format_time
 from app.audit.service import record
 from app.conduct.facts import facts_for
@@ -60,6 +61,8 @@ def transition(
     )
     procedure.phase = step.target.value
     procedure.updated_at = utcnow()
+    # Every phase change is signed: a checkpoint anyone can hold the chain to later.
+    audit.checkpoint(session, procedure.reference)
     if step.action == "publish_results" and settings is not None:
         results.tell_results(session, settings, procedure)
     session.commit()

@@ -6,14 +6,16 @@ made when the draw is prepared and kept until the draw."""
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlmodel import Session
 
-from app.audit.service import actor_id, record
+from app.audit.service import actor_id, checkpoint, record
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import draw as drawlib
-from app.lottery.draws import announced_record, contributors, rank
+from app.lottery.draws import announced_record, contributors, platform_secret_of, rank
 from app.lottery.models import Draw, DrawContributor
 from app.lottery.results import matches
 from app.lottery.vocabulary import DrawStatus
@@ -106,6 +108,7 @@ def announce(
                 "at the last place are no longer this draw's. Void it and prepare a new one."
             )
         )
+    checkpoint(session, procedure.reference)  # the announcement, signed before any reveal
     session.commit()
 
 
@@ -168,14 +171,55 @@ def enter_beacon(
     value = value.strip()
     if not value or len(value) > 500 or "\n" in value:
         raise InvalidInput(_("Enter the beacon's value in one line."), field="value")
+    if draw.beacon_value:
+        raise Conflict(_("The beacon's value has been entered by two people already."))
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()
+    subject = f"draw:{draw.draw_id}"
+    if draw.beacon_pending_sha256 is None:
+        # The first of two: kept until a second person enters the same value.
+        draw.beacon_pending_sha256, draw.beacon_pending_by = digest, actor
+        record(
+            session, chain=procedure.reference, actor=actor, action="draw.beacon_entered",
+            subject=subject, data={"name": draw.beacon_name, "sha256": digest},
+        )  # fmt: skip
+        session.commit()
+        return
+    if draw.beacon_pending_by == actor:
+        raise Conflict(
+            _(
+                "You entered the beacon's value already: a second person enters it too, from "
+                "where its name says, so that no one alone decides it."
+            )
+        )
+    first = draw.beacon_pending_by
+    if digest != draw.beacon_pending_sha256:
+        draw.beacon_pending_sha256, draw.beacon_pending_by = None, None
+        record(
+            session, chain=procedure.reference, actor=actor, action="draw.beacon_differs",
+            subject=subject, data={"name": draw.beacon_name, "sha256": digest, "first": first},
+        )  # fmt: skip
+        session.commit()
+        raise InvalidInput(
+            _(
+                "The two values differ, so neither counts: both of you look the value up again "
+                "where the beacon's name says and enter it once more."
+            ),
+            field="value",
+        )
     draw.beacon_value = value
+    draw.beacon_pending_sha256, draw.beacon_pending_by = None, None
     record(
         session,
         chain=procedure.reference,
         actor=actor,
         action="draw.beacon",
-        subject=f"draw:{draw.draw_id}",
-        data={"name": draw.beacon_name, "value": value},
+        subject=subject,
+        data={
+            "name": draw.beacon_name,
+            "value": value,
+            "how": "entered by two people",
+            "entered_by": [first, actor],
+        },
     )
     _draw_when_ready(session, procedure, draw)
     session.commit()
@@ -190,7 +234,7 @@ def _draw_when_ready(session: Session, procedure: Procedure, draw: Draw) -> None
         return
     for party in parties:
         if party.name == "platform":
-            party.secret, party.revealed_at = draw.platform_secret, utcnow()
+            party.secret, party.revealed_at = platform_secret_of(draw), utcnow()
     outcome = drawlib.draw(
         draw.draw_id,
         draw.candidates,
@@ -211,3 +255,4 @@ def _draw_when_ready(session: Session, procedure: Procedure, draw: Draw) -> None
         subject=f"draw:{draw.draw_id}",
         data={"record": announced_record(session, draw, revealed=True)},
     )
+    checkpoint(session, procedure.reference)

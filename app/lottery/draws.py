@@ -3,13 +3,15 @@ place, voiding it, and the published records."""
 
 from __future__ import annotations
 
-import secrets as random_secrets
+import hashlib
+import hmac
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.audit import keys as signing_keys
 from app.audit.chain import format_time
 from app.audit.service import record
 from app.db import utcnow
@@ -63,6 +65,21 @@ def draws(session: Session, procedure: Procedure) -> list[Draw]:
             select(Draw).where(Draw.procedure_id == procedure.id).order_by(col(Draw.id))
         ).scalars()
     )
+
+
+def derive_platform_secret(draw_id: str, prepared_at: datetime) -> str:
+    """The platform's secret in a draw: an HMAC of the draw and the moment it was prepared
+    under a key kept outside the database (`app/audit/keys.py`), 32 hex characters. Only its
+    commitment is stored, so reading the database before the reveal tells nothing of it."""
+    message = f"selection-lottery/v1 platform secret\n{draw_id}\n{format_time(prepared_at)}"
+    key = signing_keys.active().draw_key()
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def platform_secret_of(draw: Draw) -> str:
+    """The secret the platform committed to: a draw prepared before secrets were derived
+    kept it in the database."""
+    return draw.platform_secret or derive_platform_secret(draw.draw_id, draw.created_at)
 
 
 def with_contributors(
@@ -156,13 +173,16 @@ def prepare(
     chair = draw_member(session, procedure, ProcedureRole.CHAIR)
     number = len(draws(session, procedure)) + 1
     assert procedure.id is not None
-    platform_secret = random_secrets.token_hex(16)
+    draw_id = f"{procedure.reference}/draw-{number}"
+    prepared_at = utcnow()
+    platform_secret = derive_platform_secret(draw_id, prepared_at)
     created = Draw(
         procedure_id=procedure.id,
-        draw_id=f"{procedure.reference}/draw-{number}",
+        draw_id=draw_id,
         candidates=drawlib.sort_candidates(ranked.tie),
         places=places,
-        platform_secret=platform_secret,
+        platform_secret="",  # derived when it is revealed, never stored before
+        created_at=prepared_at,
     )
     session.add(created)
     session.flush()
@@ -213,13 +233,16 @@ def announced_record(
 ) -> dict[str, Any]:
     """The draw's record as the spec publishes it; `parties` are its contributors, when the
     caller read them already."""
-    recorded = [
-        drawlib.Contributor(
-            c.name, c.commitment or "", (c.secret if c.name != "platform" else draw.platform_secret)
-            if revealed else None,
+
+    def secret(c: DrawContributor) -> str | None:
+        return (
+            (c.secret if c.name != "platform" else platform_secret_of(draw)) if revealed else None
         )
+
+    recorded = [
+        drawlib.Contributor(c.name, c.commitment or "", secret(c))
         for c in (contributors(session, draw) if parties is None else parties)
-    ]  # fmt: skip
+    ]
     beacon = (draw.beacon_name, draw.beacon_value or "") if draw.beacon_name else None
     # A draw voided after it was drawn keeps its outcome on the record.
     outcome = (

@@ -21,6 +21,10 @@ class Draw(SQLModel, table=True):
     places: int
     beacon_name: str | None = Field(default=None, max_length=200)
     beacon_value: str | None = Field(default=None, max_length=500)
+    # A named beacon's value counts once two people have entered the same value: the first
+    # entry waits here (its SHA-256 and who entered it) for the second.
+    beacon_pending_sha256: str | None = Field(default=None, max_length=64)
+    beacon_pending_by: str | None = Field(default=None, max_length=40)
     # The platform's own contribution; shown only in the published record after the draw.
     platform_secret: str = Field(max_length=64)
     seed: str | None = Field(default=None, max_length=64)

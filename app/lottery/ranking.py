@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
-LOTTERY_AMONG_SUITABLE = "lottery_among_suitable"
-SCORE_THEN_LOTTERY = "score_then_lottery_at_cut"
+from app.procedures.vocabulary import RankingRule
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Ranking:
 
 
 def _key(candidate: Candidate, rule: str) -> tuple[int, ...]:
-    if rule == SCORE_THEN_LOTTERY:
+    if rule == RankingRule.SCORE_THEN_LOTTERY:
         return (candidate.total, candidate.pluses)
     return (candidate.pluses,)
 

@@ -17,7 +17,7 @@ from app.accounts.service import user_by_id, users_by_id
 from app.applications import letter_round
 from app.applications.disclosure import shown_groups
 from app.applications.models import Application, DiversityResponse
-from app.audit.service import record
+from app.audit.service import checkpoint_note, record
 from app.config import Settings
 from app.errors import Conflict
 from app.i18n import gettext as _
@@ -210,7 +210,8 @@ def decline(
                     name=user.name,
                     procedure=procedure.title,
                     url=f"{settings.base_url}/applications/{offered}#result",
-                ),
+                )
+                + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
             )
     session.commit()
     return offered
@@ -344,7 +345,8 @@ def tell_results(session: Session, settings: Settings, procedure: Procedure) -> 
                 name=user.name,
                 procedure=procedure.title,
                 url=f"{settings.base_url}/applications/{application.reference}#result",
-            ),
+            )
+            + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
         )
 
 

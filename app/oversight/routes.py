@@ -82,8 +82,8 @@ def declare_ties(
     ties: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """The observer declares whether they have personal ties with the committee."""
-    procedure = queries.get_procedure(session, reference)
     permissions.require_login(principal)
+    procedure = queries.get_procedure(session, reference)
     if principal.role_in(procedure) is None:
         permissions.require_visible(False)
     permissions.require(principal, permissions.can_declare_ties(principal, procedure))

@@ -17,6 +17,7 @@ from app.accounts.models import User
 from app.accounts.service import users_by_id
 from app.applications import letter_round
 from app.applications.models import Application
+from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
 from app.audit.service import actor_id, record
 from app.errors import Conflict, InvalidInput, NotFound
@@ -191,6 +192,8 @@ class Report:
     chain_head: str
     chain_seq: int
     sign_off: SignOff | None
+    # The newest signed checkpoint of the chain (spec: the report carries it), as JSON.
+    checkpoint: str | None
     hidden: int = 0  # applicants left out: the reader has a conflict with them
     hidden_references: frozenset[str] = frozenset()
 
@@ -287,6 +290,9 @@ def report(
         chain_head=head.hash if head else "",
         chain_seq=head.seq if head else 0,
         sign_off=signed_off(session, procedure),
+        checkpoint=checkpoints.to_json(cp)
+        if (cp := audit.latest_checkpoint(session, procedure.reference))
+        else None,
         hidden=len(hidden_references),
         hidden_references=hidden_references,
     )
@@ -416,6 +422,7 @@ def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMembe
         subject=f"procedure:{procedure.reference}",
         data={"report_sha256": signed.report_sha256, "chain_head": signed.chain_head},
     )
+    audit.checkpoint(session, procedure.reference)
     session.commit()
     return signed
 

@@ -5,19 +5,96 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from app import permissions
+from app.applications import queries as application_queries
+from app.applications.routes import show_application
+from app.deps import CurrentPrincipal, DbSession
+from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
-from app.placement import messages
+from app.permissions import Principal
+from app.placement import messages, preferences
 from app.placement import verify as verifylib
 from app.placement.match import PlacementError
+from app.procedures import queries
 from app.web import render
 
 router = APIRouter()
+
+
+@router.post("/applications/{application_reference}/preferences")
+async def state_preferences(
+    request: Request, session: DbSession, principal: CurrentPrincipal, application_reference: str
+) -> Response:
+    """One change to the candidate's list, as the buttons on the application page send it:
+    the list as shown (`code`, in order) and what to do (`action`: up, down, remove or add,
+    a colon, and an institution's code). Works without JavaScript, by keyboard and touch."""
+    form = await request.form()
+    shown = [value for value in form.getlist("code") if isinstance(value, str)][:100]
+    action = form.get("action")
+    return await run_in_threadpool(
+        _state, request, session, principal, application_reference, shown,
+        action if isinstance(action, str) else "",
+    )  # fmt: skip
+
+
+def _state(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    application_reference: str,
+    shown: list[str],
+    action: str,
+) -> Response:
+    permissions.require_login(principal)
+    application = application_queries.by_reference(session, application_reference)
+    permissions.require_visible(permissions.can_state_preferences(principal, application))
+    procedure = queries.procedure_by_id(session, application.procedure_id)
+    assert procedure is not None
+    try:
+        codes = changed_list(shown, action)
+        preferences.save(session, procedure=procedure, application=application, codes=codes)
+    except DomainError as error:
+        session.rollback()
+        return show_application(
+            request, session, principal, application_reference,
+            preference_error=error, status_code=error.status_code,
+        )  # fmt: skip
+    moved = action.partition(":")[2]
+    return RedirectResponse(
+        f"/applications/{application_reference}?moved={quote(moved)}#pref-{quote(moved)}",
+        status_code=303,
+    )
+
+
+def changed_list(shown: list[str], action: str) -> list[str]:
+    """The list after one button: move a code up or down, take it off, or put it at the end."""
+    verb, _sep, code = action.partition(":")
+    codes = list(shown)
+    if verb not in ("up", "down", "remove", "add") or not code:
+        raise InvalidInput(_("Choose what to do with which institution."), field="preferences")
+    if verb == "add":
+        return [*codes, code]
+    if code not in codes:
+        raise InvalidInput(
+            _("%(code)s is not on your list (any more); reload the page.", code=code),
+            field="preferences",
+        )
+    at = codes.index(code)
+    if verb == "remove":
+        return codes[:at] + codes[at + 1 :]
+    to = at - 1 if verb == "up" else at + 1
+    if 0 <= to < len(codes):
+        codes[at], codes[to] = codes[to], codes[at]
+    return codes
+
+
 MAX_RECORD = 2_000_000
 INPUTS = ("record", "previous", "draw")
 

@@ -75,6 +75,11 @@ class ProcedureFacts:
     organisation_admins: int = 1
     admins_on_committee: int = 0
     without_free_admin: tuple[str, ...] = ()
+    # The places per institution (code, capacity) and the places of the procedure; with two
+    # or more institutions the suitable state preferences before `preference_deadline`.
+    places: int = 1
+    institutions: tuple[tuple[str, int], ...] = ()
+    preference_deadline: datetime | None = None
 
     @property
     def scorers(self) -> list[MemberFacts]:
@@ -237,6 +242,41 @@ def _no_second_admin(facts: ProcedureFacts, _now: datetime) -> list[str] | bool:
     return facts.admins_on_committee > 0 and facts.admins_on_committee >= facts.organisation_admins
 
 
+def _capacities(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    if not facts.institutions:
+        return []
+    total = sum(capacity for _code, capacity in facts.institutions)
+    if total == facts.places:
+        return []
+    return [
+        _(
+            "the institutions offer %(total)s places, the procedure %(places)s",
+            total=total,
+            places=facts.places,
+        )
+    ]
+
+
+def _preference_deadline(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    if len(facts.institutions) < 2:
+        return []
+    if facts.preference_deadline is None:
+        return [_("no preference deadline")]
+    if facts.final_result_at and facts.preference_deadline <= facts.final_result_at:
+        return [
+            _(
+                "%(first)s is not before %(second)s",
+                first=_("final result"),
+                second=_("preference deadline"),
+            )
+        ]
+    return []
+
+
+Q_PLACEMENT = N_(
+    "Everyone found suitable is taken into the placement procedure: a (computer) match on "
+    "the basis of the stated preferred place and the available places."
+)
 Q_WHAT_AND_WHY = N_(
     "This concerns both the selection criteria (what is the framework and why?) and the "
     "method used to assess trainees against them."
@@ -407,6 +447,22 @@ CHECKS: tuple[Check, ...] = (
         "3.2",
         lambda: _(Q_OBSERVER),
         _no_second_admin,
+    ),
+    Check(
+        "capacities",
+        Severity.ERROR,
+        lambda: _("The places per institution do not add up to the places"),
+        "3.3",
+        lambda: _(Q_PLACEMENT),
+        _capacities,
+    ),
+    Check(
+        "preference_deadline",
+        Severity.ERROR,
+        lambda: _("No preference deadline after the final result"),
+        "3.3",
+        lambda: _(Q_PLACEMENT),
+        _preference_deadline,
     ),
     Check(
         "retention_missing",

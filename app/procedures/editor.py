@@ -12,7 +12,7 @@ from app.accounts import mail
 from app.accounts.models import User
 from app.applications.models import Application
 from app.applications.vocabulary import ApplicationStatus
-from app.audit.service import record
+from app.audit.service import checkpoint_note, record
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -320,7 +320,8 @@ def set_timeline(
                     after=format_time(closes_at),
                     why=why,
                     url=f"{settings.base_url}/procedures/{procedure.reference}",
-                ),
+                )
+                + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
             )
     record_change(session, procedure, actor, changed | ({"told": len(applied)} if applied else {}))
 

@@ -22,6 +22,7 @@ from app.procedures import checks, lifecycle, queries
 from app.procedures import committee as procedure_committee
 from app.procedures import corrections as procedure_corrections
 from app.procedures import editor as procedure_editor
+from app.procedures import institutions as procedure_institutions
 from app.procedures.models import Organisation, Procedure
 from app.procedures.vocabulary import PlusKind
 from app.scoring import round as scoring_round
@@ -64,6 +65,7 @@ def _editor(
             "members": queries.members(session, procedure),
             "requirements": queries.requirements(session, procedure),
             "pluses": queries.pluses(session, procedure),
+            "institutions": queries.institutions(session, procedure),
             "corrections": queries.corrections(session, procedure),
             "rubric": queries.pinned_rubric(procedure),
             "rubrics": queries.available_rubrics(),
@@ -365,6 +367,90 @@ def remove_plus(
 
     values = {"justification": justification, "row": f"p{plus_id}"}
     return _edit(request, session, principal, reference, "pluses", change, values)
+
+
+@router.post("/manage/procedures/{reference}/institutions")
+def add_institution(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    institution_code: Annotated[str, Form(max_length=40)] = "",
+    institution_name: Annotated[str, Form(max_length=400)] = "",
+    institution_city: Annotated[str, Form(max_length=200)] = "",
+    institution_capacity: Annotated[str, Form(max_length=40)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = {
+        "institution_code": institution_code,
+        "institution_name": institution_name,
+        "institution_city": institution_city,
+        "institution_capacity": institution_capacity,
+        "justification": justification,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_institutions.add_institution(
+            session, actor=actor, procedure=procedure, code=institution_code,
+            name=institution_name, city=institution_city,
+            capacity=forms.integer(institution_capacity, "institution_capacity",
+                                   _("the number of places"), minimum=1,
+                                   maximum=procedure_institutions.MAX_CAPACITY),
+            justification=justification,
+        )  # fmt: skip
+
+    return _edit(request, session, principal, reference, "institutions", change, values)
+
+
+@router.post("/manage/procedures/{reference}/institutions/{institution_id}/delete")
+def remove_institution(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    institution_id: forms.Id,
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_institutions.remove_institution(
+            session, actor=actor, procedure=procedure, institution_id=institution_id,
+            justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"i{institution_id}"}
+    return _edit(request, session, principal, reference, "institutions", change, values)
+
+
+@router.post("/manage/procedures/{reference}/placement")
+def edit_placement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    preference_deadline: Annotated[str, Form(max_length=40)] = "",
+    answer_hours: Annotated[str, Form(max_length=40)] = "",
+    last_round: Annotated[str, Form(max_length=40)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = {
+        "preference_deadline": preference_deadline,
+        "answer_hours": answer_hours,
+        "last_round": last_round,
+        "justification": justification,
+    }
+
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_institutions.set_placement(
+            session, actor=actor, procedure=procedure,
+            preference_deadline=forms.local_datetime(preference_deadline, "preference_deadline"),
+            answer_hours=forms.integer(answer_hours, "answer_hours", _("the hours to answer"),
+                                       minimum=1, maximum=procedure_institutions.MAX_ANSWER_HOURS),
+            last_round=forms.integer(last_round, "last_round", _("the last round"), minimum=1,
+                                     maximum=procedure_institutions.MAX_ROUNDS),
+            justification=justification, format_time=local_time,
+        )  # fmt: skip
+
+    return _edit(request, session, principal, reference, "placement", change, values)
 
 
 @router.post("/manage/procedures/{reference}/rubric")

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from app.procedures import checks
 from app.procedures.labels import role_label
 from app.procedures.models import Procedure
-from app.procedures.queries import members, organisation_admin_ids, requirements
+from app.procedures.queries import institutions, members, organisation_admin_ids, requirements
 from app.procedures.roles import applicants_without_free_admin, role_overlaps
 
 
@@ -50,4 +50,7 @@ def procedure_facts(session: Session, procedure: Procedure) -> checks.ProcedureF
         organisation_admins=len(admins),
         admins_on_committee=len(set(admins) & {m.user_id for m, _user in committee}),
         without_free_admin=tuple(applicants_without_free_admin(session, procedure)),
+        places=procedure.places,
+        institutions=tuple((i.code, i.capacity) for i in institutions(session, procedure)),
+        preference_deadline=procedure.preference_deadline,
     )

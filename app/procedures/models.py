@@ -66,8 +66,32 @@ class Procedure(SQLModel, table=True):
     published_warnings: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Placement over several institutions (shared/spec/placement.md): the suitable state
+    # their preferences before this moment; an offer is answered within `answer_hours`; the
+    # placement ends at the latest after round `last_round`.
+    preference_deadline: datetime | None = None
+    answer_hours: int = 48
+    last_round: int = 3
+    # When the preferences were fixed and chained (at the deadline, before the priority).
+    preferences_fixed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Institution(SQLModel, table=True):
+    """A training place of a procedure's cluster, with how many places it offers: the places
+    of the procedure are the sum of its institutions' capacities."""
+
+    __tablename__ = "institution"
+    __table_args__ = (UniqueConstraint("procedure_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    city: str = Field(default="", max_length=100)
+    capacity: int = 1
+    position: int = 0
 
 
 class Requirement(SQLModel, table=True):

@@ -20,6 +20,7 @@ from app.lottery.vocabulary import DrawStatus
 from app.procedures import lifecycle, rubric
 from app.procedures.models import (
     Correction,
+    Institution,
     Organisation,
     OrganisationAdmin,
     Plus,
@@ -28,7 +29,7 @@ from app.procedures.models import (
     Requirement,
 )
 from app.procedures.rubric import Rubric
-from app.procedures.vocabulary import Phase, ProcedureRole
+from app.procedures.vocabulary import Phase, RankingRule
 from app.scoring.models import (
     MemberConflict,
     ScoreSheet,
@@ -38,7 +39,7 @@ REFERENCE_PATTERN = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FUNCTIONS = ("opleider", "staff", "aios", "nurse", "other")
 RUBRICS_DIR = ROOT / "rubrics"
-RANKING_RULES = ("lottery_among_suitable", "score_then_lottery_at_cut")
+RANKING_RULES = tuple(rule.value for rule in RankingRule)
 
 
 def get_procedure(session: Session, reference: str) -> Procedure:
@@ -131,6 +132,16 @@ def requirements(session: Session, procedure: Procedure) -> list[Requirement]:
     )
 
 
+def institutions(session: Session, procedure: Procedure) -> list[Institution]:
+    return list(
+        session.execute(
+            select(Institution)
+            .where(Institution.procedure_id == procedure.id)
+            .order_by(col(Institution.position), col(Institution.id))
+        ).scalars()
+    )
+
+
 def pluses(session: Session, procedure: Procedure) -> list[Plus]:
     return list(
         session.execute(
@@ -154,9 +165,8 @@ def available_rubrics(directory: Path = RUBRICS_DIR) -> list[rubric.Rubric]:
 
 
 def pinned_rubric(procedure: Procedure) -> rubric.Rubric | None:
-    if procedure.rubric_content is None:
-        return None
-    return rubric.Rubric.model_validate(procedure.rubric_content)
+    """The pinned rubric, or None before one is pinned."""
+    return rubric_of(procedure) if procedure.rubric_hash is not None else None
 
 
 def find_member(session: Session, procedure: Procedure, member_id: int) -> ProcedureMember:
@@ -192,9 +202,6 @@ def phase_now_column(now: datetime) -> ColumnElement[str]:
         (and_(col(Procedure.phase) == Phase.PUBLISHED, opened), Phase.OPEN.value),
         else_=col(Procedure.phase),
     )
-
-
-SCORING_ROLES = (ProcedureRole.MEMBER.value, ProcedureRole.CHAIR.value)
 
 
 _RUBRICS: dict[str, Rubric] = {}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import forms, permissions
+from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.errors import DomainError
 from app.lottery import draws
@@ -85,6 +86,7 @@ def procedure_page(
             "members": queries.members(session, procedure),
             "requirements": queries.requirements(session, procedure),
             "pluses": queries.pluses(session, procedure),
+            "institutions": queries.institutions(session, procedure),
             "corrections": queries.corrections(session, procedure),
             "rubric": queries.pinned_rubric(procedure),
             "warnings": procedure_catalogue.published_findings(procedure),
@@ -92,6 +94,7 @@ def procedure_page(
             "figures": lottery_results.public_figures(session, procedure, standings),
             "by_group": lottery_results.outcomes_by_group(session, procedure, standings),
             "has_draws": any(d.status != DrawStatus.PREPARING for d in every_draw),
+            "public_chain": audit.chain_version(session, procedure.reference) == 2,
         },
     )
 

@@ -37,3 +37,13 @@ class ProcedureRole(StrEnum):
     MEMBER = "member"
     CHAIR = "chair"
     OBSERVER = "observer"
+
+
+class RankingRule(StrEnum):
+    """The published rule that orders the suitable candidates (app/lottery/ranking.py)."""
+
+    # Everyone found suitable is equal; published pluses count only between them; a verifiable
+    # lottery orders those still tied at the cut.
+    LOTTERY_AMONG_SUITABLE = "lottery_among_suitable"
+    # By weighted total of the joint levels, pluses among equal totals, a lottery at the cut.
+    SCORE_THEN_LOTTERY = "score_then_lottery_at_cut"

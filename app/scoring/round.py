@@ -22,8 +22,9 @@ from app.applications.vocabulary import ApplicationStatus
 from app.errors import Conflict
 from app.i18n import gettext as _
 from app.oversight.models import SignOff
+from app.permissions import SCORING_ROLES
 from app.procedures.models import Procedure, ProcedureMember
-from app.procedures.queries import SCORING_ROLES, conflicted_with, fixing_draw, member_of, rubric_of
+from app.procedures.queries import conflicted_with, fixing_draw, member_of, rubric_of
 from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import ProcedureRole
 from app.scoring.models import JointOutcome, MemberConflict, ReserveAssignment, ScoreSheet
@@ -138,7 +139,7 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
         .join(User, col(User.id) == col(ProcedureMember.user_id))
         .where(
             ProcedureMember.procedure_id == procedure.id,
-            col(ProcedureMember.role).in_(SCORING_ROLES),
+            col(ProcedureMember.role).in_(sorted(SCORING_ROLES)),
         )
         .order_by(col(ProcedureMember.id))
     ).all()

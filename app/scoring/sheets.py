@@ -24,8 +24,8 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import current_language
 from app.i18n import gettext as _
+from app.permissions import SCORING_ROLES
 from app.procedures.models import Procedure, ProcedureMember
-from app.procedures.queries import SCORING_ROLES
 from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import Phase
 from app.scoring.models import MemberConflict, ReserveAssignment, ScoreSheet

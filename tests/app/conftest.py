@@ -144,6 +144,7 @@ class Factory:
         applicants: int = 0,
         ties: dict[int, str] | None = None,
         extra_members: int = 0,
+        institutions: tuple[tuple[str, str, str, int], ...] = (),
     ) -> Procedure:
         """A complete procedure (it passes the guideline check), walked to `phase`, with
         `applicants` applying (all meeting the minimum requirements). `ties` maps an
@@ -165,12 +166,13 @@ class Factory:
             organisation=organisation.slug,
             reference=f"TST-{number}-2027",
             phase=phase,
-            places=2,
+            places=sum(i[3] for i in institutions) if institutions else 2,
             title=f"Testprocedure {number}",
             specialty="Anesthesiologie",
             region="Utrecht",
             description="Een testprocedure.",
             closes_in_days=20 if early else -100,
+            institutions=institutions,
         )
         people = tuple(self.user(f"Kandidaat {number}.{i}") for i in range(1, applicants + 1))
         self.last_applicants = people

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.audit import chain as chainlib
 from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
-from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from app.audit.models import AuditEntry, AuditHead
 from app.config import Settings
 from app.procedures.models import Phase, Procedure
 from tests.app.conftest import Browser, Factory
@@ -90,7 +90,9 @@ def test_checkpoints_are_signed_stored_and_idempotent(
     procedure: Procedure, session: Session, browser: Browser
 ) -> None:
     reference = procedure.reference
-    assert audit.latest_checkpoint(session, reference) is None
+    before = audit.all_checkpoints(session, reference)
+    assert before  # every phase change on the way here was signed
+    audit.record(session, chain=reference, actor="system", action="x.y", subject="s")
     first = audit.checkpoint(session, reference)
     session.commit()
     assert first is not None
@@ -98,7 +100,7 @@ def test_checkpoints_are_signed_stored_and_idempotent(
     assert head is not None and (first["seq"], first["head"]) == (head.seq, head.hash)
     assert audit.checkpoint(session, reference) == first  # the head did not change
     session.commit()
-    assert audit.all_checkpoints(session, reference) == [first]
+    assert audit.all_checkpoints(session, reference) == [*before, first]
     audit.record(session, chain=reference, actor="system", action="x.y", subject="s")
     second = audit.checkpoint(session, reference)
     session.commit()
@@ -108,7 +110,7 @@ def test_checkpoints_are_signed_stored_and_idempotent(
 
     # Published to anyone: the checkpoints, the keys, and they verify the public export.
     listed = browser.get(f"/procedures/{reference}/checkpoints.json").json()
-    assert listed == {"chain": reference, "checkpoints": [first, second]}
+    assert listed == {"chain": reference, "checkpoints": [*before, first, second]}
     keys = keys_of(browser)
     assert keys[-1].key == first["key"] and keys[-1].until is None
     export = public_export(browser, procedure)
@@ -120,10 +122,11 @@ def test_checkpoints_are_signed_stored_and_idempotent(
 def test_a_rolled_back_change_takes_its_checkpoint_with_it(
     procedure: Procedure, session: Session
 ) -> None:
+    before = audit.latest_checkpoint(session, procedure.reference)
     audit.record(session, chain=procedure.reference, actor="system", action="x.y", subject="s")
-    assert audit.checkpoint(session, procedure.reference) is not None
+    assert audit.checkpoint(session, procedure.reference) != before
     session.rollback()
-    assert audit.latest_checkpoint(session, procedure.reference) is None
+    assert audit.latest_checkpoint(session, procedure.reference) == before
 
 
 def test_anyone_reads_the_public_export_without_actor_data_or_salt(
@@ -446,7 +449,14 @@ def test_heads_know_their_version(procedure: Procedure, session: Session) -> Non
         select(AuditEntry).where(AuditEntry.chain == procedure.reference)
     ).scalars()
     assert all(row.version == 2 and row.salt and row.commitment for row in rows)
-    assert session.execute(select(func.count()).select_from(AuditCheckpoint)).scalar_one() == 0
+    # The phase changes were signed on the way; each checkpoint's head is an entry's hash.
+    hashes = set(
+        session.execute(
+            select(AuditEntry.hash).where(AuditEntry.chain == procedure.reference)
+        ).scalars()
+    )
+    signed = audit.all_checkpoints(session, procedure.reference)
+    assert signed and all(cp["head"] in hashes for cp in signed)
 
 
 def test_the_upgrade_leaves_existing_chains_in_version_1(
@@ -497,6 +507,9 @@ def test_the_daily_job_signs_every_chain_that_grew_once(
 ) -> None:
     from app.main import checkpoint_once
 
+    # Signed at its last phase change; it grows once more after that.
+    audit.record(session, chain=procedure.reference, actor="system", action="x.y", subject="s")
+    session.commit()
     due = audit.chains_to_checkpoint(session)
     assert procedure.reference in due and audit.PLATFORM_CHAIN in due
     assert checkpoint_once(app) == due

@@ -77,6 +77,7 @@ def test_random_forms_never_cause_a_server_error(
         "language": "nl",
         "requirement_id": "1",
         "plus_id": "1",
+        "institution_id": "1",
         "member_id": "1",
         "document_id": "1",
         "application_reference": f"{procedure.reference}-0001",
@@ -101,7 +102,8 @@ def test_random_forms_never_cause_a_server_error(
         if route in ("/account/erase",) and form.get("confirm") == "yes":
             form = {**form, "confirm": "no"}  # keep the accounts for the next examples
         ids = {name: path_number for name in ("mail_id", "requirement_id", "plus_id",
-                                              "member_id", "document_id", "number")}  # fmt: skip
+                                              "institution_id", "member_id", "document_id",
+                                              "number")}  # fmt: skip
         url = route.format(**(values | ids))
         files = None
         if upload is not None:

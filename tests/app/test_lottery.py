@@ -20,7 +20,7 @@ from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.lottery import draw as drawlib
 from app.lottery.models import Draw
-from app.procedures.models import Procedure
+from app.procedures.models import Organisation, Procedure
 from app.procedures.vocabulary import Phase
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
@@ -284,7 +284,9 @@ def draw_through(world: World, beacon: str = "") -> None:
         world.browsers[role].post(world.draw_url(action="reveal"), {"secret": secret})
 
 
-def test_a_named_beacon_is_waited_for_and_counts(world: World) -> None:
+def test_a_named_beacon_is_waited_for_and_counts(
+    world: World, session: Session, factory: Factory, new_browser: Any
+) -> None:
     draw_through(world, beacon="Euromillions, trekking van 1 december 2026")
     records = (
         world.browsers["admin"]
@@ -296,6 +298,19 @@ def test_a_named_beacon_is_waited_for_and_counts(world: World) -> None:
                                     "value": None}  # fmt: skip
     entered = world.browsers["admin"].post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 41"})
     assert entered.status_code == 303
+    # One person alone does not decide it: the same admin again is refused, a second admin
+    # with another value resets both, and the same value from both counts.
+    again = world.browsers["admin"].post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 41"})
+    assert again.status_code == 409 and says(again, "a second person enters it too")
+    second = new_browser()
+    organisation = session.get(Organisation, world.procedure.organisation_id)
+    second.login(factory.org_admin(organisation).email)
+    differs = second.post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 40"})
+    assert differs.status_code == 422 and says(differs, "The two values differ")
+    world.browsers["admin"].post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 41"})
+    assert second.post(world.admin_url(1, "beacon"), {"value": "7 12 19 33 41"}).status_code == 303
+    [entered_by] = [e for e in chain(session, world.procedure, "draw.beacon")]
+    assert entered_by["how"] == "entered by two people" and len(set(entered_by["entered_by"])) == 2
     [record] = (
         world.browsers["admin"]
         .client.get(f"/api/procedures/{world.procedure.reference}/draws")

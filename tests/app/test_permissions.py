@@ -173,6 +173,13 @@ MATRIX.update(
             404, 409, 409, 409
         ),
         ("POST", "/manage/procedures/{reference}/pluses"): editor(422, 409, 409, 409),
+        # Empty forms: the number of places (or hours) is refused before anything else.
+        ("POST", "/manage/procedures/{reference}/institutions"): editor(422, 422, 422, 422),
+        (
+            "POST",
+            "/manage/procedures/{reference}/institutions/{institution_id}/delete",
+        ): editor(422, 422, 422, 409),
+        ("POST", "/manage/procedures/{reference}/placement"): editor(422, 422, 422, 422),
         ("POST", "/manage/procedures/{reference}/pluses/{plus_id}/delete"): editor(
             404, 409, 409, 409
         ),
@@ -230,6 +237,8 @@ MATRIX.update(
         ("POST", "/procedures/{reference}/apply"): applying(303, 409),
         ("GET", "/applications/{application_reference}"): own_application(200),
         ("POST", "/applications/{application_reference}/withdraw"): own_application(303, late=409),
+        # Only the candidate states preferences; nobody else may know the application exists.
+        ("POST", "/applications/{application_reference}/preferences"): own_application(422),
         ("GET", "/applications/{application_reference}/documents/{document_id}"): own_application(
             404
         ),
@@ -665,6 +674,7 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
         "token": "not-a-real-token",
         "requirement_id": "999999",
         "plus_id": "999999",
+        "institution_id": "999999",
         "member_id": "999999",
         "document_id": "999999",
         "application_reference": world.application,

@@ -84,6 +84,7 @@ def test_every_state_changing_route_checks_csrf(browser: Browser) -> None:
             language="nl",
             requirement_id=1,
             plus_id=1,
+            institution_id=1,
             member_id=1,
             document_id=1,
             application_reference="X-1-0001",

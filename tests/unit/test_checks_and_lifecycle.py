@@ -137,6 +137,21 @@ def test_a_complete_procedure_passes_every_check() -> None:
             Severity.WARNING,
         ),
         ({"without_free_admin": ("X-0001",)}, "no_second_admin", Severity.WARNING),
+        ({"places": 4, "institutions": (("UMCU", 2), ("MMA", 1))}, "capacities", Severity.ERROR),
+        (
+            {"places": 3, "institutions": (("UMCU", 2), ("MMA", 1))},
+            "preference_deadline",
+            Severity.ERROR,
+        ),
+        (
+            {
+                "places": 3,
+                "institutions": (("UMCU", 2), ("MMA", 1)),
+                "preference_deadline": NOW + 59 * DAY,  # before the final result
+            },
+            "preference_deadline",
+            Severity.ERROR,
+        ),
     ],
 )
 def test_each_check_names_its_deviation(change: dict, expected: str, severity: Severity) -> None:
@@ -151,9 +166,22 @@ def test_every_check_has_a_test_above() -> None:
         "rationale_missing", "no_minimum_requirements", "no_method", "no_rubric",
         "no_observer", "observer_tie", "hard_requirement_plus", "no_lottery_rule", "no_aios",
         "one_function", "untrained_members", "timeline", "quorum_too_large",
-        "retention_missing", "role_overlap", "no_second_admin",
+        "retention_missing", "role_overlap", "no_second_admin", "capacities",
+        "preference_deadline",
     }  # fmt: skip
     assert {check.name for check in checks.CHECKS} == tested
+
+
+def test_a_cluster_passes_with_its_places_added_up_and_a_deadline_after_the_result() -> None:
+    cluster = replace(
+        good(),
+        places=3,
+        institutions=(("UMCU", 2), ("MMA", 1)),
+        preference_deadline=NOW + 70 * DAY,
+    )
+    assert checks.run(cluster, NOW) == []
+    # One institution: nobody chooses, so no deadline is needed.
+    assert checks.run(replace(good(), places=2, institutions=(("UMCU", 2),)), NOW) == []
 
 
 def test_a_second_admin_is_needed_only_when_every_admin_is_on_the_committee() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.lottery.ranking import LOTTERY_AMONG_SUITABLE, SCORE_THEN_LOTTERY, Candidate, rank
+from app.lottery.ranking import Candidate, rank
+from app.procedures.vocabulary import RankingRule
 
 
 def candidate(reference: str, total: int = 20, pluses: int = 0, suitable: bool = True) -> Candidate:
@@ -16,7 +17,7 @@ def test_everyone_suitable_is_equal_and_a_draw_decides() -> None:
         candidate("C"),
         candidate("D", suitable=False),
     ]
-    ranked = rank(people, 2, LOTTERY_AMONG_SUITABLE)
+    ranked = rank(people, 2, RankingRule.LOTTERY_AMONG_SUITABLE)
     assert ranked.placed == [] and ranked.tie == ["A", "B", "C"] and ranked.tie_places == 2
     assert ranked.not_suitable == ["D"] and ranked.needs_draw
 
@@ -28,7 +29,7 @@ def test_pluses_count_only_between_the_equally_suitable() -> None:
         candidate("C"),
         candidate("D", pluses=2, suitable=False),
     ]
-    ranked = rank(people, 2, LOTTERY_AMONG_SUITABLE)
+    ranked = rank(people, 2, RankingRule.LOTTERY_AMONG_SUITABLE)
     assert ranked.placed == ["A"] and ranked.tie == ["B", "C"] and ranked.tie_places == 1
     assert ranked.not_suitable == ["D"]  # a plus never makes someone suitable
 
@@ -41,14 +42,14 @@ def test_score_then_lottery_at_the_cut() -> None:
         candidate("D", 25),
         candidate("E", 20),
     ]
-    ranked = rank(people, 2, SCORE_THEN_LOTTERY)
+    ranked = rank(people, 2, RankingRule.SCORE_THEN_LOTTERY)
     assert ranked.placed == ["A"] and ranked.tie == ["B", "C", "D"] and ranked.tie_places == 1
     assert ranked.below == [["E"]]
 
 
 def test_no_draw_when_the_places_suffice() -> None:
     people = [candidate("A", 27), candidate("B", 25), candidate("C", 25)]
-    ranked = rank(people, 3, SCORE_THEN_LOTTERY)
+    ranked = rank(people, 3, RankingRule.SCORE_THEN_LOTTERY)
     assert ranked.placed == ["A", "B", "C"] and not ranked.needs_draw
-    exact = rank(people, 1, SCORE_THEN_LOTTERY)
+    exact = rank(people, 1, RankingRule.SCORE_THEN_LOTTERY)
     assert exact.placed == ["A"] and not exact.needs_draw and exact.below == [["B", "C"]]
