@@ -54,6 +54,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     return text % variables
 
 
+def template_ngettext(singular: str, plural: str, n: int) -> str:
+    """For Jinja2's newstyle gettext, which fills in `num` and the other variables itself."""
+    return str(translations(current_language()).ungettext(singular, plural, n))
+
+
 def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
     """For messages defined at import time (labels, domain errors), translated when shown."""
     return LazyProxy(gettext, message, enable_cache=False, **variables)
