@@ -161,7 +161,7 @@ def _confirmation(
         )
     view = scoring_round.view_of(session, principal, procedure, None)
     shown = [letter for letter in preview.letters if view.shows(letter.about)]
-    happens = [
+    counted = [
         ngettext(
             "%(num)s applicant meets every minimum requirement and is invited to an interview.",
             "%(num)s applicants meet every minimum requirement and are invited to an interview.",
@@ -174,6 +174,13 @@ def _confirmation(
             "not meet, with your reasons.",
             preview.not_invited,
         ),
+    ]
+    # A count of nobody says nothing: only the groups there are.
+    happens = [
+        line
+        for line, count in zip(counted, (preview.invited, preview.not_invited), strict=True)
+        if count
+    ] + [
         _(
             "The result goes into the audit chain, and the committee members can then declare "
             "whom of the invited applicants they know."
@@ -191,7 +198,9 @@ def _confirmation(
             "letter": shown[0] if shown else None,
             "note": _(
                 "An applicant who is not invited reads the requirements they do not meet instead."
-            ),
+            )
+            if preview.not_invited
+            else "",
             "action_url": f"/manage/procedures/{procedure.reference}/letter-round-result",
             "fields": {},
             "confirm_label": _("Publish and e-mail the applicants"),
