@@ -9,9 +9,10 @@ import itertools
 import re
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import flash
+from app.applications.models import Application, Document
 from app.assets import STATIC_DIR
 from app.i18n import set_language
 from app.lottery import draw as drawlib
@@ -68,6 +69,19 @@ def test_text_is_compressed_with_its_security_headers_and_binary_is_not(
         f"/procedures/{procedure.reference}/audit.jsonl", headers={"Accept-Encoding": "identity"}
     )
     assert chain.status_code == 200 and chain.text == plain.text and chain.text.count("\n") > 3
+    # A PDF is compressed inside already, and streams with its length.
+    document, application = session.execute(
+        select(Document, Application)
+        .join(Application, col(Application.id) == col(Document.application_id))
+        .where(Application.procedure_id == procedure.id)
+    ).first()  # type: ignore[misc]
+    applicant = Browser(browser.client.app, browser.settings)  # type: ignore[arg-type]
+    applicant.login(factory.last_applicants[0].email)
+    pdf = applicant.client.get(
+        f"/applications/{application.reference}/documents/{document.id}", headers=raw
+    )
+    assert pdf.status_code == 200 and "content-encoding" not in pdf.headers
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["content-length"] == str(document.size)
     # A spreadsheet is a zip file already.
     xlsx = browser.client.get(f"/procedures/{procedure.reference}/report.xlsx", headers=raw)
     assert xlsx.status_code == 200 and "content-encoding" not in xlsx.headers
