@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint fuzz e2e bench install install-dev messages clean
+.PHONY: run test lint fuzz e2e html bench install install-dev messages clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,18 @@ fuzz: $(VENV)/.dev
 ## e2e: the browser tests in Debian's Chromium (/usr/bin/chromium)
 e2e: $(VENV)/.e2e
 	$(PY) -m pytest tests/e2e
+
+# The Nu HTML checker from the npm registry (it needs Java), kept in the ignored build/.
+VNU := build/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU):
+	npm install --prefix build/vnu --no-save --no-audit --no-fund vnu-jar
+
+## html: the Nu HTML checker on every page the browser tests saved (run `make e2e` first)
+html: $(VNU)
+	@pages=$$(ls test-artifacts/e2e/*.html 2>/dev/null | wc -l); \
+	if [ "$$pages" -lt 20 ]; then echo "only $$pages pages saved in test-artifacts/e2e: run make e2e first"; exit 1; fi; \
+	echo "Nu HTML checker on $$pages pages"; \
+	java -jar $(VNU) --errors-only --format gnu test-artifacts/e2e/*.html && echo "$$pages pages: no errors"
 
 ## messages: extract translatable strings and update the catalogues
 messages: $(VENV)/.dev

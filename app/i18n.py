@@ -54,6 +54,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     return text % variables
 
 
+def template_ngettext(singular: str, plural: str, n: int) -> str:
+    """For Jinja2's newstyle gettext, which fills in `num` and the other variables itself."""
+    return str(translations(current_language()).ungettext(singular, plural, n))
+
+
 def N_(message: str) -> str:
     """Mark a constant for extraction; it is translated where it is shown, with _()."""
     return message

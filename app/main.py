@@ -7,17 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from pathlib import Path
 
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from app.accounts.routes import router as accounts_router
 from app.applications import labels as application_labels
@@ -25,6 +24,7 @@ from app.applications.letter_round_routes import router as letter_round_router
 from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
 from app.applications.storage import LocalStorage
+from app.assets import STATIC_DIR, HashedStaticFiles, static_url
 from app.audit import keys as signing_keys
 from app.audit import labels as audit_labels
 from app.audit import service as audit
@@ -32,6 +32,7 @@ from app.audit.routes import router as audit_router
 from app.conduct import transition
 from app.config import Settings, get_settings
 from app.db import connect, utcnow
+from app.deps import get_principal
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
@@ -86,10 +87,21 @@ templates.env.globals.update(
     audit_problem_label=audit_labels.problem_label,
     audit_step_label=audit_labels.step_label,
     diversity_label=application_labels.diversity_label,
+    static_url=static_url,
 )
 
 log = logging.getLogger("app")
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Already compressed, or binary: gzip would spend time for nothing (a PDF's streams are
+# deflated, an XLSX is a zip file).
+NOT_COMPRESSED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "application/pdf",
+    "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+)
 
 
 # Uploads go to a temporary file after 64 kB instead of 1 MB, so two hundred applicants
@@ -132,7 +144,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_language=settings.default_language,
         https=settings.https,
     )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost: it compresses what the others made, the error pages and headers included.
+    app.add_middleware(
+        GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=NOT_COMPRESSED
+    )
+    app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
     # The score sheet first: an autosave is the most frequent request, and no path of the
     # routers after it matches one of its paths (routes are tried in order).
     for router in (
@@ -240,6 +256,15 @@ def _add_basic_routes(app: FastAPI) -> None:
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        # Browsers ask for it at this address whatever the page links to.
+        return FileResponse(
+            STATIC_DIR / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     @app.get("/lang/{language}", name="set_language", include_in_schema=False)
     def switch_language(request: Request, language: str, next: str = "/") -> Response:
         if language not in LANGUAGES:
@@ -289,6 +314,17 @@ def _error_page(
     )
 
 
+async def _identify(request: Request) -> None:
+    """An error page's header says who is logged in, as every other page does, also when
+    the error came before the route asked (a page that does not exist, say)."""
+    if _wants_json(request) or getattr(request.state, "principal", None) is not None:
+        return
+    try:
+        await get_principal(request)
+    except Exception:  # the database may be why this is an error page
+        log.warning("error page for %s without knowing who asked", request.url.path)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
@@ -296,6 +332,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             _wants_fragment(request) or _wants_json(request)
         ):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        await _identify(request)
         response = _error_page(request, error.status_code, error.message)
         if isinstance(error, TooManyAttempts):
             response.headers["Retry-After"] = str(error.retry_after)
@@ -316,6 +353,7 @@ def _add_error_handlers(app: FastAPI) -> None:
                 "Part of what was sent is larger than 1 MB. Send less, or choose a file where "
                 "the form offers one."
             )
+        await _identify(request)
         return _error_page(request, error.status_code, message)
 
     @app.exception_handler(RequestValidationError)
@@ -329,6 +367,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             {"name": ".".join(str(part) for part in item["loc"]), "reason": item.get("msg", "")}
             for item in error.errors()
         ]
+        await _identify(request)
         return _error_page(request, 422, message, {"invalid_params": invalid})
 
     @app.exception_handler(Exception)

@@ -2,7 +2,7 @@
 
 CSRF: each browser gets a random seed in an HttpOnly cookie; forms carry
 HMAC(secret, seed) in a hidden field, htmx sends it as the X-CSRF-Token header (set once
-on <body> with hx-headers). Every POST, PUT, PATCH and DELETE is checked by one global
+on <body> with data-hx-headers). Every POST, PUT, PATCH and DELETE is checked by one global
 dependency before its handler runs, so a request without a valid token changes nothing.
 """
 

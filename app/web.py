@@ -15,9 +15,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.fastapi import Jinja2Blocks
 
+from app import flash
 from app.config import ROOT
 from app.forms import AMSTERDAM, local_input
-from app.i18n import current_language, gettext, ngettext
+from app.i18n import current_language, gettext, template_ngettext
 from app.security import SAFE_METHODS, csrf_token
 
 _environment = Environment(
@@ -27,7 +28,7 @@ _environment = Environment(
     # Templates ship with the code: no file-system check on every render.
     auto_reload=False,
 )
-_environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+_environment.install_gettext_callables(gettext, template_ngettext, newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Blocks(env=_environment)
 
 
@@ -95,7 +96,14 @@ def render(
         return templates.TemplateResponse(  # type: ignore[return-value]
             request, template, values, status_code=status_code, block_name=block
         )
-    return templates.TemplateResponse(request, template, values, status_code=status_code)  # type: ignore[return-value]
+    # A whole page shows the message the last change left (once), a fragment never does.
+    pending = flash.FLASH_COOKIE in request.cookies and not request.headers.get("hx-request")
+    if pending:
+        values.setdefault("flash", flash.take(request))
+    response = templates.TemplateResponse(request, template, values, status_code=status_code)
+    if pending:
+        flash.clear(response)
+    return response  # type: ignore[return-value]
 
 
 def _language_next(request: Request) -> str:

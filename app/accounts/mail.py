@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlmodel import Session
@@ -17,6 +18,21 @@ from app.config import Settings
 from app.db import utcnow
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message as it will be sent: what a confirmation step previews is what goes out."""
+
+    to: str
+    subject: str
+    body: str
+    # The application it is about, so a preview never shows one the reader may not see.
+    about: int | None = None
+
+
+def deliver(session: Session, settings: Settings, letter: Letter) -> Mail:
+    return send(session, settings, to=letter.to, subject=letter.subject, body=letter.body)
 
 
 def send(session: Session, settings: Settings, *, to: str, subject: str, body: str) -> Mail:

@@ -4,7 +4,7 @@ reason when not; everyone who meets all is invited, and every applicant is told 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +18,7 @@ from app.audit.service import actor_id, checkpoint_note, record
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.procedures.models import Procedure, ProcedureMember, Requirement
 from app.procedures.vocabulary import Phase, RequirementKind
 
@@ -161,16 +162,32 @@ def decide(
     session.commit()
 
 
-def publish(session: Session, settings: Settings, *, actor: str, procedure: Procedure) -> None:
-    """Invite everyone who meets all minimum requirements; tell everyone, with the reasons."""
+@dataclass(frozen=True)
+class Outcome:
+    """One applicant's letter-round result as it will be published, with their mail."""
+
+    application: Application
+    invited: bool
+    letter: mail.Letter
+
+
+def _outcomes(session: Session, settings: Settings, procedure: Procedure) -> list[Outcome]:
+    """Everyone whose result is not published yet: invited when they meet every minimum
+    requirement, with the mail that tells them why. Refused while it cannot be published."""
     if procedure.phase != Phase.LETTER_ROUND:
         raise Conflict(_("The letter-round result is published during the letter round."))
     missing = undecided(session, procedure)
     if missing:
-        raise Conflict(_("%(count)s applications still lack a decision.", count=missing))
+        raise Conflict(
+            ngettext(
+                "%(num)s application still lacks a decision.",
+                "%(num)s applications still lack a decision.",
+                missing,
+            )
+        )
     requirements = {r.id: r for r in minimum_requirements(session, procedure)}
     made = decisions(session, procedure)
-    counts: Counter[str] = Counter()
+    outcomes = []
     for application, user in submitted(session, procedure):
         if application.letter_round_outcome is not None:
             continue
@@ -179,11 +196,38 @@ def publish(session: Session, settings: Settings, *, actor: str, procedure: Proc
             for (application_id, requirement_id), row in made.items()
             if application_id == application.id and not row.met and requirement_id in requirements
         ]
-        application.letter_round_outcome = NOT_INVITED if failed else INVITED
+        letter = _letter(settings, procedure, application, user, failed)
+        outcomes.append(Outcome(application, not failed, letter))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What publishing the letter-round result will do, for its confirmation step."""
+
+    invited: int
+    not_invited: int
+    letters: list[mail.Letter]
+
+
+def preview(session: Session, settings: Settings, procedure: Procedure) -> Preview:
+    """The confirmation step's figures and mails; refused as publishing would be."""
+    outcomes = _outcomes(session, settings, procedure)
+    invited = sum(1 for outcome in outcomes if outcome.invited)
+    return Preview(invited, len(outcomes) - invited, [o.letter for o in outcomes])
+
+
+def publish(session: Session, settings: Settings, *, actor: str, procedure: Procedure) -> int:
+    """Invite everyone who meets all minimum requirements; tell everyone, with the reasons.
+    Returns how many were e-mailed."""
+    counts: Counter[str] = Counter()
+    outcomes = _outcomes(session, settings, procedure)
+    for outcome in outcomes:
+        application = outcome.application
+        application.letter_round_outcome = INVITED if outcome.invited else NOT_INVITED
         counts[application.letter_round_outcome] += 1
-        if application.letter_round_outcome == INVITED:
+        if outcome.invited:
             _record_declared_conflicts(session, procedure, application)
-        _tell(session, settings, procedure, application, user, failed)
     record(
         session,
         chain=procedure.reference,
@@ -192,7 +236,12 @@ def publish(session: Session, settings: Settings, *, actor: str, procedure: Proc
         subject=f"procedure:{procedure.reference}",
         data={"invited": counts[INVITED], "not_invited": counts[NOT_INVITED]},
     )
+    # Signed with the result in it; every letter carries that checkpoint.
+    note = checkpoint_note(session, settings.base_url, procedure.reference, sign=True)
+    for outcome in outcomes:
+        mail.deliver(session, settings, replace(outcome.letter, body=outcome.letter.body + note))
     session.commit()
+    return len(outcomes)
 
 
 def _record_declared_conflicts(
@@ -221,14 +270,13 @@ def _record_declared_conflicts(
         )
 
 
-def _tell(
-    session: Session,
+def _letter(
     settings: Settings,
     procedure: Procedure,
     application: Application,
     user: User,
     failed: list[tuple[str, str]],
-) -> None:
+) -> mail.Letter:
     url = f"{settings.base_url}/applications/{application.reference}"
     if failed:
         reasons = "\n".join(f"- {text}: {reason}" for text, reason in failed)
@@ -245,12 +293,11 @@ def _tell(
             "minimum requirement: you are invited to an interview. See %(url)s",
             name=user.name, reference=application.reference, procedure=procedure.title, url=url,
         )  # fmt: skip
-    mail.send(
-        session,
-        settings,
+    return mail.Letter(
         to=user.email,
         subject=_("Letter round %(procedure)s", procedure=procedure.title),
-        body=body + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
+        body=body,
+        about=application.id,
     )
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app import permissions
+from app import flash, permissions
 from app.applications import letter_round
 from app.applications import queries as application_queries
 from app.applications.routes import numbered
 from app.audit.service import actor_id
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
+from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.permissions import Principal
 from app.procedures import queries, roles
 from app.scoring import round as scoring_round
@@ -135,9 +137,88 @@ def _decide(
             error_reference=application_reference,
             status_code=error.status_code,
         )
-    return RedirectResponse(
-        f"/manage/procedures/{reference}/letter-round#{application_reference}", status_code=303
+    return flash.redirect(
+        request,
+        f"/manage/procedures/{reference}/letter-round#{application_reference}",
+        _("The decision on %(reference)s is saved.", reference=application_reference),
     )
+
+
+def _confirmation(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: Principal,
+    procedure: Procedure,
+) -> Response:
+    """The second step: who is invited and who not, how many are e-mailed, and the mail."""
+    try:
+        preview = letter_round.preview(session, settings, procedure)
+    except DomainError as error:
+        session.rollback()
+        return _letter_round_page(
+            request, session, principal, procedure, error=error, status_code=error.status_code
+        )
+    view = scoring_round.view_of(session, principal, procedure, None)
+    shown = [letter for letter in preview.letters if view.shows(letter.about)]
+    counted = [
+        ngettext(
+            "%(num)s applicant meets every minimum requirement and is invited to an interview.",
+            "%(num)s applicants meet every minimum requirement and are invited to an interview.",
+            preview.invited,
+        ),
+        ngettext(
+            "%(num)s applicant is not invited, and reads which minimum requirements they do "
+            "not meet, with your reasons.",
+            "%(num)s applicants are not invited, and read which minimum requirements they do "
+            "not meet, with your reasons.",
+            preview.not_invited,
+        ),
+    ]
+    # A count of nobody says nothing: only the groups there are.
+    happens = [
+        line
+        for line, count in zip(counted, (preview.invited, preview.not_invited), strict=True)
+        if count
+    ] + [
+        _(
+            "The result goes into the audit chain, and the committee members can then declare "
+            "whom of the invited applicants they know."
+        ),
+    ]
+    url = f"/manage/procedures/{procedure.reference}/letter-round"
+    return render(
+        request,
+        "confirm.html",
+        {
+            "procedure": procedure,
+            "heading": _("Publish the letter-round result"),
+            "happens": happens,
+            "recipients": len(preview.letters),
+            "letter": shown[0] if shown else None,
+            "note": _(
+                "An applicant who is not invited reads the requirements they do not meet instead."
+            )
+            if preview.not_invited
+            else "",
+            "action_url": f"/manage/procedures/{procedure.reference}/letter-round-result",
+            "fields": {},
+            "confirm_label": _("Publish and e-mail the applicants"),
+            "cancel_url": url,
+        },
+    )
+
+
+@router.get("/manage/procedures/{reference}/letter-round-result", name="confirm_letter_round")
+def confirm_letter_round(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+) -> Response:
+    procedure = _letter_round_procedure(session, principal, reference)
+    return _confirmation(request, session, settings, principal, procedure)
 
 
 @router.post("/manage/procedures/{reference}/letter-round-result")
@@ -147,10 +228,23 @@ def publish_letter_round(
     settings: AppSettings,
     principal: CurrentPrincipal,
     reference: str,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     procedure = _letter_round_procedure(session, principal, reference)
+    if confirmed != "1":
+        # Everyone is e-mailed: first the confirmation step, with what will be sent.
+        try:
+            letter_round.preview(session, settings, procedure)
+        except DomainError as error:
+            session.rollback()
+            return _letter_round_page(
+                request, session, principal, procedure, error=error, status_code=error.status_code
+            )
+        return RedirectResponse(
+            f"/manage/procedures/{reference}/letter-round-result", status_code=303
+        )
     try:
-        letter_round.publish(
+        told = letter_round.publish(
             session, settings, actor=actor_id(principal.user_id), procedure=procedure
         )
     except DomainError as error:
@@ -158,4 +252,12 @@ def publish_letter_round(
         return _letter_round_page(
             request, session, principal, procedure, error=error, status_code=error.status_code
         )
-    return RedirectResponse(f"/manage/procedures/{reference}/letter-round", status_code=303)
+    return flash.redirect(
+        request,
+        f"/manage/procedures/{reference}/letter-round",
+        ngettext(
+            "The letter-round result is published; %(num)s applicant was e-mailed.",
+            "The letter-round result is published; %(num)s applicants were e-mailed.",
+            told,
+        ),
+    )

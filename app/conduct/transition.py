@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from app.accounts import mail
 from app.audit import service as audit
 from app.audit.chain import format_time
 from app.audit.service import record
@@ -32,10 +33,11 @@ def transition(
     format_time: Callable[[datetime], str] = str,
     settings: Settings | None = None,
     data: Mapping[str, object] | None = None,
-) -> None:
-    """Take one step of the life cycle, after checking its preconditions. The phase is read
-    again under the procedure's row lock (the write transaction on SQLite), so an admin's
-    click and the scheduled job never both take the same step."""
+) -> int:
+    """Take one step of the life cycle, after checking its preconditions; returns how many
+    people were e-mailed. The phase is read again under the procedure's row lock (the write
+    transaction on SQLite), so an admin's click and the scheduled job never both take the
+    same step."""
     step = lifecycle.BY_ACTION.get(action)
     if step is None:
         raise InvalidInput(_("This step does not exist."))
@@ -63,9 +65,39 @@ def transition(
     procedure.updated_at = utcnow()
     # Every phase change is signed: a checkpoint anyone can hold the chain to later.
     audit.checkpoint(session, procedure.reference)
+    told = 0
     if step.action == "publish_results" and settings is not None:
-        results.tell_results(session, settings, procedure)
+        told = results.tell_results(session, settings, procedure)
     session.commit()
+    return told
+
+
+# The steps that mail people or cannot be undone ask for a confirmation first.
+CONFIRMED_STEPS = frozenset({"publish_results"})
+
+
+def preview(
+    session: Session,
+    settings: Settings,
+    *,
+    procedure: Procedure,
+    action: str,
+    now: datetime | None = None,
+    format_time: Callable[[datetime], str] = str,
+) -> list[mail.Letter]:
+    """What taking the step would send, after checking it can be taken now (refused with
+    the same reasons as the step itself). Writes nothing."""
+    step = lifecycle.BY_ACTION.get(action)
+    if step is None:
+        raise InvalidInput(_("This step does not exist."))
+    reasons = lifecycle.blockers(
+        step, procedure.phase, facts_for(session, procedure), now or utcnow(), format_time
+    )
+    if reasons:
+        raise Conflict(" ".join(reasons))
+    if step.action == "publish_results":
+        return results.result_letters(session, settings, procedure)
+    return []
 
 
 def _lock(session: Session, procedure: Procedure) -> None:

@@ -14,6 +14,7 @@ from app.audit.service import actor_id, checkpoint, record
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.lottery import draw as drawlib
 from app.lottery.draws import announced_record, contributors, platform_secret_of, rank
 from app.lottery.models import Draw, DrawContributor
@@ -78,12 +79,15 @@ def announce(
     ranked = rank(session, procedure)
     if not matches(draw, ranked):
         raise Conflict(
-            _(
+            ngettext(
                 "The ranking changed since this draw was prepared: the candidates tied at the "
-                "last place are now %(tie)s for %(places)s places. Void this draw and prepare "
-                "a new one.",
+                "last place are now %(tie)s for %(num)s place. Void this draw and prepare a "
+                "new one.",
+                "The ranking changed since this draw was prepared: the candidates tied at the "
+                "last place are now %(tie)s for %(num)s places. Void this draw and prepare a "
+                "new one.",
+                ranked.tie_places,
                 tie=", ".join(ranked.tie) or "—",
-                places=ranked.tie_places,
             )
         )
     beacon_name = beacon_name.strip()

@@ -17,6 +17,7 @@ from app.audit.service import record
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.lottery import draw as drawlib
 from app.lottery import ranking as rankinglib
 from app.lottery.models import Draw, DrawContributor
@@ -147,10 +148,12 @@ def prepare(
         raise Conflict(_("There is a draw already; void it before preparing another."))
     if len(set(chosen)) < 2 or places < 1 or places >= len(set(chosen)):
         raise InvalidInput(
-            _(
-                "A draw needs fewer places than candidates: %(places)s places for "
-                "%(count)s candidates.",
-                places=places,
+            ngettext(
+                "A draw needs fewer places than candidates: %(num)s place for %(count)s "
+                "candidates.",
+                "A draw needs fewer places than candidates: %(num)s places for %(count)s "
+                "candidates.",
+                places,
                 count=len(set(chosen)),
             ),
             field="places",
@@ -162,11 +165,13 @@ def prepare(
         )
     if sorted(set(chosen)) != ranked.tie or places != ranked.tie_places:
         raise InvalidInput(
-            _(
+            ngettext(
                 "Under the published rule the candidates tied at the last place are %(tie)s, "
-                "for %(places)s places; a draw between others is not allowed.",
+                "for %(num)s place; a draw between others is not allowed.",
+                "Under the published rule the candidates tied at the last place are %(tie)s, "
+                "for %(num)s places; a draw between others is not allowed.",
+                ranked.tie_places,
                 tie=", ".join(ranked.tie),
-                places=ranked.tie_places,
             )
         )
     observer = draw_member(session, procedure, ProcedureRole.OBSERVER)

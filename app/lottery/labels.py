@@ -4,6 +4,7 @@ language."""
 from __future__ import annotations
 
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.lottery import draw as drawlib
 from app.lottery.vocabulary import DrawStatus
 
@@ -49,7 +50,12 @@ def explain(step: drawlib.Step) -> str:
     if step.what == "candidates":
         return _("every candidate once, sorted ascending")
     if step.what == "places":
-        return _("%(places)s places for %(count)s candidates", **v)
+        return ngettext(
+            "%(num)s place for %(count)s candidates",
+            "%(num)s places for %(count)s candidates",
+            int(v["places"]),
+            count=v["count"],
+        )
     if step.what == "commitment" and "missing" in v:
         return _("contributor %(index)s (%(name)s) has no secret in the record", **v)
     if step.what == "commitment":
@@ -67,7 +73,12 @@ def explain(step: drawlib.Step) -> str:
     if step.what == "order":
         return _("sorted by SHA-256(seed + reference): %(order)s", **v)
     if step.what == "winners":
-        return _("the first %(places)s: %(winners)s", **v)
+        return ngettext(
+            "the first place: %(winners)s",
+            "the first %(num)s: %(winners)s",
+            int(v["places"]),
+            winners=v["winners"],
+        )
     if step.what == "reserve":
         return _("the others, in order: %(reserve)s", **v)
     return step.detail

@@ -7,7 +7,7 @@ never used for the results."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -21,6 +21,7 @@ from app.audit.service import checkpoint_note, record
 from app.config import Settings
 from app.errors import Conflict
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.lottery import ranking as rankinglib
 from app.lottery.draws import candidates, rank, with_contributors
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
@@ -140,25 +141,27 @@ def draw_problems(
         ]
     if not ranked.needs_draw:
         return [
-            _(
-                "Draw %(draw)s was held between %(drawn)s for %(places)s places, but the "
+            ngettext(
+                "Draw %(draw)s was held between %(drawn)s for %(num)s place, but the "
                 "ranking now has no tie at the last place. Void the draw with a reason.",
+                "Draw %(draw)s was held between %(drawn)s for %(num)s places, but the "
+                "ranking now has no tie at the last place. Void the draw with a reason.",
+                current.places,
                 draw=current.draw_id,
                 drawn=", ".join(current.candidates),
-                places=current.places,
             )
         ]
     if not matches(current, ranked):
         return [
             _(
-                "Draw %(draw)s was held between %(drawn)s for %(places)s places, but the "
-                "candidates tied at the last place are now %(tie)s for %(tie_places)s places. "
-                "Void the draw with a reason and hold a new one.",
+                "Draw %(draw)s was held between %(drawn)s for %(places)s, but the candidates "
+                "tied at the last place are now %(tie)s for %(tie_places)s. Void the draw with "
+                "a reason and hold a new one.",
                 draw=current.draw_id,
                 drawn=", ".join(current.candidates),
-                places=current.places,
+                places=ngettext("%(num)s place", "%(num)s places", current.places),
                 tie=", ".join(ranked.tie),
-                tie_places=ranked.tie_places,
+                tie_places=ngettext("%(num)s place", "%(num)s places", ranked.tie_places),
             )
         ]
     return []
@@ -325,29 +328,43 @@ def applicant_result(
     return ApplicantResult(outcome, "not_placed", None, drawn)
 
 
-def tell_results(session: Session, settings: Settings, procedure: Procedure) -> None:
-    """E-mail every invited applicant that their result can be read, with the link."""
+def result_letters(session: Session, settings: Settings, procedure: Procedure) -> list[mail.Letter]:
+    """The mail every invited applicant gets when the results are published: that their
+    result can be read, with the link."""
     round_ = scoring_round.load_round(session, procedure)
     users = users_by_id(session, (a.applicant_id for a in round_.applications))
+    letters = []
     for application in round_.applications:
         user = users.get(application.applicant_id)
         if user is None:
             continue
-        mail.send(
-            session,
-            settings,
-            to=user.email,
-            subject=_("Result: %(procedure)s", procedure=procedure.title),
-            body=_(
-                "Dear %(name)s,\n\nThe result of %(procedure)s is published. Read your "
-                "outcome, your scores per criterion with the committee's motivation and, if "
-                "you were in a draw, its record (which you can verify yourself) at %(url)s",
-                name=user.name,
-                procedure=procedure.title,
-                url=f"{settings.base_url}/applications/{application.reference}#result",
+        letters.append(
+            mail.Letter(
+                to=user.email,
+                subject=_("Result: %(procedure)s", procedure=procedure.title),
+                body=_(
+                    "Dear %(name)s,\n\nThe result of %(procedure)s is published. Read your "
+                    "outcome, your scores per criterion with the committee's motivation and, "
+                    "if you were in a draw, its record (which you can verify yourself) at "
+                    "%(url)s",
+                    name=user.name,
+                    procedure=procedure.title,
+                    url=f"{settings.base_url}/applications/{application.reference}#result",
+                ),
+                about=application.id,
             )
-            + checkpoint_note(session, settings.base_url, procedure.reference, sign=True),
         )
+    return letters
+
+
+def tell_results(session: Session, settings: Settings, procedure: Procedure) -> int:
+    """E-mail every invited applicant that their result can be read; how many were told."""
+    letters = result_letters(session, settings, procedure)
+    # The publication is signed (the phase change): every letter carries that checkpoint.
+    note = checkpoint_note(session, settings.base_url, procedure.reference, sign=True)
+    for letter in letters:
+        mail.deliver(session, settings, replace(letter, body=letter.body + note))
+    return len(letters)
 
 
 def public_figures(
@@ -361,7 +378,8 @@ def public_figures(
         .select_from(Application)
         .where(
             Application.procedure_id == procedure.id,
-            col(Application.status).in_(["submitted", "withdrawn"]),
+            # Who withdrew is no applicant any more.
+            Application.status == "submitted",
         )
     ).scalar_one()
     standings = standings or Standings.load(session, procedure)
@@ -370,7 +388,7 @@ def public_figures(
     # Erased applications (after the retention period) still count, anonymously.
     erased = procedure.erased_counts or {}
     return {
-        "applicants": int(applied) + erased.get("submitted", 0) + erased.get("withdrawn", 0),
+        "applicants": int(applied) + erased.get("submitted", 0),
         "invited": len(round_.applications) + erased.get("invited", 0),
         "suitable": sum(1 for c in ranked if c.suitable) + erased.get("suitable", 0),
         "places": procedure.places,

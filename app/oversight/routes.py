@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from app import permissions
+from app import flash, permissions
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.downloads import attachment
@@ -266,7 +266,7 @@ def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference:
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
     return Response(
-        oversight.scores_csv(session, procedure, _view(session, principal, procedure)),
+        oversight.scores_csv(session, procedure, _view(session, principal, procedure), human=True),
         media_type="text/csv; charset=utf-8",
         headers=attachment(f"{procedure.reference}-scores.csv"),
     )
@@ -283,26 +283,90 @@ def round_report_xlsx(session: DbSession, principal: CurrentPrincipal, reference
     )
 
 
+def _report_page(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    procedure: Procedure,
+    error: DomainError,
+) -> Response:
+    return render(
+        request,
+        "oversight/report.html",
+        {
+            "report": _report(session, principal, procedure),
+            "procedure": procedure,
+            "can_sign": True,
+            "error": error,
+        },
+        status_code=error.status_code,
+    )
+
+
+@router.get("/procedures/{reference}/sign-off", name="confirm_sign_off")
+def confirm_sign_off(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    """The second step of the sign-off, which closes the round for good."""
+    procedure = _overseen(session, principal, reference)
+    permissions.require(principal, permissions.can_remark(principal, procedure))
+    observer = oversight.observer_of(session, procedure, principal.user_id)
+    try:
+        oversight.check_sign_off(session, procedure=procedure, observer=observer)
+    except DomainError as error:
+        session.rollback()
+        return _report_page(request, session, principal, procedure, error)
+    head = audit.head(session, procedure.reference)
+    return render(
+        request,
+        "confirm.html",
+        {
+            "procedure": procedure,
+            "heading": _("Sign the round off"),
+            "happens": [
+                _(
+                    "The round is closed: the outcomes, the ranking and the draw can no "
+                    "longer change."
+                ),
+                _(
+                    "Your sign-off goes into the audit chain with the SHA-256 of the scores "
+                    "and the chain's head (now %(head)s).",
+                    head=(head.hash[:16] + "…") if head else "—",
+                ),
+                _("The round report then shows that you signed it off, and when."),
+            ],
+            "recipients": 0,
+            "letter": None,
+            "action_url": f"/procedures/{procedure.reference}/sign-off",
+            "fields": {},
+            "confirm_label": _("Sign the round off"),
+            "cancel_url": f"/procedures/{procedure.reference}/report",
+        },
+    )
+
+
 @router.post("/procedures/{reference}/sign-off")
 def sign_off(
-    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     procedure = _overseen(session, principal, reference)
     permissions.require(principal, permissions.can_remark(principal, procedure))
     observer = oversight.observer_of(session, procedure, principal.user_id)
     try:
+        if confirmed != "1":
+            # It closes the round for good: first the confirmation step.
+            oversight.check_sign_off(session, procedure=procedure, observer=observer)
+            return RedirectResponse(f"/procedures/{reference}/sign-off", status_code=303)
         oversight.sign_off(session, procedure=procedure, observer=observer)
     except DomainError as error:
         session.rollback()
-        return render(
-            request,
-            "oversight/report.html",
-            {
-                "report": _report(session, principal, procedure),
-                "procedure": procedure,
-                "can_sign": True,
-                "error": error,
-            },
-            status_code=error.status_code,
-        )
-    return RedirectResponse(f"/procedures/{reference}/report#sign-off", status_code=303)
+        return _report_page(request, session, principal, procedure, error)
+    return flash.redirect(
+        request,
+        f"/procedures/{reference}/report#sign-off",
+        _("You signed the round off; it is closed."),
+    )

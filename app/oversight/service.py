@@ -22,6 +22,7 @@ from app.audit import service as audit
 from app.audit.service import actor_id, record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.forms import parse_whole_number
+from app.i18n import current_language
 from app.i18n import gettext as _
 from app.lottery import draws as lottery_draws
 from app.lottery import results
@@ -299,38 +300,59 @@ def report(
 
 
 def scores_rows(
-    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+    session: Session,
+    procedure: Procedure,
+    view: permissions.RoundView = permissions.EVERYTHING,
+    *,
+    human: bool = False,
 ) -> list[list[str]]:
     """Every submitted score and every joint outcome, one row per criterion; as `view`
-    lets its reader see them (the sign-off hashes the whole)."""
+    lets its reader see them. The sign-off hashes the plain form (stable keys, whatever the
+    language); `human` is the export a person reads: column names, the rubric's criterion
+    titles and yes/no in the reader's language, and for a member's sheet whether its
+    levels are suitable under the rubric's published rule."""
     round_ = scoring_round.load_round(session, procedure)
-    rows = [["application", "scorer", "criterion", "level", "suitable"]]
+    rubric = round_.rubric
+    language = current_language()
+    if human:
+        header = [_("Application"), _("Scorer"), _("Criterion"), _("Level"), _("Suitable")]
+        committee = _("Committee (joint outcome)")
+        title = {c.id: c.name.get(language) for c in rubric.criteria}
+        answer = {True: _("Yes"), False: _("No")}
+    else:
+        header = ["application", "scorer", "criterion", "level", "suitable"]
+        committee = "committee"
+        title = {c.id: c.id for c in rubric.criteria}
+        answer = {True: "yes", False: "no"}
+    rows = [header]
     for application in round_.applications:
         assert application.id is not None
         if not view.shows_sheets(application.id):
             continue
         for sheet in round_.submitted(application):
             member = round_.members.get(sheet.member_id)
-            for criterion in round_.rubric.criteria:
+            minimum = rubric.suitability.minimum_level
+            by_rule = all(sheet.levels.get(c.id, 0) >= minimum for c in rubric.criteria)
+            for criterion in rubric.criteria:
                 rows.append(
                     [
                         application.reference,
                         round_.name(member) if member else "",
-                        criterion.id,
+                        title[criterion.id],
                         str(sheet.levels.get(criterion.id, "")),
-                        "",
+                        answer[by_rule] if human else "",
                     ]
                 )
         outcome = round_.outcomes.get(application.id)
         if outcome is not None:
-            for criterion in round_.rubric.criteria:
+            for criterion in rubric.criteria:
                 rows.append(
                     [
                         application.reference,
-                        "committee",
-                        criterion.id,
+                        committee,
+                        title[criterion.id],
                         str(outcome.levels.get(criterion.id, "")),
-                        "yes" if outcome.suitable else "no",
+                        answer[bool(outcome.suitable)],
                     ]
                 )
     return rows
@@ -351,11 +373,17 @@ def csv_cell(value: str) -> str:
 
 
 def scores_csv(
-    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+    session: Session,
+    procedure: Procedure,
+    view: permissions.RoundView = permissions.EVERYTHING,
+    *,
+    human: bool = False,
 ) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
-    writer.writerows([csv_cell(v) for v in row] for row in scores_rows(session, procedure, view))
+    writer.writerows(
+        [csv_cell(v) for v in row] for row in scores_rows(session, procedure, view, human=human)
+    )
     return buffer.getvalue()
 
 
@@ -369,8 +397,8 @@ def scores_xlsx(
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "scores"
-    for number, row in enumerate(scores_rows(session, procedure, view), start=1):
+    sheet.title = _("Scores")[:31]  # a sheet's name has at most 31 characters
+    for number, row in enumerate(scores_rows(session, procedure, view, human=True), start=1):
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=number, column=column)
             if value.isascii() and value.isdigit():
@@ -385,8 +413,9 @@ def scores_xlsx(
     return buffer.getvalue()
 
 
-def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMember) -> SignOff:
-    """The observer signs the round off: every outcome recorded, every needed draw held."""
+def check_sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMember) -> None:
+    """Refuse a sign-off that cannot be made now, with the reason (its confirmation step
+    asks the same)."""
     if observer.role != ProcedureRole.OBSERVER:
         raise Conflict(_("Only the observer signs the round off."))
     if signed_off(session, procedure) is not None:
@@ -404,6 +433,11 @@ def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMembe
         )
     if results.draw_missing(session, procedure, missing):
         raise Conflict(_("The draw has not taken place yet; sign off when the round is complete."))
+
+
+def sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMember) -> SignOff:
+    """The observer signs the round off: every outcome recorded, every needed draw held."""
+    check_sign_off(session, procedure=procedure, observer=observer)
     head = audit.head(session, procedure.reference)
     content = scores_csv(session, procedure) + (head.hash if head else "")
     assert procedure.id is not None and observer.id is not None

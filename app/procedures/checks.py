@@ -165,9 +165,11 @@ def _one_function(facts: ProcedureFacts, _now: datetime) -> bool:
 
 
 def _untrained(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    # The guideline asks it of those who assess (reserves too); the observer does not.
+    assessors = [m for m in facts.members if m.role in ("member", "chair")]
     return [
-        _("%(count)s of %(total)s committee members", count=count, total=len(facts.members))
-        for count in [sum(not m.training_done for m in facts.members)]
+        _("%(count)s of %(total)s committee members", count=count, total=len(assessors))
+        for count in [sum(not m.training_done for m in assessors)]
         if count
     ]
 

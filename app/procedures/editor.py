@@ -17,6 +17,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.procedures import queries
 from app.procedures.corrections import (
     arrow,
@@ -149,11 +150,13 @@ def update_basics(
         fixed = queries.fixing_draw(session, procedure)
         if fixed is not None:
             raise Conflict(
-                _(
-                    "Draw %(draw)s has been announced for %(places)s places: the number of "
+                ngettext(
+                    "Draw %(draw)s has been announced for %(num)s place: the number of "
                     "places is fixed with it. Void the draw with a reason first.",
+                    "Draw %(draw)s has been announced for %(num)s places: the number of "
+                    "places is fixed with it. Void the draw with a reason first.",
+                    fixed.places,
                     draw=fixed.draw_id,
-                    places=fixed.places,
                 ),
                 field="places",
             )

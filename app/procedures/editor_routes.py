@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app import forms, permissions
+from app import flash, forms, permissions
 from app.audit import service as audit
 from app.audit.service import actor_id
 from app.conduct import facts as conduct_facts
@@ -18,6 +18,7 @@ from app.db import utcnow
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.errors import DomainError
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.procedures import checks, lifecycle, queries
 from app.procedures import committee as procedure_committee
 from app.procedures import corrections as procedure_corrections
@@ -47,7 +48,6 @@ def _editor(
     error: DomainError | None = None,
     section: str | None = None,
     values: dict[str, Any] | None = None,
-    notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
     round_ = scoring_round.load_round(session, procedure) if procedure.rubric_content else None
@@ -84,14 +84,14 @@ def _editor(
             "error": error,
             "section": section,
             "values": values or {},
-            "notice": notice,
         },
         status_code=status_code,
     )
 
 
-def _back(procedure: Procedure, section: str) -> Response:
-    return RedirectResponse(f"/manage/procedures/{procedure.reference}#{section}", status_code=303)
+def _back(request: Request, procedure: Procedure, section: str, done: str) -> Response:
+    """Back to the section that was saved, with the message that says it was."""
+    return flash.redirect(request, f"/manage/procedures/{procedure.reference}#{section}", done)
 
 
 def _edit(
@@ -102,12 +102,15 @@ def _edit(
     section: str,
     change: Callable[[Procedure, str], object],
     values: dict[str, Any] | None = None,
+    *,
+    done: str | Callable[[object], str],
 ) -> Response:
-    """Run one editor change; on a refusal show the editor with the message in place."""
+    """Run one editor change; on a refusal show the editor with the message in place, else
+    go back to its section saying what was done (`done` may read what the change returned)."""
     procedure = _managed(session, principal, reference)
     permissions.require(principal, permissions.can_edit_procedure(principal, procedure))
     try:
-        change(procedure, actor_id(principal.user_id))
+        outcome = change(procedure, actor_id(principal.user_id))
     except DomainError as error:
         session.rollback()
         procedure = queries.get_procedure(session, reference)
@@ -121,7 +124,7 @@ def _edit(
             values=values,
             status_code=error.status_code,
         )
-    return _back(procedure, section)
+    return _back(request, procedure, section, done(outcome) if callable(done) else done)
 
 
 @router.get("/manage/procedures/{reference}", name="manage_procedure")
@@ -240,7 +243,10 @@ def edit_basics(
             justification=justification,
         )
 
-    return _edit(request, session, principal, reference, "basics", change, values)
+    return _edit(
+        request, session, principal, reference, "basics", change, values,
+        done=_("The procedure and its method are saved."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/timeline")
@@ -283,7 +289,10 @@ def edit_timeline(
             settings=settings,
         )
 
-    return _edit(request, session, principal, reference, "timeline", change, values)
+    return _edit(
+        request, session, principal, reference, "timeline", change, values,
+        done=_("The timeline is saved."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/requirements")
@@ -304,7 +313,10 @@ def add_requirement(
         )  # fmt: skip
 
     values = {"kind": kind, "text": text, "rationale": rationale, "justification": justification}
-    return _edit(request, session, principal, reference, "requirements", change, values)
+    return _edit(
+        request, session, principal, reference, "requirements", change, values,
+        done=_("The requirement is added."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/requirements/{requirement_id}/delete")
@@ -323,7 +335,10 @@ def remove_requirement(
         )  # fmt: skip
 
     values = {"justification": justification, "row": f"r{requirement_id}"}
-    return _edit(request, session, principal, reference, "requirements", change, values)
+    return _edit(
+        request, session, principal, reference, "requirements", change, values,
+        done=_("The requirement is removed."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/pluses")
@@ -347,7 +362,10 @@ def add_plus(
         "plus_description": plus_description,
         "justification": justification,
     }
-    return _edit(request, session, principal, reference, "pluses", change, values)
+    return _edit(
+        request, session, principal, reference, "pluses", change, values,
+        done=_("The plus is added."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/pluses/{plus_id}/delete")
@@ -366,7 +384,10 @@ def remove_plus(
         )  # fmt: skip
 
     values = {"justification": justification, "row": f"p{plus_id}"}
-    return _edit(request, session, principal, reference, "pluses", change, values)
+    return _edit(
+        request, session, principal, reference, "pluses", change, values,
+        done=_("The plus is removed."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/institutions")
@@ -399,7 +420,10 @@ def add_institution(
             justification=justification,
         )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "institutions", change, values)
+    return _edit(
+        request, session, principal, reference, "institutions", change, values,
+        done=_("The institution is added."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/institutions/{institution_id}/delete")
@@ -418,7 +442,10 @@ def remove_institution(
         )  # fmt: skip
 
     values = {"justification": justification, "row": f"i{institution_id}"}
-    return _edit(request, session, principal, reference, "institutions", change, values)
+    return _edit(
+        request, session, principal, reference, "institutions", change, values,
+        done=_("The institution is removed."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/placement")
@@ -450,7 +477,10 @@ def edit_placement(
             justification=justification, format_time=local_time,
         )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "placement", change, values)
+    return _edit(
+        request, session, principal, reference, "placement", change, values,
+        done=_("The placement timeline is saved."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/rubric")
@@ -468,7 +498,10 @@ def pin_rubric(
         )
 
     values = {"justification": justification}
-    return _edit(request, session, principal, reference, "rubric", change, values)
+    return _edit(
+        request, session, principal, reference, "rubric", change, values,
+        done=_("The interview matrix is pinned."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/members/{member_id}")
@@ -494,7 +527,10 @@ def update_member(
         )
 
     values = {"justification": justification, "row": member_id}
-    return _edit(request, session, principal, reference, "committee", change, values)
+    return _edit(
+        request, session, principal, reference, "committee", change, values,
+        done=_("The committee member is saved."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/members/{member_id}/delete")
@@ -513,7 +549,82 @@ def remove_member(
         )  # fmt: skip
 
     values = {"justification": justification, "row": f"x{member_id}"}
-    return _edit(request, session, principal, reference, "committee", change, values)
+    return _edit(
+        request, session, principal, reference, "committee", change, values,
+        done=_("The committee member is removed."),
+    )  # fmt: skip
+
+
+def _step_done(action: str, told: int) -> str:
+    """What the editor says after a step of the life cycle."""
+    if action == "publish_results":
+        return ngettext(
+            "The results are published; %(num)s applicant was e-mailed.",
+            "The results are published; %(num)s applicants were e-mailed.",
+            told,
+        )
+    messages = {
+        "publish": _("The procedure is published: it is in the public catalogue."),
+        "open": _("The procedure is open for applications."),
+        "close": _("Applications are closed."),
+        "start_letter_round": _("The letter round has started."),
+        "start_interviews": _("The interviews have started."),
+        "start_deliberation": _("The deliberation has started."),
+        "archive": _("The procedure is archived."),
+    }
+    return messages.get(action, _("Saved."))
+
+
+@router.get("/manage/procedures/{reference}/publish-results", name="confirm_results")
+def confirm_results(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+) -> Response:
+    """The second step of publishing the results: everyone invited is e-mailed."""
+    procedure = _managed(session, principal, reference)
+    permissions.require(principal, permissions.can_edit_procedure(principal, procedure))
+    try:
+        letters = conduct_transition.preview(
+            session, settings, procedure=procedure, action="publish_results",
+            format_time=local_time,
+        )  # fmt: skip
+    except DomainError as error:
+        session.rollback()
+        return _editor(
+            request, session, principal, procedure, error=error, section="status",
+            status_code=error.status_code,
+        )  # fmt: skip
+    view = scoring_round.view_of(session, principal, procedure, None)
+    shown = [letter for letter in letters if view.shows(letter.about)]
+    return render(
+        request,
+        "confirm.html",
+        {
+            "procedure": procedure,
+            "heading": _("Publish the results"),
+            "happens": [
+                _(
+                    "Every invited applicant can read their outcome, their scores per "
+                    "criterion with the committee's reasons and, if they were in a draw, its "
+                    "record; each is e-mailed the link."
+                ),
+                _("The figures of the procedure appear on its public page."),
+                _(
+                    "The procedure moves to the results phase: the outcomes, the ranking and "
+                    "the draw stand as they are."
+                ),
+            ],
+            "recipients": len(letters),
+            "letter": shown[0] if shown else None,
+            "action_url": f"/manage/procedures/{procedure.reference}/transition",
+            "fields": {"action": "publish_results"},
+            "confirm_label": _("Publish and e-mail the applicants"),
+            "cancel_url": f"/manage/procedures/{procedure.reference}#status",
+        },
+    )
 
 
 @router.post("/manage/procedures/{reference}/transition")
@@ -524,14 +635,34 @@ def transition(
     principal: CurrentPrincipal,
     reference: str,
     action: Annotated[str, Form(max_length=40)] = "",
+    confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    def change(procedure: Procedure, actor: str) -> None:
-        conduct_transition.transition(
+    if action in conduct_transition.CONFIRMED_STEPS and confirmed != "1":
+        # A step that e-mails everyone: first the confirmation, with what will be sent.
+        procedure = _managed(session, principal, reference)
+        permissions.require(principal, permissions.can_edit_procedure(principal, procedure))
+        try:
+            conduct_transition.preview(
+                session, settings, procedure=procedure, action=action, format_time=local_time
+            )
+        except DomainError as error:
+            session.rollback()
+            return _editor(
+                request, session, principal, procedure, error=error, section="status",
+                status_code=error.status_code,
+            )  # fmt: skip
+        return RedirectResponse(f"/manage/procedures/{reference}/publish-results", 303)
+
+    def change(procedure: Procedure, actor: str) -> int:
+        return conduct_transition.transition(
             session, actor=actor, procedure=procedure, action=action, format_time=local_time,
             settings=settings,
         )  # fmt: skip
 
-    return _edit(request, session, principal, reference, "status", change)
+    return _edit(
+        request, session, principal, reference, "status", change,
+        done=lambda told: _step_done(action, told if isinstance(told, int) else 0),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/corrections")
@@ -555,7 +686,10 @@ def add_correction(
         )
 
     values = {"subject": subject, "text": text, "justification": justification}
-    return _edit(request, session, principal, reference, "corrections", change, values)
+    return _edit(
+        request, session, principal, reference, "corrections", change, values,
+        done=_("The correction is published."),
+    )  # fmt: skip
 
 
 @router.post("/manage/procedures/{reference}/invitations")
@@ -609,4 +743,9 @@ def invite(
             values=values,
             status_code=error.status_code,
         )
-    return _editor(request, session, principal, procedure, notice=invitation.user.email)
+    return _back(
+        request,
+        procedure,
+        "committee",
+        _("Invitation sent to %(email)s.", email=invitation.user.email),
+    )

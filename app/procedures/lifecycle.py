@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.procedures import checks
 from app.procedures.vocabulary import Phase
 
@@ -136,9 +137,10 @@ def blockers(
     elif transition.action == "start_interviews":
         if facts.letter_round_unpublished:
             reasons.append(
-                _(
-                    "The letter-round result has not been published for %(count)s applications.",
-                    count=facts.letter_round_unpublished,
+                ngettext(
+                    "The letter-round result has not been published for %(num)s application.",
+                    "The letter-round result has not been published for %(num)s applications.",
+                    facts.letter_round_unpublished,
                 )
             )
         observer = facts.observer

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.applications.models import Application
-from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.procedures import queries
 from app.procedures.models import (
     Procedure,
@@ -83,15 +83,21 @@ def left_to_another_admin(
         return None
     others = [a for a in organisation_admin_ids(session, procedure) if a != user_id]
     if others:
-        return _(
-            "%(count)s applicants are not shown to you: you have a conflict of interest with "
+        return ngettext(
+            "%(num)s applicant is not shown to you: you have a conflict of interest with "
             "them. Another admin of the organisation handles them.",
-            count=hidden,
+            "%(num)s applicants are not shown to you: you have a conflict of interest with "
+            "them. Another admin of the organisation handles them.",
+            hidden,
         )
-    return _(
-        "%(count)s applicants are not shown to you: you have a conflict of interest with "
+    return ngettext(
+        "%(num)s applicant is not shown to you: you have a conflict of interest with "
         "them. This organisation has no other admin to handle them, so their letter-round "
         "decision, reserve assignment and declined place cannot be done; ask the platform "
         "admin to add an admin to the organisation.",
-        count=hidden,
+        "%(num)s applicants are not shown to you: you have a conflict of interest with "
+        "them. This organisation has no other admin to handle them, so their letter-round "
+        "decision, reserve assignment and declined place cannot be done; ask the platform "
+        "admin to add an admin to the organisation.",
+        hidden,
     )

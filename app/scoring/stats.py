@@ -20,6 +20,9 @@ import numpy as np
 
 # Members this many levels apart on a criterion discuss it before the joint outcome.
 DISAGREEMENT = 2
+# Alpha on fewer pairable ratings than this says little (a few ratings move it far either
+# way); the pages say so, naming this number.
+MIN_RATINGS = 30
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ class Agreement:
     alpha: float | None  # None when it cannot be computed (too few applicants or no variation)
     units: int  # applicants with at least two ratings
     ratings: int
+
+    minimum: int = MIN_RATINGS
+
+    @property
+    def few(self) -> bool:
+        """Computed, but on fewer ratings than the published minimum."""
+        return self.alpha is not None and self.ratings < self.minimum
 
     @property
     def verdict(self) -> str:

@@ -206,7 +206,8 @@ def test_invitation_to_a_committee(
             "training_done": "true",
         },
     )
-    assert response.status_code == 200 and "lid@example.org" in response.text
+    assert response.status_code == 303 and response.headers["location"].endswith("#committee")
+    assert "Invitation sent to lid@example.org." in browser.get(response.headers["location"]).text
     link = outbox_link(session, "lid@example.org", "/invitations/")
     invitee = new_browser()
     assert invitee.get(link).status_code == 200

@@ -51,14 +51,14 @@ def test_names_that_look_like_formulas_are_text_in_csv_and_xlsx(
     response = browser.get(f"/procedures/{procedure.reference}/report.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text, newline="")))
-    assert rows[0] == ["application", "scorer", "criterion", "level", "suitable"]
+    assert rows[0] == ["Application", "Scorer", "Criterion", "Level", "Suitable"]
     names = {row[1] for row in rows[1:]}
     assert names == {"'" + name for name in HOSTILE}
     assert all(row[3].isdigit() for row in rows[1:])  # levels stay numbers
 
     response = browser.get(f"/procedures/{procedure.reference}/report.xlsx")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content))["scores"]
+    sheet = load_workbook(io.BytesIO(response.content))["Scores"]
     cells = list(sheet.iter_rows(min_row=2))
     # XML reads a carriage return as a line feed; what matters is that it is text
     assert {row[1].value for row in cells} == {name.replace("\r", "\n") for name in HOSTILE}

@@ -78,7 +78,28 @@ def test_letter_round_invites_who_meets_all_and_tells_everyone_why(
     fresh(session)
     facts = conduct_facts.facts_for(session, session.get(Procedure, procedure.id))  # type: ignore[arg-type]
     assert facts.letter_round_unpublished == 2
-    assert admin.post(f"{url}-result").status_code == 303
+    # It e-mails everyone: the plain POST leads to the confirmation step and sends nothing.
+    mails_before = len(session.execute(select(Mail)).scalars().all())
+    first = admin.post(f"{url}-result")
+    assert first.status_code == 303 and first.headers["location"] == f"{url}-result"
+    confirmation = admin.get(f"{url}-result")
+    assert confirmation.status_code == 200
+    text = confirmation.text
+    assert "2 people are e-mailed." in text and "This cannot be undone." in text
+    assert "1 applicant meets every minimum requirement" in text and "1 applicant is not" in text
+    # The mail as the first recipient (in reference order) gets it: subject and body.
+    first_reference, first_user = min((sanne_ref, sanne), (daan_ref, daan))
+    assert f"Letter round {procedure.title}" in text and first_user.email in text
+    assert f"Dear {first_user.name}," in text and first_reference in text
+    assert 'name="confirmed" value="1"' in text
+    fresh(session)
+    assert len(session.execute(select(Mail)).scalars().all()) == mails_before
+    assert all(
+        a.letter_round_outcome is None for a in session.execute(select(Application)).scalars()
+    )
+    published = admin.post(f"{url}-result", {"confirmed": "1"})
+    assert published.status_code == 303
+    assert "2 applicants were e-mailed" in admin.get(published.headers["location"]).text
     fresh(session)
     outcomes = {
         a.reference: a.letter_round_outcome for a in session.execute(select(Application)).scalars()

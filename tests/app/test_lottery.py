@@ -179,7 +179,8 @@ def test_a_draw_from_announcement_to_result(world: World, session: Session) -> N
 
     # Results: published, told by e-mail, read by the applicant with the draw.
     transition = admin.post(
-        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
     )
     assert transition.status_code == 303, transition.text
     session.rollback()
@@ -223,7 +224,8 @@ def test_a_draw_from_announcement_to_result(world: World, session: Session) -> N
 
 def test_results_wait_for_the_draw(world: World) -> None:
     blocked = world.browsers["admin"].post(
-        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
     )
     assert blocked.status_code == 409 and says(blocked, "the draw has to take place first")
 
@@ -346,7 +348,8 @@ def test_outcomes_by_group_show_only_groups_of_five(
     session.commit()
     draw_through(world)
     world.browsers["admin"].post(
-        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
     )
     page = world.browsers["staff"].get(f"/procedures/{world.procedure.reference}")
     assert says(page, "Outcomes by group")
@@ -479,7 +482,8 @@ def test_publishing_results_checks_the_draw_still_matches_its_tied_group(
     session.commit()
     admin = world.browsers["admin"]
     blocked = admin.post(
-        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
     )
     assert blocked.status_code == 409
     remaining = ", ".join(r for r in world.references if r != winner)
@@ -507,8 +511,84 @@ def test_a_draw_stands_once_the_results_are_published(world: World, session: Ses
     draw_through(world)
     admin = world.browsers["admin"]
     published = admin.post(
-        f"/manage/procedures/{world.procedure.reference}/transition", {"action": "publish_results"}
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
     )
     assert published.status_code == 303
     late = admin.post(world.admin_url(1, "void"), {"reason": "Toch maar opnieuw loten."})
     assert late.status_code == 409 and says(late, "the draw stands")
+
+
+def test_publishing_the_results_asks_for_a_confirmation_with_the_mail_first(
+    world: World, session: Session
+) -> None:
+    admin = world.browsers["admin"]
+    reference = world.procedure.reference
+    draw_through(world)
+    mails_before = len(session.execute(select(Mail)).scalars().all())
+    # The plain POST of the editor's button no longer acts: it leads to the confirmation.
+    first = admin.post(f"/manage/procedures/{reference}/transition", {"action": "publish_results"})
+    confirm_url = f"/manage/procedures/{reference}/publish-results"
+    assert first.status_code == 303 and first.headers["location"] == confirm_url
+    session.rollback()
+    assert session.get(Procedure, world.procedure.id).phase == Phase.DELIBERATION  # type: ignore[union-attr]
+    assert len(session.execute(select(Mail)).scalars().all()) == mails_before
+    page = admin.get(confirm_url)
+    assert page.status_code == 200
+    assert says(page, "5 people are e-mailed.") and says(page, "This cannot be undone.")
+    # The preview is the mail as it is sent to the first recipient.
+    first_reference = sorted(world.references)[0]
+    assert says(page, f"Result: {world.procedure.title}") and says(page, first_reference)
+    assert 'name="action" value="publish_results"' in page.text
+    assert 'name="confirmed" value="1"' in page.text
+    done = admin.post(
+        f"/manage/procedures/{reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
+    )
+    assert done.status_code == 303
+    session.rollback()
+    sent = session.execute(select(Mail).where(Mail.subject.startswith("Result:"))).scalars().all()
+    assert len(sent) == 5
+    told = admin.get(done.headers["location"].split("#")[0])
+    assert says(told, "The results are published; 5 applicants were e-mailed.")
+    assert 'role="status" data-close="Close"><p class="alert alert-ok">' in told.text
+    # Published: the confirmation step says why it cannot be taken again.
+    assert admin.get(confirm_url).status_code == 409
+
+
+def test_after_the_draw_the_ranking_names_everyone_placed(world: World) -> None:
+    admin = world.browsers["admin"]
+    ranking_url = f"/manage/procedures/{world.procedure.reference}/ranking"
+    before = html.unescape(admin.get(ranking_url).text)
+    assert '<dt>Certain of a place</dt><dd id="placed">—</dd>' in before
+    draw_through(world)
+    after = html.unescape(admin.get(ranking_url).text)
+    [record] = admin.client.get(f"/api/procedures/{world.procedure.reference}/draws").json()
+    winners = ", ".join(record["winners"])
+    assert f'<dt>Placed</dt><dd id="placed">{winners}</dd>' in after
+    assert "Certain of a place" not in after
+    assert f"decided by draw {record['draw_id']}, which placed {winners}" in after
+
+
+def test_the_public_count_of_applicants_leaves_out_who_withdrew(
+    world: World, session: Session, factory: Factory
+) -> None:
+    draw_through(world)
+    world.browsers["admin"].post(
+        f"/manage/procedures/{world.procedure.reference}/transition",
+        {"action": "publish_results", "confirmed": "1"},
+    )
+    quitter = factory.user("Teruggetrokken")
+    session.add(
+        Application(
+            procedure_id=world.procedure.id,  # type: ignore[arg-type]
+            applicant_id=quitter.id,  # type: ignore[arg-type]
+            reference=f"{world.procedure.reference}-0099",
+            status="withdrawn",
+        )
+    )
+    session.commit()
+    page = html.unescape(
+        world.browsers["staff"].get(f"/procedures/{world.procedure.reference}").text
+    )
+    assert "<dt>Applicants</dt><dd>5</dd>" in page

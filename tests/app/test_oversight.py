@@ -103,7 +103,8 @@ def test_the_observer_changes_nothing_else(
     reference = f"{procedure.reference}-0001"
     observer = browsers["observer"]
     for url, data in [
-        (f"/manage/procedures/{procedure.reference}/transition", {"action": "publish_results"}),
+        (f"/manage/procedures/{procedure.reference}/transition",
+         {"action": "publish_results", "confirmed": "1"}),
         (f"/manage/procedures/{procedure.reference}/letter-round/{reference}", {}),
         (f"/committee/{procedure.reference}/applicants/{reference}/deliberation",
          {"suitable": "yes", "motivation": "x" * 30}),
@@ -126,10 +127,26 @@ def test_sign_off_waits_for_every_outcome_then_closes_the_round(
     assert early.status_code == 409 and says(early, "Not every outcome is recorded yet")
     assert says(early, f"{procedure.reference}-0002")
     record_outcome(session, procedure, 1)
-    assert browsers["chair"].post(url).status_code == 403
-    assert observer.post(url).status_code == 303
+    assert browsers["chair"].post(url, {"confirmed": "1"}).status_code == 403
+    assert browsers["chair"].get(url).status_code == 403
+    # It closes the round for good: the plain POST only leads to the confirmation step.
+    first = observer.post(url)
+    assert first.status_code == 303 and first.headers["location"] == url
+    assert entries(session, procedure, "round.signed_off") == 0
+    confirmation = observer.get(url)
+    assert confirmation.status_code == 200 and says(confirmation, "This cannot be undone")
+    assert says(confirmation, "Nobody is e-mailed") and 'name="confirmed" value="1"' in (
+        confirmation.text
+    )
+    signed = observer.post(url, {"confirmed": "1"})
+    assert signed.status_code == 303
     assert entries(session, procedure, "round.signed_off") == 1
-    assert observer.post(url).status_code == 409
+    # The report says it, once.
+    report = observer.get(signed.headers["location"].split("#")[0])
+    assert says(report, "You signed the round off; it is closed.")
+    assert not says(observer.get(f"/procedures/{procedure.reference}/report"), "You signed the")
+    assert observer.post(url, {"confirmed": "1"}).status_code == 409
+    assert observer.get(url).status_code == 409
     # Closed: the joint outcome can no longer change.
     revise = browsers["chair"].post(
         f"/committee/{procedure.reference}/applicants/{procedure.reference}-0001/deliberation",
@@ -148,16 +165,26 @@ def test_the_scores_as_csv_and_xlsx(
     record_outcome(session, procedure, 0)
     text = browsers["admin"].get(f"/procedures/{procedure.reference}/report.csv").text
     lines = text.strip().splitlines()
-    assert lines[0] == "application,scorer,criterion,level,suitable"
-    assert f"{procedure.reference}-0001,committee,motivation,4,yes" in lines
-    sheets_rows = [line for line in lines[1:] if ",committee," not in line]
+    # Column names, criteria and answers as a reader names them, not the internal keys.
+    assert lines[0] == "Application,Scorer,Criterion,Level,Suitable"
+    assert f"{procedure.reference}-0001,Committee (joint outcome),Motivation,4,Yes" in lines
+    assert not any(",motivation," in line or "self_reflection" in line for line in lines)
+    sheets_rows = [line for line in lines[1:] if ",Committee (joint outcome)," not in line]
     assert len(sheets_rows) == 2 * 3 * 6  # two applicants, three scorers, six criteria
+    # A member's sheet says whether its levels are suitable under the rubric's rule.
+    assert {line.rsplit(",", 1)[1] for line in sheets_rows} <= {"Yes", "No"}
     workbook = load_workbook(
         io.BytesIO(browsers["admin"].get(f"/procedures/{procedure.reference}/report.xlsx").content)
     )
-    rows = list(workbook["scores"].iter_rows(values_only=True))
-    assert rows[0] == ("application", "scorer", "criterion", "level", "suitable")
+    rows = list(workbook["Scores"].iter_rows(values_only=True))
+    assert rows[0] == ("Application", "Scorer", "Criterion", "Level", "Suitable")
     assert len(rows) == len(lines)
+    assert all(row[4] in ("Yes", "No") for row in rows[1:])
+    # In Dutch for a Dutch reader.
+    browsers["admin"].get("/lang/nl")
+    dutch = browsers["admin"].get(f"/procedures/{procedure.reference}/report.csv").text
+    assert dutch.splitlines()[0] == "Sollicitatie,Beoordelaar,Criterium,Niveau,Geschikt"
+    assert f"{procedure.reference}-0001,Commissie (gezamenlijke uitkomst),Motivatie,4,Ja" in dutch
 
 
 def test_verify_an_exported_chain_in_the_browser(

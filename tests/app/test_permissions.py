@@ -62,6 +62,7 @@ def only(allowed: dict[str, int], *, otherwise: int = 403) -> dict[str, int]:
 MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/"): {"any": everyone(200)},
     ("GET", "/healthz"): {"any": everyone(200)},
+    ("GET", "/favicon.ico"): {"any": everyone(200)},
     ("GET", "/lang/{language}"): {"any": everyone(303)},
     ("GET", "/openapi.json"): {"any": everyone(200)},
     ("GET", "/api/docs"): {"any": everyone(200)},
@@ -189,6 +190,8 @@ MATRIX.update(
             404, 404, 404, 404
         ),
         ("POST", "/manage/procedures/{reference}/transition"): editor(422, 422, 422, 422),
+        # The confirmation of publishing the results: only during the deliberation.
+        ("GET", "/manage/procedures/{reference}/publish-results"): editor(409, 409, 409, 409),
         ("POST", "/manage/procedures/{reference}/corrections"): editor(409, 422, 422, 422),
         ("POST", "/procedures/{reference}/ties"): {
             phase: {
@@ -256,6 +259,8 @@ MATRIX.update(
             409, 409, 409, 409
         ),
         ("POST", "/manage/procedures/{reference}/letter-round-result"): editor(409, 409, 409, 409),
+        # Its confirmation step: refused as publishing is, outside the letter round.
+        ("GET", "/manage/procedures/{reference}/letter-round-result"): editor(409, 409, 409, 409),
         ("GET", "/applications/{application_reference}/diversity"): own_application(200),
         ("POST", "/applications/{application_reference}/diversity"): own_application(303),
         ("GET", "/account/export"): {"any": logged_in(200)},
@@ -442,8 +447,13 @@ MATRIX.update(
         ("GET", "/procedures/{reference}/report.xlsx"): overseers(200),
         ("POST", "/procedures/{reference}/sign-off"): {
             **overseers(403, observer=409),
-            # Archived: every outcome is in, so the observer signs the round off.
+            # Archived: every outcome is in, so the observer may sign the round off (without
+            # `confirmed` the answer leads to the confirmation step).
             "archived": only({"own_admin": 403, "platform_admin": 403, "observer": 303}),
+        },
+        ("GET", "/procedures/{reference}/sign-off"): {
+            **overseers(403, observer=409),
+            "archived": only({"own_admin": 403, "platform_admin": 403, "observer": 200}),
         },
         ("GET", "/audit/verify"): {"any": everyone(200)},
         ("POST", "/audit/verify"): {"any": everyone(422)},

@@ -89,7 +89,7 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
             {"name": name, "email": f"{name.lower()}@example.org", "role": role,
              "function": function or "other", "training_done": "true"},
         )  # fmt: skip
-        assert invited.status_code == 200, invited.text
+        assert invited.status_code == 303, invited.text
 
     page = browser.get(f"/manage/procedures/{reference}").text
     assert "finding-error" not in page and "follows every point" in page

@@ -1,6 +1,7 @@
 """Browser tests: a real server on 127.0.0.1 with the demo data, driven by Debian's Chromium.
 
-Run with `make e2e`. Screenshots go to test-artifacts/e2e/ (kept, not committed).
+Run with `make e2e`. Screenshots go to test-artifacts/e2e/ (kept, not committed), each with
+the page's HTML beside it, which `make html` gives to the Nu HTML checker.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from app import demo
@@ -127,11 +128,13 @@ def new_page(browser: Browser) -> Iterator[object]:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Keep a picture of the page, and check on the way that it fits its screen: nothing
-    makes a phone or a tablet scroll sideways (a wide table scrolls in its own region)."""
+    """Keep a picture of the page and its HTML (the document as the browser holds it, for
+    the Nu HTML checker), and check on the way that it fits its screen: nothing makes a
+    phone or a tablet scroll sideways (a wide table scrolls in its own region)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
     scroll_width, width = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
@@ -181,3 +184,21 @@ def choose_file_with_keyboard(page: Page, selector: str, path: Path) -> None:
         ".some(file => file.name === name)",
         arg=[selector, path.name],
     )
+
+
+def confirm(page: Page, button: str, name: str, recipients: int | None = None) -> None:
+    """On the confirmation step of an action that mails people or cannot be undone: check
+    it says so (and how many are e-mailed, with the mail), keep a picture, and confirm."""
+    expect(page.locator("main")).to_contain_text("Dit kan niet ongedaan worden gemaakt.")
+    if recipients:
+        expect(page.locator(".confirm-recipients")).to_contain_text(
+            f"{recipients} personen krijgen een e-mail"
+        )
+        expect(page.locator(".mail-body")).to_contain_text("Beste")
+    elif recipients == 0:
+        expect(page.locator(".confirm-recipients")).to_contain_text("Niemand krijgt een e-mail")
+    expect(page.get_by_role("link", name="Annuleren")).to_be_visible()
+    screenshot(page, name)
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    expect(page.locator("#flash .alert")).to_be_visible()

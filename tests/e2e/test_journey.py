@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from app.db import utcnow
 from app.forms import local_input
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import Server, log_in, screenshot
+from tests.e2e.conftest import Server, confirm, log_in, screenshot
 from tests.e2e.test_applying import pdf_file
 from tests.e2e.test_scoring import fill_sheet, submit_sheet
 
@@ -151,6 +151,8 @@ def test_the_whole_journey(server: Server, new_page, tmp_path) -> None:  # type:
             section.get_by_role("button", name="Besluit opslaan").click()
     with admin.expect_navigation():
         admin.get_by_role("button", name="Uitslag brievenronde publiceren").click()
+    assert serious_findings(admin) == []
+    confirm(admin, "Publiceren en de sollicitanten mailen", "journey-3-letter-round-confirm", 2)
     step(admin, "3-letter-round-desktop")
     members = {
         "chair": login("committee chair (opleider)", "tablet"),
@@ -230,11 +232,16 @@ def test_the_whole_journey(server: Server, new_page, tmp_path) -> None:  # type:
     step(admin, "7-draw-desktop")
 
     admin.goto(f"{server.url}/manage/procedures/{REFERENCE}")
-    submit(admin, "#status form")  # publish the results
+    submit(admin, "#status form")  # publish the results: first the confirmation
+    assert serious_findings(admin) == []
+    confirm(admin, "Publiceren en de sollicitanten mailen", "journey-7-results-confirm", 2)
+    expect(admin.locator("#flash")).to_contain_text("2 sollicitanten kregen een e-mail")
     expect(admin.locator("#status")).to_contain_text("Uitslag")
     observer.goto(f"{server.url}/procedures/{REFERENCE}/report")
     with observer.expect_navigation():
         observer.get_by_role("button", name="De ronde aftekenen").click()
+    assert serious_findings(observer) == []
+    confirm(observer, "De ronde aftekenen", "journey-8-sign-off-confirm", 0)
     expect(observer.locator("#sign-off")).to_contain_text("Afgetekend door de waarnemer")
     step(observer, "8-signed-off-desktop")
 

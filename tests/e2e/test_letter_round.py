@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import Server, log_in, screenshot
+from tests.e2e.conftest import Server, confirm, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +52,16 @@ def test_admin_runs_the_letter_round_and_the_applicant_reads_the_reason(
     screenshot(page, "letter-round-decided-desktop")
     with page.expect_navigation():
         page.get_by_role("button", name="Uitslag brievenronde publiceren").click()
+    # The same confirmation on a phone and a tablet: the mail and its long link fit.
+    for size in ("phone", "tablet"):
+        small: Page = new_page(size)
+        log_in(small, server, admin.email, admin.password)
+        small.goto(page.url)
+        expect(small.locator(".mail-body")).to_contain_text("Beste")
+        screenshot(small, f"letter-round-confirm-{size}")
+        assert serious_findings(small) == []
+    confirm(page, "Publiceren en de sollicitanten mailen", "letter-round-confirm-desktop", 2)
+    expect(page.locator("#flash")).to_contain_text("2 sollicitanten kregen een e-mail")
     expect(page.locator(f"section[id='{first_reference}']")).to_contain_text("Uitgenodigd")
     expect(page.locator(f"section[id='{second_reference}']")).to_contain_text("Niet uitgenodigd")
 

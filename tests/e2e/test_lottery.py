@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import Server, log_in, screenshot
+from tests.e2e.conftest import Server, confirm, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +84,7 @@ def test_a_draw_with_two_contributors(server: Server, new_page) -> None:  # type
     admin.goto(f"{server.url}/manage/procedures/{PROCEDURE}")
     with admin.expect_navigation():
         admin.get_by_role("button", name="Uitslag publiceren").click()
+    confirm(admin, "Publiceren en de sollicitanten mailen", "lottery-results-confirm-desktop")
     expect(admin.locator("#status")).to_contain_text("Uitslag")
 
     # An applicant reads their result and verifies the draw.

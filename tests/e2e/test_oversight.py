@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import ARTIFACTS, Server, log_in, screenshot
+from tests.e2e.conftest import ARTIFACTS, Server, confirm, log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -55,5 +55,6 @@ def test_the_observer_reads_remarks_verifies_and_signs_off(server: Server, new_p
     assert image.width > 800
     with page.expect_navigation():
         page.get_by_role("button", name="De ronde aftekenen").click()
+    confirm(page, "De ronde aftekenen", "observer-sign-off-confirm-desktop", 0)
     expect(page.locator("#sign-off")).to_contain_text("Afgetekend door de waarnemer")
     screenshot(page, "observer-report-signed-desktop")

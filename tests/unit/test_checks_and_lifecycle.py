@@ -298,3 +298,16 @@ def test_interviews_wait_for_every_members_declaration_and_name_who_is_missing()
         "These committee members have not yet declared whom of the applicants they know: "
         "F. El Amrani, J. Bakker."
     ]
+
+
+def test_the_training_warning_counts_the_assessors_not_the_observer() -> None:
+    # An observer without the training is no untrained committee member.
+    untrained_observer = MemberFacts("observer", "", False, "", True)
+    assert "untrained_members" not in names(
+        replace(good(), members=(*COMMITTEE[:3], untrained_observer))
+    )
+    # One untrained member of the three who assess: "1 of 3", the observer not counted.
+    untrained_member = MemberFacts("member", "staff", False, "", True)
+    facts = replace(good(), members=(*COMMITTEE[:2], untrained_member, untrained_observer))
+    finding = next(f for f in checks.run(facts, NOW) if f.check == "untrained_members")
+    assert finding.details == ("1 of 3 committee members",)

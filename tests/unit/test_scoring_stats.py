@@ -58,3 +58,14 @@ def test_alpha_needs_two_units_and_some_variation() -> None:
     assert stats.agreement({"a": {"m1": 3, "m2": 4}}, 5).alpha is None
     same = {"a": {"m1": 3, "m2": 3}, "b": {"m1": 3, "m2": 3}}
     assert stats.agreement(same, 5).verdict == "unknown"
+
+
+def test_alpha_on_fewer_ratings_than_the_published_minimum_is_marked() -> None:
+    # Five applicants, two members each: ten ratings, under the minimum of thirty.
+    few = stats.agreement({f"a{i}": {"m1": 3, "m2": 3 + i % 2} for i in range(5)}, 5)
+    assert few.alpha is not None and few.ratings == 10 and few.few
+    # Fifteen applicants, two members each: thirty ratings, the minimum itself.
+    enough = stats.agreement({f"a{i}": {"m1": 2 + i % 3, "m2": 2 + i % 3} for i in range(15)}, 5)
+    assert enough.ratings == stats.MIN_RATINGS and not enough.few
+    # Nothing computed, nothing to mark.
+    assert not stats.agreement({"a": {"m1": 3}}, 5).few

@@ -83,7 +83,7 @@ def test_quorum_failure_is_shown_and_a_reserve_restores_it(
          "function": "staff", "training_done": "true", "reserve": "true",
          "justification": "Het quorum ontbreekt door een conflict."},
     )  # fmt: skip
-    assert invited.status_code == 200, invited.text
+    assert invited.status_code == 303, invited.text
     session.rollback()
     reserve = session.execute(
         select(ProcedureMember).where(
