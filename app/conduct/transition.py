@@ -20,6 +20,7 @@ from app.i18n import gettext as _
 from app.lottery import results
 from app.procedures import checks, lifecycle
 from app.procedures.models import Procedure
+from app.procedures.queries import lock_procedure
 from app.procedures.vocabulary import Phase
 
 
@@ -41,7 +42,7 @@ def transition(
     step = lifecycle.BY_ACTION.get(action)
     if step is None:
         raise InvalidInput(_("This step does not exist."))
-    _lock(session, procedure)
+    lock_procedure(session, procedure)
     moment = now or utcnow()
     facts = facts_for(session, procedure)
     reasons = lifecycle.blockers(step, procedure.phase, facts, moment, format_time)
@@ -100,17 +101,6 @@ def preview(
     return []
 
 
-def _lock(session: Session, procedure: Procedure) -> None:
-    """Lock the procedure's row and load its stored phase again (FOR UPDATE is a no-op on
-    SQLite, where the write transaction already excludes every other writer)."""
-    session.execute(
-        select(Procedure)
-        .where(Procedure.id == procedure.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 def due_by_the_clock(session: Session, now: datetime) -> list[int]:
     """The procedures whose published opening time or deadline has passed while their stored
     phase has not followed yet (a cheap read; the job then takes the steps under a lock)."""
@@ -147,7 +137,7 @@ def follow_the_clock(
     for procedure_id in procedure_ids:
         procedure = session.get(Procedure, procedure_id)
         while procedure is not None:
-            _lock(session, procedure)
+            lock_procedure(session, procedure)
             step = lifecycle.clock_step(procedure, moment)
             if step is None:
                 session.commit()  # let the lock go

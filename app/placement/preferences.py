@@ -27,7 +27,7 @@ from app.i18n import gettext as _
 from app.placement import match, messages
 from app.placement.models import PreferenceList
 from app.procedures.models import Institution, Procedure
-from app.procedures.queries import institutions
+from app.procedures.queries import institutions, lock_procedure
 from app.procedures.vocabulary import Phase
 from app.scoring.models import JointOutcome
 
@@ -159,12 +159,7 @@ def fix(session: Session, procedure: Procedure, now: datetime | None = None) -> 
     """At the deadline: chain every list's SHA-256 (by reference, in reference order) and
     close the lists. Idempotent; returns whether it fixed them now."""
     moment = now or utcnow()
-    session.execute(
-        select(Procedure)
-        .where(Procedure.id == procedure.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    lock_procedure(session, procedure)
     deadline = procedure.preference_deadline
     if procedure.preferences_fixed_at is not None or deadline is None or moment < deadline:
         session.commit()

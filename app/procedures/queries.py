@@ -258,3 +258,14 @@ def conflicted_with(session: Session, member: ProcedureMember | None) -> frozens
     declared = select(col(Declaration.application_id)).where(Declaration.member_id == member.id)
     own = select(col(MemberConflict.application_id)).where(MemberConflict.member_id == member.id)
     return frozenset(session.execute(declared.union(own)).scalars())
+
+
+def lock_procedure(session: Session, procedure: Procedure) -> None:
+    """Lock the procedure's row and load its stored phase again (FOR UPDATE is a no-op on
+    SQLite, where the write transaction already excludes every other writer)."""
+    session.execute(
+        select(Procedure)
+        .where(Procedure.id == procedure.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
