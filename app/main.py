@@ -40,6 +40,7 @@ from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
+from app.placement import labels as placement_labels
 from app.placement import preferences
 from app.placement.routes import router as placement_router
 from app.procedures import labels as procedure_labels
@@ -81,6 +82,7 @@ templates.env.globals.update(
     agreement_label=scoring_labels.agreement_label,
     draw_status_label=lottery_labels.draw_status_label,
     contributor_label=lottery_labels.contributor_label,
+    offer_status_label=placement_labels.offer_status_label,
     verify_step_label=lottery_labels.verify_step_label,
     explain_step=lottery_labels.explain,
     remark_about_label=oversight.remark_about_label,

@@ -421,6 +421,17 @@ def can_run_lottery(principal: Principal, procedure: Procedure) -> bool:
     return can_manage_procedure(principal, procedure)
 
 
+def can_run_placement(principal: Principal, procedure: Procedure) -> bool:
+    """The procedure's admins hold the ordering draw, publish the rounds and close the
+    placement; the page shows how many lists were stated, never a list."""
+    return can_manage_procedure(principal, procedure)
+
+
+def can_answer_offer(principal: Principal, application: Application) -> bool:
+    """Only the candidate accepts or declines the place offered to them."""
+    return can_view_application(principal, application)
+
+
 def can_contribute_to_draw(principal: Principal, procedure: Procedure) -> bool:
     """The observer and the chair each contribute a secret to every draw."""
     return principal.role_in(procedure) in (ProcedureRole.OBSERVER, ProcedureRole.CHAIR)

@@ -81,3 +81,13 @@ def diversity_response(session: Session, application: Application) -> DiversityR
     return session.execute(
         select(DiversityResponse).where(DiversityResponse.application_id == application.id)
     ).scalar_one_or_none()
+
+
+def references_of(session: Session, procedure: Procedure) -> dict[int, str]:
+    """Every application's reference, by id."""
+    rows = session.execute(
+        select(Application.id, Application.reference).where(
+            Application.procedure_id == procedure.id
+        )
+    ).all()
+    return {int(id_): reference for id_, reference in rows}

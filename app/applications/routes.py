@@ -26,6 +26,7 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import results
 from app.placement import preferences
+from app.placement import rounds as placement_rounds
 from app.procedures import queries
 from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
@@ -294,9 +295,11 @@ def show_application(
     application_reference: str,
     *,
     preference_error: DomainError | None = None,
+    offer_error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The applicant's page; after a refused change to the preferences, with the message."""
+    """The applicant's page; after a refused change to the preferences or a refused answer
+    to an offer, with the message."""
     application, procedure, _user = _own(session, principal, application_reference)
     return render(
         request,
@@ -312,6 +315,8 @@ def show_application(
             "pluses": queries.pluses(session, procedure),
             "choice": preferences.choice_for(session, procedure, application),
             "preference_error": preference_error,
+            "placement": placement_rounds.mine(session, procedure, application),
+            "offer_error": offer_error,
             "moved": request.query_params.get("moved", ""),
             "checkpoint": checkpoints.to_json(cp)
             if request.query_params.get("received") == "1"

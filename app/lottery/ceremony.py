@@ -19,7 +19,7 @@ from app.lottery import draw as drawlib
 from app.lottery.draws import announced_record, contributors, platform_secret_of, rank
 from app.lottery.models import Draw, DrawContributor
 from app.lottery.results import matches
-from app.lottery.vocabulary import DrawStatus
+from app.lottery.vocabulary import DrawPurpose, DrawStatus
 from app.procedures.models import Procedure, ProcedureMember
 
 MAX_SECRET = 200
@@ -76,8 +76,9 @@ def announce(
     missing = [c.name for c in contributors(session, draw) if not c.commitment]
     if missing:
         raise Conflict(_("Waiting for the commitment of: %(names)s.", names=", ".join(missing)))
-    ranked = rank(session, procedure)
-    if not matches(draw, ranked):
+    tie = draw.purpose == DrawPurpose.TIE
+    ranked = rank(session, procedure) if tie else None
+    if ranked is not None and not matches(draw, ranked):
         raise Conflict(
             ngettext(
                 "The ranking changed since this draw was prepared: the candidates tied at the "
@@ -105,7 +106,7 @@ def announce(
         data={"record": announced_record(session, draw)},
     )
     # Asked again holding the chain's head: an outcome recorded meanwhile is seen.
-    if not matches(draw, rank(session, procedure)):
+    if tie and not matches(draw, rank(session, procedure)):
         raise Conflict(
             _(
                 "An outcome changed while the draw was being announced: the candidates tied "

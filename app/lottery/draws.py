@@ -21,8 +21,9 @@ from app.i18n import ngettext
 from app.lottery import draw as drawlib
 from app.lottery import ranking as rankinglib
 from app.lottery.models import Draw, DrawContributor
-from app.lottery.vocabulary import DrawStatus
+from app.lottery.vocabulary import DrawPurpose, DrawStatus
 from app.procedures.models import Procedure, ProcedureMember
+from app.procedures.queries import is_cluster
 from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import round as scoring_round
 
@@ -55,9 +56,14 @@ def rank(
     procedure: Procedure,
     people: list[rankinglib.Candidate] | None = None,
 ) -> rankinglib.Ranking:
+    """The ranking under the published rule. In a cluster there is no cut: every suitable
+    candidate goes on to the placement, whose priority an ordering draw settles."""
     if people is None:
         people = candidates(session, procedure)
-    return rankinglib.rank(people, procedure.places, procedure.ranking_rule)
+    places = procedure.places
+    if is_cluster(session, procedure):
+        places = max(places, sum(1 for person in people if person.suitable))
+    return rankinglib.rank(people, places, procedure.ranking_rule)
 
 
 def draws(session: Session, procedure: Procedure) -> list[Draw]:
@@ -122,9 +128,14 @@ def get_draw(session: Session, procedure: Procedure, number: int) -> Draw:
     return found
 
 
+def live(every: Sequence[Draw], purpose: str = DrawPurpose.TIE) -> Draw | None:
+    """The draw of this purpose that is not void, if any (there is at most one)."""
+    return next((d for d in every if d.status != DrawStatus.VOID and d.purpose == purpose), None)
+
+
 def current_draw(session: Session, procedure: Procedure) -> Draw | None:
-    """The draw that is not void, if any (there is at most one)."""
-    return next((d for d in draws(session, procedure) if d.status != DrawStatus.VOID), None)
+    """The tie draw that is not void, if any (there is at most one)."""
+    return live(draws(session, procedure))
 
 
 def prepare(
@@ -174,6 +185,29 @@ def prepare(
                 tie=", ".join(ranked.tie),
             )
         )
+    return create(
+        session,
+        actor=actor,
+        procedure=procedure,
+        candidates=ranked.tie,
+        places=places,
+        purpose=DrawPurpose.TIE,
+        now=now,
+    )
+
+
+def create(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    candidates: Sequence[str],
+    places: int,
+    purpose: str,
+    now: datetime | None = None,
+) -> Draw:
+    """A new draw between `candidates` for `places`, its contributors the observer, the
+    chair and the platform (whose commitment is fixed now); chained as prepared."""
     observer = draw_member(session, procedure, ProcedureRole.OBSERVER)
     chair = draw_member(session, procedure, ProcedureRole.CHAIR)
     number = len(draws(session, procedure)) + 1
@@ -184,7 +218,8 @@ def prepare(
     created = Draw(
         procedure_id=procedure.id,
         draw_id=draw_id,
-        candidates=drawlib.sort_candidates(ranked.tie),
+        candidates=drawlib.sort_candidates(candidates),
+        purpose=purpose,
         places=places,
         platform_secret="",  # derived when it is revealed, never stored before
         created_at=prepared_at,
@@ -212,7 +247,7 @@ def prepare(
         actor=actor,
         action="draw.prepared",
         subject=f"draw:{created.draw_id}",
-        data={"candidates": created.candidates, "places": places},
+        data={"candidates": created.candidates, "places": places, "purpose": purpose},
     )
     session.commit()
     return created
@@ -267,10 +302,21 @@ def void(session: Session, *, actor: str, procedure: Procedure, draw: Draw, reas
     then deliberate again, and a new draw follows."""
     if draw.status == DrawStatus.VOID:
         raise Conflict(_("This draw is void already."))
+    if draw.purpose != DrawPurpose.TIE:
+        raise Conflict(_("The placement's ordering draw is voided on the placement page."))
     if procedure.phase not in DRAW_PHASES:
         raise Conflict(_("The results are published: the draw stands and can no longer be voided."))
     if scoring_round.is_signed_off(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))
+    mark_void(session, actor=actor, procedure=procedure, draw=draw, reason=reason)
+
+
+def mark_void(
+    session: Session, *, actor: str, procedure: Procedure, draw: Draw, reason: str
+) -> None:
+    """Void the draw with its public reason, once the caller has checked that it may be."""
+    if draw.status == DrawStatus.VOID:
+        raise Conflict(_("This draw is void already."))
     reason = reason.strip()
     if len(reason) < 10:
         raise InvalidInput(_("Say why the draw is void (at least 10 characters)."), field="reason")

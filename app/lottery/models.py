@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
-from app.lottery.vocabulary import DrawStatus
+from app.lottery.vocabulary import DrawPurpose, DrawStatus
 
 
 class Draw(SQLModel, table=True):
@@ -17,6 +17,7 @@ class Draw(SQLModel, table=True):
     # e.g. ANE-UTR-2027-1/draw-1; unique within the platform
     draw_id: str = Field(max_length=80, unique=True)
     status: str = Field(default=DrawStatus.PREPARING, max_length=20)
+    purpose: str = Field(default=DrawPurpose.TIE, max_length=20)
     candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     places: int
     beacon_name: str | None = Field(default=None, max_length=200)

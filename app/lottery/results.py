@@ -23,7 +23,7 @@ from app.errors import Conflict
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.lottery import ranking as rankinglib
-from app.lottery.draws import candidates, rank, with_contributors
+from app.lottery.draws import candidates, live, rank, with_contributors
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.lottery.vocabulary import DrawStatus
 from app.procedures.models import Procedure
@@ -85,8 +85,8 @@ class Standings:
 
     @property
     def current(self) -> Draw | None:
-        """The draw that is not void, if any (there is at most one)."""
-        return next((d for d in self.draws if d.status != DrawStatus.VOID), None)
+        """The tie draw that is not void, if any (there is at most one)."""
+        return live(self.draws)
 
 
 def matches(draw: Draw, ranked: rankinglib.Ranking) -> bool:

@@ -23,6 +23,7 @@ from app.lottery import ceremony, results
 from app.lottery import draw as drawlib
 from app.lottery import draws as lottery_draws
 from app.lottery.models import Draw
+from app.lottery.vocabulary import DrawPurpose
 from app.permissions import Principal
 from app.procedures import queries, roles
 from app.scoring import round as scoring_round
@@ -70,7 +71,8 @@ def _ranking_page(
             "procedure": procedure,
             "candidates": standings.people if standings else [],
             "ranking": standings.ranked if standings else None,
-            "draws": all_draws,
+            # The placement's ordering draw has its own page.
+            "draws": [d for d in all_draws if d.purpose == DrawPurpose.TIE],
             "contributors": parties,
             "current": standings.current if standings else None,
             "result": results.final_result(session, procedure, standings) if standings else None,

@@ -13,3 +13,11 @@ class DrawStatus(StrEnum):
     DRAWN = "drawn"
     # A contributor did not reveal (or the draw was stopped): it stays in the record.
     VOID = "void"
+
+
+class DrawPurpose(StrEnum):
+    # Between the candidates tied at the last place, for the places left (the deliberation).
+    TIE = "tie"
+    # Over every candidate of a placement, places equal to the candidates: the drawn order is
+    # the placement's priority (shared/spec/placement.md).
+    ORDERING = "ordering"

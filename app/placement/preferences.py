@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.applications.models import Application
@@ -142,6 +142,21 @@ def save(
     )
     session.commit()
     return codes
+
+
+def suitable_count(session: Session, procedure: Procedure) -> int:
+    """How many candidates were found suitable (and did not withdraw): who may state a list."""
+    count = session.execute(
+        select(func.count())
+        .select_from(JointOutcome)
+        .join(Application, col(Application.id) == col(JointOutcome.application_id))
+        .where(
+            Application.procedure_id == procedure.id,
+            col(JointOutcome.suitable).is_(True),
+            Application.status == ApplicationStatus.SUBMITTED,
+        )
+    ).scalar_one()
+    return int(count)
 
 
 def fixed_lists(session: Session, procedure: Procedure) -> dict[str, list[str]]:

@@ -3,27 +3,38 @@ optionally the previous round's and the ordering draw's, and sees every step rec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app import permissions
+from app.accounts.service import user_by_id
 from app.applications import queries as application_queries
 from app.applications.routes import show_application
-from app.deps import CurrentPrincipal, DbSession
-from app.errors import DomainError, InvalidInput
+from app.audit.service import actor_id
+from app.db import utcnow
+from app.deps import AppSettings, CurrentPrincipal, DbSession
+from app.downloads import attachment
+from app.errors import Conflict, DomainError, InvalidInput
 from app.i18n import gettext as _
+from app.lottery import ceremony
+from app.lottery import draws as lottery_draws
 from app.permissions import Principal
-from app.placement import messages, preferences
+from app.placement import messages, preferences, priority, rounds
 from app.placement import verify as verifylib
 from app.placement.match import PlacementError
 from app.procedures import queries
 from app.web import render
+
+if TYPE_CHECKING:  # names for annotations only: the pages ask the services
+    from app.lottery.models import Draw
+    from app.procedures.models import Procedure
 
 router = APIRouter()
 
@@ -108,8 +119,34 @@ def _input_label(name: str) -> str:
 
 
 @router.get("/placement/verify", name="verify_placement")
-def verify_page(request: Request) -> Response:
-    return _page(request, {name: "" for name in INPUTS})
+def verify_page(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
+    """Empty, or filled with a published round, the round before it and its ordering draw
+    (`?placement=ID&round=N`), ready to verify."""
+    texts = {name: "" for name in INPUTS}
+    wanted = request.query_params.get("placement", "")
+    number = request.query_params.get("round", "")
+    if wanted and number.isascii() and number.isdigit() and len(number) < 6:
+        procedure, found = rounds.record_of(session, wanted, int(number))
+        if procedure and found and permissions.can_view_procedure(principal, procedure):
+            texts["record"] = _json(found)
+            if int(number) > 1:
+                _p, before = rounds.record_of(session, wanted, int(number) - 1)
+                texts["previous"] = _json(before) if before else ""
+            source = found.get("priority_from") or {}
+            named = source.get("draw") or next(iter(source.get("draws") or []), None)
+            drawn = next(
+                (d for d in lottery_draws.published(session, procedure) if d["draw_id"] == named),
+                None,
+            )
+            if drawn:
+                for key in ("status", "void_reason", "voided_at"):
+                    drawn.pop(key, None)
+                texts["draw"] = _json(drawn)
+    return _page(request, texts)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 @router.post("/placement/verify")
@@ -184,3 +221,316 @@ def _page(
         },
         status_code=status_code,
     )
+
+
+# The admin's placement page: the ordering draw, the rounds, the close ---------------------------
+
+
+def _run(session: DbSession, principal: Principal, reference: str) -> Procedure:
+    return permissions.require_procedure(
+        session, principal, reference, permissions.can_run_placement
+    )
+
+
+def _admin_page(
+    request: Request,
+    session: DbSession,
+    procedure: Procedure,
+    *,
+    error: DomainError | None = None,
+    status_code: int = 200,
+) -> Response:
+    current = rounds.state(session, procedure)
+    drawn = current.priority.draw
+    stated = len(current.priority.lists)
+    suitable = preferences.suitable_count(session, procedure)
+    now = utcnow()
+    return render(
+        request,
+        "placement/manage.html",
+        {
+            "procedure": procedure,
+            "state": current,
+            "draw": drawn,
+            "parties": lottery_draws.contributors(session, drawn) if drawn else [],
+            "stated": stated,
+            "suitable": suitable,
+            "waiting": current.waiting(now),
+            "gone": current.gone(now),
+            "by_application": _references_by_id(session, procedure),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def _references_by_id(session: DbSession, procedure: Procedure) -> dict[int, str]:
+    return application_queries.references_of(session, procedure)
+
+
+@router.get("/manage/procedures/{reference}/placement", name="placement_admin")
+def manage_placement(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    return _admin_page(request, session, _run(session, principal, reference))
+
+
+def _act(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    step: Callable[[Procedure, str], object],
+    anchor: str,
+) -> Response:
+    procedure = _run(session, principal, reference)
+    try:
+        step(procedure, actor_id(principal.user_id))
+    except DomainError as error:
+        session.rollback()
+        return _admin_page(request, session, procedure, error=error, status_code=error.status_code)
+    return RedirectResponse(f"/manage/procedures/{reference}/placement#{anchor}", status_code=303)
+
+
+def _ordering(session: DbSession, procedure: Procedure) -> Draw:
+    found = priority.ordering_draw(session, procedure)
+    if found is None:
+        raise Conflict(_("There is no ordering draw yet: prepare it first."))
+    return found
+
+
+@router.post("/manage/procedures/{reference}/placement/draw")
+def prepare_ordering_draw(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    return _act(
+        request, session, principal, reference,
+        lambda procedure, actor: priority.prepare_draw(session, actor=actor, procedure=procedure),
+        "priority",
+    )  # fmt: skip
+
+
+@router.post("/manage/procedures/{reference}/placement/draw/announce")
+def announce_ordering_draw(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    beacon: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    return _act(
+        request, session, principal, reference,
+        lambda procedure, actor: ceremony.announce(
+            session, actor=actor, procedure=procedure, draw=_ordering(session, procedure),
+            beacon_name=beacon,
+        ),
+        "priority",
+    )  # fmt: skip
+
+
+@router.post("/manage/procedures/{reference}/placement/draw/beacon")
+def ordering_draw_beacon(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    value: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    return _act(
+        request, session, principal, reference,
+        lambda procedure, actor: ceremony.enter_beacon(
+            session, actor=actor, procedure=procedure, draw=_ordering(session, procedure),
+            value=value,
+        ),
+        "priority",
+    )  # fmt: skip
+
+
+@router.post("/manage/procedures/{reference}/placement/draw/void")
+def void_ordering_draw(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _act(
+        request, session, principal, reference,
+        lambda procedure, actor: priority.void_draw(
+            session, actor=actor, procedure=procedure, reason=reason
+        ),
+        "priority",
+    )  # fmt: skip
+
+
+def _confirmed(value: str, what: str) -> None:
+    if value != "1":
+        raise InvalidInput(what, field="confirmed")
+
+
+@router.post("/manage/procedures/{reference}/placement/rounds")
+def publish_round(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    def step(procedure: Procedure, actor: str) -> object:
+        _confirmed(
+            confirmed,
+            _("Tick the box to confirm: the round is published and every candidate is e-mailed."),
+        )
+        return rounds.publish_next(session, settings, actor=actor, procedure=procedure)
+
+    return _act(request, session, principal, reference, step, "rounds")
+
+
+@router.post("/manage/procedures/{reference}/placement/close")
+def close_placement(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    reference: str,
+    confirmed: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    def step(procedure: Procedure, actor: str) -> object:
+        _confirmed(
+            confirmed,
+            _("Tick the box to confirm: the last round becomes final and nobody moves any more."),
+        )
+        rounds.close(session, settings, actor=actor, procedure=procedure)
+        return None
+
+    return _act(request, session, principal, reference, step, "rounds")
+
+
+# The candidate's offer and statement -----------------------------------------------------------
+
+
+@router.post("/applications/{application_reference}/offer")
+def answer_offer(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    application_reference: str,
+    answer: Annotated[str, Form(max_length=20)] = "",
+    sure: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    permissions.require_login(principal)
+    application = application_queries.by_reference(session, application_reference)
+    permissions.require_visible(permissions.can_answer_offer(principal, application))
+    procedure = queries.procedure_by_id(session, application.procedure_id)
+    assert procedure is not None
+    try:
+        accept = rounds.check_answer(answer)
+        if not accept and sure != "1":
+            raise InvalidInput(
+                _("Tick the box to confirm that you decline: you then leave the placement."),
+                field="sure",
+            )
+        rounds.answer(
+            session, settings, procedure=procedure, application=application, accept=accept
+        )
+    except DomainError as error:
+        session.rollback()
+        return show_application(
+            request, session, principal, application_reference,
+            offer_error=error, status_code=error.status_code,
+        )  # fmt: skip
+    return RedirectResponse(f"/applications/{application_reference}#placement", status_code=303)
+
+
+@router.get("/applications/{application_reference}/placement-statement.pdf")
+def placement_statement(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    application_reference: str,
+) -> Response:
+    """For a candidate found suitable but not placed, once the placement is closed: a
+    statement that says so, with the procedure and the date."""
+    permissions.require_login(principal)
+    application = application_queries.by_reference(session, application_reference)
+    permissions.require_visible(permissions.can_answer_offer(principal, application))
+    procedure = queries.procedure_by_id(session, application.procedure_id)
+    assert procedure is not None
+    mine = rounds.mine(session, procedure, application)
+    permissions.require_visible(mine is not None and mine.statement)
+    assert mine is not None
+    user = user_by_id(session, application.applicant_id)
+    page = render(
+        request,
+        "placement/statement.html",
+        {
+            "procedure": procedure,
+            "application": application,
+            "applicant": user,
+            "mine": mine,
+            "closed_at": procedure.placement_closed_at,
+            "organisation": queries.organisation_of(session, procedure),
+            "base_url": settings.base_url,
+        },
+    )
+    try:
+        from weasyprint import HTML  # needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0)
+    except OSError:
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 503, "message": _("PDF export needs Pango on this server.")},
+            status_code=503,
+        )
+    pdf = HTML(string=bytes(page.body).decode("utf-8"), base_url=str(request.base_url))
+    return Response(
+        pdf.write_pdf(),
+        media_type="application/pdf",
+        headers=attachment(f"{application.reference}-statement.pdf"),
+    )
+
+
+# Public: the rounds' records ---------------------------------------------------------------------
+
+
+def _public_procedure(session: DbSession, principal: Principal, reference: str) -> Procedure:
+    procedure = queries.get_procedure(session, reference)
+    permissions.require_visible(permissions.can_view_procedure(principal, procedure))
+    return procedure
+
+
+@router.get("/procedures/{reference}/placements", name="placement_records")
+def placement_records(
+    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+) -> Response:
+    procedure = _public_procedure(session, principal, reference)
+    records = rounds.published(session, procedure)
+    return render(
+        request,
+        "placement/records.html",
+        {
+            "procedure": procedure,
+            "records": records,
+            "texts": [json.dumps(r, indent=2, ensure_ascii=False) for r in records],
+            "closed_at": procedure.placement_closed_at,
+            "institutions": queries.institutions(session, procedure),
+        },
+    )
+
+
+@router.get(
+    "/api/procedures/{reference}/placements",
+    summary="The procedure's placement rounds",
+    tags=["open data"],
+)
+def placement_records_json(
+    session: DbSession, principal: CurrentPrincipal, reference: str
+) -> JSONResponse:
+    """Every published round's `selection-placement/v1` record, in order: application
+    references only, no names. Recompute any round as shared/spec/placement.md describes,
+    with `python -m app verify-placement`, or on /placement/verify."""
+    procedure = _public_procedure(session, principal, reference)
+    return JSONResponse(rounds.published(session, procedure))

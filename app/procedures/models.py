@@ -74,6 +74,8 @@ class Procedure(SQLModel, table=True):
     last_round: int = 3
     # When the preferences were fixed and chained (at the deadline, before the priority).
     preferences_fixed_at: datetime | None = None
+    # When the admin closed the placement: the last round's assignment is final.
+    placement_closed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

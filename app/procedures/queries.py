@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, case
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -140,6 +140,21 @@ def institutions(session: Session, procedure: Procedure) -> list[Institution]:
             .order_by(col(Institution.position), col(Institution.id))
         ).scalars()
     )
+
+
+def organisation_of(session: Session, procedure: Procedure) -> Organisation | None:
+    return session.get(Organisation, procedure.organisation_id)
+
+
+def is_cluster(session: Session, procedure: Procedure) -> bool:
+    """Two institutions or more: the suitable candidates state preferences and a placement
+    assigns them (app/placement), instead of a cut at the last place."""
+    count = session.execute(
+        select(func.count())
+        .select_from(Institution)
+        .where(Institution.procedure_id == procedure.id)
+    ).scalar_one()
+    return int(count) >= 2
 
 
 def pluses(session: Session, procedure: Procedure) -> list[Plus]:

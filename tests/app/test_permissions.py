@@ -242,6 +242,12 @@ MATRIX.update(
         ("POST", "/applications/{application_reference}/withdraw"): own_application(303, late=409),
         # Only the candidate states preferences; nobody else may know the application exists.
         ("POST", "/applications/{application_reference}/preferences"): own_application(422),
+        # Only the candidate answers an offer (none made: the answer is refused as input) and
+        # reads the statement (none: not placed, not closed).
+        ("POST", "/applications/{application_reference}/offer"): own_application(422),
+        ("GET", "/applications/{application_reference}/placement-statement.pdf"): own_application(
+            404
+        ),
         ("GET", "/applications/{application_reference}/documents/{document_id}"): own_application(
             404
         ),
@@ -418,6 +424,19 @@ MATRIX.update(
         ("POST", "/lottery/verify"): {"any": everyone(422)},
         ("GET", "/placement/verify"): {"any": everyone(200)},
         ("POST", "/placement/verify"): {"any": everyone(422)},
+        # The placement (issue 15): its admins run it, showing counts and never a list; the
+        # world's procedures are no clusters with published results, so every step is
+        # refused (the ordering draw: not in this phase; a round or the close: not
+        # confirmed). Members see nothing of it.
+        ("GET", "/manage/procedures/{reference}/placement"): no_draw(200),
+        ("POST", "/manage/procedures/{reference}/placement/draw"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/placement/draw/announce"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/placement/draw/beacon"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/placement/draw/void"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/placement/rounds"): no_draw(422),
+        ("POST", "/manage/procedures/{reference}/placement/close"): no_draw(422),
+        ("GET", "/procedures/{reference}/placements"): public(200),
+        ("GET", "/api/procedures/{reference}/placements"): public(200),
     }
 )
 
