@@ -705,9 +705,8 @@ def complete_placement(
             session, procedure=procedure, application=application, codes=wanted, now=stating
         )
     preferences.fix(session, procedure, now=deadline)
-    hold_ceremony(
-        session, procedure, priority.prepare_draw(session, actor=actor, procedure=procedure), actor
-    )
+    for held in priority.prepare_draws(session, actor=actor, procedure=procedure):
+        hold_ceremony(session, procedure, held, actor)
     first = placement_rounds.publish_next(
         session, settings, actor=actor, procedure=procedure, now=deadline + hour
     )

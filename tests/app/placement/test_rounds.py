@@ -15,14 +15,16 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from app import demo
 from app.accounts.models import Mail, User
 from app.applications.models import Application
 from app.audit.models import AuditEntry
 from app.conduct import transition
 from app.config import Settings
 from app.db import utcnow
+from app.errors import Conflict
 from app.lottery import draws as lottery_draws
-from app.placement import match, preferences, rounds
+from app.placement import match, preferences, priority, rounds
 from app.placement import verify as verifylib
 from app.placement.models import PlacementOffer
 from app.procedures.models import Procedure
@@ -114,6 +116,7 @@ def hold_ordering_draw(world: World, session: Session) -> dict[str, Any]:
     assert response.status_code == 303, response.text
     drawn = lottery_draws.draws(session, world.procedure)[-1]
     number = drawn.draw_id.rsplit("-", 1)[1]
+    drawn_url = f"{world.base}/draws/{number}"
     assert drawn.purpose == "ordering" and drawn.places == len(drawn.candidates) == 6
     for role, secret in SECRETS.items():
         response = world.browsers[role].post(
@@ -121,7 +124,7 @@ def hold_ordering_draw(world: World, session: Session) -> dict[str, Any]:
             {"commitment": hashlib.sha256(secret.encode()).hexdigest()},
         )
         assert response.status_code == 303, response.text
-    assert admin.post(f"{world.base}/draw/announce", {"beacon": ""}).status_code == 303
+    assert admin.post(f"{drawn_url}/announce", {"beacon": ""}).status_code == 303
     for role, secret in SECRETS.items():
         response = world.browsers[role].post(
             f"/procedures/{world.procedure.reference}/draws/{number}/reveal", {"secret": secret}
@@ -300,9 +303,96 @@ def test_the_ordering_draw_cannot_be_voided_once_round_one_rests_on_it(
 ) -> None:
     hold_ordering_draw(world, session)
     assert publish(world).status_code == 303
+    [drawn] = priority.ordering_draws(session, world.procedure)
+    number = drawn.draw_id.rsplit("-", 1)[1]
     refused = world.browsers["admin"].post(
-        f"{world.base}/draw/void", {"reason": "Een bijdrager maakte zijn geheim niet bekend."}
+        f"{world.base}/draws/{number}/void",
+        {"reason": "Een bijdrager maakte zijn geheim niet bekend."},
     )
     assert refused.status_code == 409
     refused = world.browsers["admin"].post(f"{world.base}/draw")
     assert refused.status_code == 409
+
+
+def _score_world(
+    factory: Factory, session: Session, settings: Settings, levels: list[list[str]]
+) -> Procedure:
+    """A cluster under "score, then lottery": candidate k's joint levels are `levels[k]`."""
+    procedure = factory.procedure(
+        phase=Phase.DELIBERATION, applicants=len(levels), institutions=CLUSTER
+    )
+    procedure.ranking_rule = "score_then_lottery_at_cut"
+    session.commit()
+    round_ = scoring_round.load_round(session, procedure)
+    chair = next(m for m in round_.members.values() if m.role == "chair")
+    criteria = [c.id for c in round_.rubric.criteria]
+    for application, mine in zip(
+        sorted(round_.applications, key=lambda a: a.reference), levels, strict=True
+    ):
+        scoring_deliberation.record_outcome(
+            session, round_=round_, application=application, member=chair,
+            levels=dict(zip(criteria, mine, strict=True)), suitable="yes",
+            motivation="Op alle criteria goed, met concrete STARR-voorbeelden.",
+            reasons=dict.fromkeys(criteria, "Zo besproken en afgesproken."),
+        )  # fmt: skip
+    transition.transition(
+        session, actor="system", procedure=procedure, action="publish_results", settings=settings
+    )
+    deadline = utcnow() + timedelta(days=1)
+    procedure.preference_deadline = deadline
+    session.commit()
+    for application in sorted(round_.applications, key=lambda a: a.reference):
+        preferences.save(session, procedure=procedure, application=application, codes=["UMCU"])
+    assert preferences.fix(session, procedure, now=deadline)
+    return procedure
+
+
+def test_under_the_score_rule_the_ranking_orders_and_a_draw_breaks_only_its_ties(
+    factory: Factory, session: Session, settings: Settings
+) -> None:
+    # Two at the top, three equal below them, one last: the draw orders within the groups.
+    procedure = _score_world(
+        factory, session, settings,
+        [["5"] * 6, ["4"] * 6, ["5"] * 6, ["4"] * 6, ["4"] * 6, ["5"] + ["4"] * 5],
+    )  # fmt: skip
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    # One ordering draw per group of equals, each over exactly that group.
+    top_draw, bottom_draw = priority.prepare_draws(session, actor="system", procedure=procedure)
+    assert top_draw.candidates == [refs[0], refs[2]] and top_draw.places == 2
+    assert bottom_draw.candidates == [refs[1], refs[3], refs[4]] and bottom_draw.places == 3
+    with pytest.raises(Conflict, match="heeft zijn volgordeloting al"):
+        priority.prepare_draws(session, actor="system", procedure=procedure)
+    session.rollback()
+    # Round 1 waits until both are drawn.
+    demo.hold_ceremony(session, procedure, top_draw, "system")
+    with pytest.raises(Conflict, match="houd eerst de volgordeloting"):
+        rounds.publish_next(session, settings, actor="system", procedure=procedure)
+    session.rollback()
+    demo.hold_ceremony(session, procedure, bottom_draw, "system")
+    record = rounds.publish_next(session, settings, actor="system", procedure=procedure).record
+    assert record["priority_from"] == {
+        "ranking": procedure.ranking_rule,
+        "draws": [top_draw.draw_id, bottom_draw.draw_id],
+    }
+    assert record["priority"] == [*top_draw.order, refs[5], *bottom_draw.order]
+    # UMCU has two places and everyone wants only UMCU: the top two get them.
+    assert [ref for ref, code in record["assignment"].items() if code] == top_draw.order
+    for drawn in (top_draw, bottom_draw):
+        draw_record = lottery_draws.announced_record(session, drawn, revealed=True)
+        assert verifylib.verify(record, None, draw_record).ok
+
+
+def test_under_the_score_rule_without_ties_no_draw_is_held(
+    factory: Factory, session: Session, settings: Settings
+) -> None:
+    procedure = _score_world(
+        factory, session, settings, [["5"] * k + ["4"] * (6 - k) for k in range(3)]
+    )
+    with pytest.raises(Conflict, match="Er is geen loting nodig"):
+        priority.prepare_draws(session, actor="system", procedure=procedure)
+    session.rollback()
+    record = rounds.publish_next(session, settings, actor="system", procedure=procedure).record
+    assert record["priority_from"] == {"ranking": procedure.ranking_rule}
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    assert record["priority"] == [refs[2], refs[1], refs[0]]
+    assert verifylib.verify(record).ok
