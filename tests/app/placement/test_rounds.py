@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from app import demo
@@ -248,6 +251,18 @@ def test_a_placement_of_two_rounds_from_the_ordering_draw_to_the_statement(
                 assert response.content.startswith(b"%PDF")
         else:
             assert response.status_code == 404
+    # The statement names the procedure; the candidate's data export holds every offer.
+    for ref in round_2["unplaced"]:
+        statement = world.candidates[ref].get(f"/applications/{ref}/placement-statement.pdf")
+        if statement.status_code == 200:
+            text = PdfReader(io.BytesIO(statement.content)).pages[0].extract_text()
+            assert world.procedure.reference in text and ref in text
+    exported = world.candidates[decliner].get("/account/export")
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        data = json.loads(archive.read("data.json"))
+    [mine] = data["applications"]
+    assert mine["placement_offers"][0]["answer"] == "declined"
+    assert mine["preferences"] == [round_1["preferences"][decliner]]
     # After the close nothing moves.
     assert publish(world).status_code == 409
     # The public page and the verify page, filled from the records, agree.
@@ -396,3 +411,57 @@ def test_under_the_score_rule_without_ties_no_draw_is_held(
     refs = sorted(preferences.fixed_lists(session, procedure))
     assert record["priority"] == [refs[2], refs[1], refs[0]]
     assert verifylib.verify(record).ok
+    # Both placed accept; the admin closes; the one left over gets the statement.
+    for ref in (refs[2], refs[1]):
+        application = session.execute(
+            select(Application).where(Application.reference == ref)
+        ).scalar_one()
+        rounds.answer(session, settings, procedure=procedure, application=application, accept=True)
+    rounds.close(session, settings, actor="system", procedure=procedure)
+    left = session.execute(select(Application).where(Application.reference == refs[0])).scalar_one()
+    mine = rounds.mine(session, procedure, left)
+    assert mine is not None and mine.statement
+    placed = session.execute(
+        select(Application).where(Application.reference == refs[1])
+    ).scalar_one()
+    kept = rounds.mine(session, procedure, placed)
+    assert kept is not None and not kept.statement
+
+
+def test_the_statement_says_found_suitable_and_not_placed(
+    factory: Factory, session: Session, settings: Settings, new_browser: Any
+) -> None:
+    procedure = _score_world(
+        factory, session, settings, [["5"] * k + ["4"] * (6 - k) for k in range(3)]
+    )
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    rounds.publish_next(session, settings, actor="system", procedure=procedure)
+    apps = {
+        a.reference: a
+        for a in session.execute(
+            select(Application).where(Application.procedure_id == procedure.id)
+        ).scalars()
+    }
+    for ref in (refs[2], refs[1]):
+        rounds.answer(session, settings, procedure=procedure, application=apps[ref], accept=True)
+    browsers: dict[str, Browser] = {}
+    for ref in refs:
+        user = session.get(User, apps[ref].applicant_id)
+        assert user is not None
+        browsers[ref] = new_browser()
+        browsers[ref].login(user.email)
+    url = f"/applications/{refs[0]}/placement-statement.pdf"
+    assert browsers[refs[0]].get(url).status_code == 404  # not closed yet
+    rounds.close(session, settings, actor="system", procedure=procedure)
+    page = browsers[refs[0]].get(f"/applications/{refs[0]}")
+    assert says(page, "Download the statement (PDF)")
+    statement = browsers[refs[0]].get(url)
+    assert statement.status_code == 200
+    assert statement.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(statement.content)).pages[0].extract_text()
+    assert procedure.reference in text and refs[0] in text and procedure.title in text
+    # The placed have none, and nobody reads another's.
+    assert (
+        browsers[refs[1]].get(f"/applications/{refs[1]}/placement-statement.pdf").status_code == 404
+    )
+    assert browsers[refs[1]].get(url).status_code == 404
