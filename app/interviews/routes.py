@@ -21,6 +21,7 @@ from app.i18n import gettext as _
 from app.interviews import panels, schedule
 from app.permissions import Principal
 from app.procedures import queries
+from app.scoring import round as scoring_round
 from app.web import render
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
@@ -201,6 +202,16 @@ def clear_slots(
     )  # fmt: skip
 
 
+def _may_act_on(
+    session: DbSession, principal: Principal, procedure: Procedure, application_id: int | None
+) -> None:
+    """An admin with a conflict leaves the applicant's booking to another admin."""
+    view = scoring_round.view_of(session, principal, procedure, None)
+    permissions.require_visible(
+        permissions.can_act_on_applicant(principal, procedure, view, application_id)
+    )
+
+
 @router.post("/manage/procedures/{reference}/bookings")
 def place_booking(
     request: Request,
@@ -213,6 +224,7 @@ def place_booking(
 ) -> Response:
     def step(procedure: Procedure, actor: str) -> None:
         found = letter_round.invited_application(session, procedure, application)
+        _may_act_on(session, principal, procedure, found.id)
         schedule.book(
             session, settings, procedure=procedure, application=found,
             slot_id=forms.identifier(slot, "slot"), by_admin=actor,
@@ -232,6 +244,7 @@ def cancel_booking(
 ) -> Response:
     def step(procedure: Procedure, actor: str) -> None:
         found = letter_round.invited_application(session, procedure, application_reference)
+        _may_act_on(session, principal, procedure, found.id)
         schedule.cancel(session, settings, actor=actor, procedure=procedure, application=found)
 
     return _act(request, session, principal, reference, step, "slots")

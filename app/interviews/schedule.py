@@ -391,7 +391,7 @@ def set_schedule(
         )
         if booking_deadline >= first:
             raise InvalidInput(
-                _("The booking deadline falls before the first interview day."),
+                _("The booking deadline must fall before the first interview day."),
                 field="booking_deadline",
             )
     procedure.slot_minutes, procedure.per_half_day = slot_minutes, per_half_day
