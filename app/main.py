@@ -36,6 +36,7 @@ from app.deps import get_principal
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
+from app.interviews.routes import router as interviews_router
 from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         oversight_router,
         lottery_router,
         placement_router,
+        interviews_router,
         audit_router,
     ):
         app.include_router(router)

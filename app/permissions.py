@@ -432,6 +432,16 @@ def can_answer_offer(principal: Principal, application: Application) -> bool:
     return can_view_application(principal, application)
 
 
+def can_run_interviews(principal: Principal, procedure: Procedure) -> bool:
+    """The procedure's admins divide the committee into panels and run the schedule."""
+    return can_manage_procedure(principal, procedure)
+
+
+def can_book_interview(principal: Principal, application: Application) -> bool:
+    """Only the applicant books (and reads) their own interview."""
+    return can_view_application(principal, application)
+
+
 def can_contribute_to_draw(principal: Principal, procedure: Procedure) -> bool:
     """The observer and the chair each contribute a secret to every draw."""
     return principal.role_in(procedure) in (ProcedureRole.OBSERVER, ProcedureRole.CHAIR)

@@ -345,6 +345,21 @@ def diversity_summary(session: Session, procedure: Procedure) -> dict[str, list[
     return summary
 
 
+def invited_applications(session: Session, procedure: Procedure) -> list[Application]:
+    """Every applicant invited to this procedure's interviews, by reference."""
+    return list(
+        session.execute(
+            select(Application)
+            .where(
+                Application.procedure_id == procedure.id,
+                Application.status == ApplicationStatus.SUBMITTED,
+                Application.letter_round_outcome == INVITED,
+            )
+            .order_by(col(Application.reference))
+        ).scalars()
+    )
+
+
 def invited_application(session: Session, procedure: Procedure, reference: str) -> Application:
     """An applicant invited to this procedure's interviews; anything else does not exist."""
     application = session.execute(

@@ -24,6 +24,7 @@ from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
+from app.interviews import schedule as interview_schedule
 from app.lottery import results
 from app.placement import preferences
 from app.placement import rounds as placement_rounds
@@ -296,6 +297,7 @@ def show_application(
     *,
     preference_error: DomainError | None = None,
     offer_error: DomainError | None = None,
+    interview_error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
     """The applicant's page; after a refused change to the preferences or a refused answer
@@ -317,6 +319,8 @@ def show_application(
             "preference_error": preference_error,
             "placement": placement_rounds.mine(session, procedure, application),
             "offer_error": offer_error,
+            "interview": interview_schedule.mine(session, procedure, application),
+            "interview_error": interview_error,
             "moved": request.query_params.get("moved", ""),
             "checkpoint": checkpoints.to_json(cp)
             if request.query_params.get("received") == "1"

@@ -76,6 +76,11 @@ class Procedure(SQLModel, table=True):
     preferences_fixed_at: datetime | None = None
     # When the admin closed the placement: the last round's assignment is final.
     placement_closed_at: datetime | None = None
+    # Interview days (app/interviews): the length of one interview, how many a panel holds
+    # per half-day at most, and until when the invited applicants book or rebook a slot.
+    slot_minutes: int = 45
+    per_half_day: int = 3
+    booking_deadline: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

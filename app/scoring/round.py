@@ -2,9 +2,9 @@
 reserves and joint outcomes, loaded once per request and read by every committee page.
 
 Who scores an applicant: every scoring member (member or chair) of the procedure who is not
-a reserve and has no conflict with them, plus the reserve members the admin assigned to
-them. A conflict counts the same whether the applicant declared it when applying or the
-member declared it later."""
+a reserve and has no conflict with them (with panels: of the panel the applicant booked),
+plus the reserve members the admin assigned to them. A conflict counts the same whether the
+applicant declared it when applying or the member declared it later."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.applications.models import Application, Declaration
 from app.applications.vocabulary import ApplicationStatus
 from app.errors import Conflict
 from app.i18n import gettext as _
+from app.interviews.models import Booking, InterviewSlot, Panel, PanelMember
 from app.oversight.models import SignOff
 from app.permissions import SCORING_ROLES
 from app.procedures.models import Procedure, ProcedureMember
@@ -45,6 +46,20 @@ class Round:
     reserves: dict[int, set[int]] = field(default_factory=dict)
     sheets: dict[tuple[int, int], ScoreSheet] = field(default_factory=dict)
     outcomes: dict[int, JointOutcome] = field(default_factory=dict)
+    # Interview days (app/interviews): with panels, a member scores the applicants booked
+    # with their own panel only. Member id -> panel id; application id -> booked panel id.
+    has_panels: bool = False
+    panel_of_member: dict[int, int] = field(default_factory=dict)
+    panel_of_application: dict[int, int] = field(default_factory=dict)
+
+    def on_panel(self, application: Application, member: ProcedureMember) -> bool:
+        """Without panels everyone is; with them, the member sits on the panel the applicant
+        booked (an applicant without a booking has no panel yet)."""
+        if not self.has_panels:
+            return True
+        assert application.id is not None and member.id is not None
+        booked = self.panel_of_application.get(application.id)
+        return booked is not None and self.panel_of_member.get(member.id) == booked
 
     def conflicted(self, application: Application, member: ProcedureMember) -> bool:
         assert application.id is not None and member.id is not None
@@ -56,7 +71,9 @@ class Round:
         return [
             member
             for member in self.members.values()
-            if (not member.reserve or member.id in assigned)
+            if (
+                member.id in assigned or (not member.reserve and self.on_panel(application, member))
+            )
             and not self.conflicted(application, member)
         ]
 
@@ -149,6 +166,23 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
     ids = [a.id for a in applications]
     if not ids:
         return result
+    seated = session.execute(
+        select(PanelMember.member_id, PanelMember.panel_id)
+        .join(Panel, col(Panel.id) == col(PanelMember.panel_id))
+        .where(Panel.procedure_id == procedure.id)
+    ).all()
+    result.has_panels = bool(seated)
+    if seated:
+        result.panel_of_member = {int(m): int(p) for m, p in seated}
+        booked = select(Booking.application_id, InterviewSlot.panel_id).join(
+            InterviewSlot, col(InterviewSlot.id) == col(Booking.slot_id)
+        )
+        booked = booked.where(
+            col(Booking.application_id) == ids[0]
+            if only is not None
+            else Booking.procedure_id == procedure.id
+        )
+        result.panel_of_application = {int(a): int(p) for a, p in session.execute(booked).all()}
 
     def scoped(model: Any) -> list[Any]:
         column = col(model.application_id)

@@ -3,6 +3,7 @@ the committee's figures, and the admin's view of quorum, progress and reserves."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +17,9 @@ from app.applications.vocabulary import Relation
 from app.audit.service import actor_id
 from app.deps import CurrentPrincipal, DbSession
 from app.errors import DomainError, InvalidInput
+from app.forms import AMSTERDAM
 from app.i18n import gettext as _
+from app.interviews import schedule as interview_schedule
 from app.lottery import draws
 from app.permissions import Principal
 from app.procedures import queries, roles
@@ -86,6 +89,12 @@ def _procedure_page(
     assert member is not None
     round_ = scoring_round.load_round(session, procedure)
     mine = round_.applications_of(member)
+    # With panels: the member's interviews in slot order, today's first on the page.
+    times = interview_schedule.times_of(session, procedure, member) if round_.has_panels else {}
+    if times:
+        mine.sort(key=lambda a: (times[a.id].starts_at, a.reference) if a.id in times else
+                  (datetime.max.replace(tzinfo=UTC), a.reference))  # fmt: skip
+    today = interview_schedule.today_in_amsterdam()
     unpublished = letter_round.unpublished(session, procedure)
     declarable = scoring_conflicts.declarable(round_, member)
     users = users_by_id(session, (a.applicant_id for a in [*mine, *declarable]))
@@ -98,6 +107,12 @@ def _procedure_page(
             "member": member,
             "round": round_,
             "applications": mine,
+            "times": times,
+            "today": [
+                a
+                for a in mine
+                if a.id in times and times[a.id].starts_at.astimezone(AMSTERDAM).date() == today
+            ],
             "all_in": all(round_.progress(a, member) == "submitted" for a in mine),
             "relations": list(Relation),
             "show_applicants": procedure.phase in permissions.APPLICANT_PHASES,

@@ -245,6 +245,9 @@ MATRIX.update(
         # Only the candidate answers an offer (none made: the answer is refused as input) and
         # reads the statement (none: not placed, not closed).
         ("POST", "/applications/{application_reference}/offer"): own_application(422),
+        # Only the applicant books their interview (no slot named: refused as input).
+        ("POST", "/applications/{application_reference}/interview"): own_application(422),
+        ("GET", "/applications/{application_reference}/interview.ics"): own_application(404),
         ("GET", "/applications/{application_reference}/placement-statement.pdf"): own_application(
             404
         ),
@@ -436,6 +439,25 @@ MATRIX.update(
         ("POST", "/manage/procedures/{reference}/placement/draws/{number}/void"): no_draw(404),
         ("POST", "/manage/procedures/{reference}/placement/rounds"): no_draw(422),
         ("POST", "/manage/procedures/{reference}/placement/close"): no_draw(422),
+        # Interview days (issue 16): the admins set up panels and the schedule before the
+        # interviews (an empty form is refused as input; afterwards the step is refused).
+        ("GET", "/manage/procedures/{reference}/interviews"): no_draw(200),
+        ("POST", "/manage/procedures/{reference}/panels"): {
+            **no_draw(422),
+            "interviews": only({"own_admin": 409, "platform_admin": 409}),
+            "archived": only({"own_admin": 409, "platform_admin": 409}),
+        },
+        ("POST", "/manage/procedures/{reference}/panels/{panel_id}/delete"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/panels/seats"): no_draw(422),
+        ("POST", "/manage/procedures/{reference}/schedule"): no_draw(422),
+        ("POST", "/manage/procedures/{reference}/schedule/generate"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/schedule/clear"): no_draw(409),
+        ("POST", "/manage/procedures/{reference}/bookings"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/bookings/{application_reference}/cancel"): {
+            **no_draw(404),
+            "interviews": only({"own_admin": 409, "platform_admin": 409}),
+            "archived": only({"own_admin": 409, "platform_admin": 409}),
+        },
         ("GET", "/procedures/{reference}/placements"): public(200),
         ("GET", "/api/procedures/{reference}/placements"): public(200),
     }
@@ -557,6 +579,9 @@ STANDING: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
     },
     ("POST", "/manage/procedures/{reference}/ranking/{application_reference}/decline"): {
+        phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
+    },
+    ("POST", "/manage/procedures/{reference}/bookings/{application_reference}/cancel"): {
         phase: {"admin_conflicted": 404} for phase in INVITED_PHASES
     },
 }
@@ -710,6 +735,7 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
         "application_reference": world.application,
         "language": "en",
         "number": "1",
+        "panel_id": "1",
     }
     failures = []
     # Logging out last, so every other row is asked by a logged-in browser.
@@ -720,6 +746,7 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
                 "/committee/{reference}/",
                 "/manage/procedures/{reference}/scoring/",
                 "/manage/procedures/{reference}/ranking/",
+                "/manage/procedures/{reference}/bookings/",
             )
         )
         url = path.format(

@@ -1,0 +1,222 @@
+"""Interview days (issue 16, part 1): the committee in panels, the slots of the schedule,
+the applicants' own conflict-aware bookings, and scoring by the booked panel only."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from app import demo
+from app.accounts.models import User
+from app.applications.models import Application
+from app.conduct import transition
+from app.config import Settings
+from app.db import utcnow
+from app.interviews import schedule
+from app.interviews.models import Booking, InterviewSlot, Panel
+from app.procedures.models import Procedure, ProcedureMember
+from app.procedures.vocabulary import Phase
+from app.scoring import round as scoring_round
+from tests.app.conftest import Browser, Factory
+
+
+def says(response: Any, message: str) -> bool:
+    return message in html.unescape(response.text)
+
+
+@pytest.fixture
+def setup(
+    factory: Factory, session: Session, settings: Settings, new_browser: Any
+) -> dict[str, Any]:
+    """Six applicants invited (the letter round published), six scorers in two panels of
+    three; applicant 3 declared knowing a member of panel A."""
+    procedure = factory.procedure(
+        phase=Phase.LETTER_ROUND, applicants=6, extra_members=3, ties={3: "chair"}
+    )
+    demo._letter_round(session, settings, procedure, "system")
+    # The interview days ahead, so that their slots can still be booked.
+    today = utcnow().date()
+    procedure.interview_days = [str(today + timedelta(days=10)), str(today + timedelta(days=11))]
+    session.commit()
+    admin = new_browser()
+    admin.login(factory.user(platform_admin=True).email)
+    base = f"/manage/procedures/{procedure.reference}"
+    for name in ("Panel A", "Panel B"):
+        assert admin.post(f"{base}/panels", {"name": name}).status_code == 303
+    panels = {
+        p.name: p
+        for p in session.execute(select(Panel).where(Panel.procedure_id == procedure.id)).scalars()
+    }
+    scorers = [
+        m for m in session.execute(
+            select(ProcedureMember).where(ProcedureMember.procedure_id == procedure.id)
+            .order_by(ProcedureMember.id)
+        ).scalars() if m.role in ("chair", "member")
+    ]  # fmt: skip
+    chair = next(m for m in scorers if m.role == "chair")
+    others = [m for m in scorers if m is not chair]
+    seating = {chair.id: "Panel A", others[0].id: "Panel A", others[1].id: "Panel B"}
+    seating |= {others[2].id: "Panel A", others[3].id: "Panel B", others[4].id: "Panel B"}
+    for member_id, name in seating.items():
+        response = admin.post(
+            f"{base}/panels/seats", {"member": str(member_id), "panel": str(panels[name].id)}
+        )
+        assert response.status_code == 303, response.text
+    assert admin.post(f"{base}/schedule/generate").status_code == 303
+    applications = sorted(
+        session.execute(
+            select(Application).where(Application.procedure_id == procedure.id)
+        ).scalars(),
+        key=lambda a: a.reference,
+    )
+    browsers = {}
+    for application in applications:
+        user = session.get(User, application.applicant_id)
+        assert user is not None
+        browsers[application.reference] = new_browser()
+        browsers[application.reference].login(user.email)
+    return {"procedure": procedure, "admin": admin, "base": base, "panels": panels,
+            "applications": applications, "browsers": browsers, "seating": seating,
+            "chair": chair}  # fmt: skip
+
+
+def slots_of(session: Session, procedure: Procedure, panel: Panel) -> list[InterviewSlot]:
+    session.rollback()
+    return [s for s in schedule.slots(session, procedure) if s.panel_id == panel.id]
+
+
+def book(setup: dict[str, Any], application: Application, slot: InterviewSlot) -> Any:
+    return setup["browsers"][application.reference].post(
+        f"/applications/{application.reference}/interview", {"slot": str(slot.id)}
+    )
+
+
+def test_the_schedule_has_every_panels_slots_per_half_day(
+    setup: dict[str, Any], session: Session
+) -> None:
+    procedure = setup["procedure"]
+    days = len(procedure.interview_days)
+    for panel in setup["panels"].values():
+        assert len(slots_of(session, procedure, panel)) == days * 2 * procedure.per_half_day
+
+
+def test_an_applicant_books_sees_the_panel_and_rebooks_and_a_taken_slot_is_refused(
+    setup: dict[str, Any], session: Session
+) -> None:
+    procedure, panels = setup["procedure"], setup["panels"]
+    first, second = setup["applications"][0], setup["applications"][1]
+    page = setup["browsers"][first.reference].get(f"/applications/{first.reference}")
+    assert says(page, "Book your interview")
+    a_slots = slots_of(session, procedure, panels["Panel A"])
+    assert book(setup, first, a_slots[0]).status_code == 303
+    page = setup["browsers"][first.reference].get(f"/applications/{first.reference}")
+    assert says(page, "with panel Panel A") and says(page, "Who interviews you")
+    calendar = setup["browsers"][first.reference].get(
+        f"/applications/{first.reference}/interview.ics"
+    )
+    assert calendar.status_code == 200 and b"BEGIN:VEVENT" in calendar.content
+    # The same slot for another applicant: gone.
+    refused = book(setup, second, a_slots[0])
+    assert refused.status_code == 409 and says(refused, "Someone else has just booked this slot")
+    # Rebooking moves the one booking.
+    b_slot = slots_of(session, procedure, panels["Panel B"])[0]
+    assert book(setup, first, b_slot).status_code == 303
+    session.rollback()
+    held = (
+        session.execute(select(Booking).where(Booking.application_id == first.id)).scalars().all()
+    )
+    assert [b.slot_id for b in held] == [b_slot.id]
+    assert book(setup, second, a_slots[0]).status_code == 303
+
+
+def test_a_panel_with_a_conflict_is_never_offered_and_cannot_be_booked(
+    setup: dict[str, Any], session: Session
+) -> None:
+    procedure, panels = setup["procedure"], setup["panels"]
+    third = setup["applications"][2]  # declared knowing the chair, who sits on panel A
+    session.rollback()
+    mine = schedule.mine(session, procedure, third)
+    assert mine is not None and mine.offers
+    assert {o.panel.name for o in mine.offers} == {"Panel B"}
+    refused = book(setup, third, slots_of(session, procedure, panels["Panel A"])[0])
+    assert refused.status_code == 409 and says(refused, "conflict of interest")
+
+
+def test_booking_closes_at_the_deadline(setup: dict[str, Any], session: Session) -> None:
+    procedure, panels = setup["procedure"], setup["panels"]
+    session.rollback()
+    procedure.booking_deadline = utcnow() - timedelta(minutes=1)
+    session.commit()
+    first = setup["applications"][0]
+    refused = book(setup, first, slots_of(session, procedure, panels["Panel B"])[0])
+    assert refused.status_code == 409 and says(refused, "closed on")
+    # The admin still places them.
+    response = setup["admin"].post(
+        f"{setup['base']}/bookings",
+        {
+            "application": first.reference,
+            "slot": str(slots_of(session, procedure, panels["Panel B"])[0].id),
+        },
+    )
+    assert response.status_code == 303
+    cancelled = setup["admin"].post(f"{setup['base']}/bookings/{first.reference}/cancel")
+    assert cancelled.status_code == 303
+    session.rollback()
+    assert (
+        session.execute(select(Booking).where(Booking.application_id == first.id)).first() is None
+    )
+
+
+def test_each_panel_scores_only_its_own_applicants(
+    setup: dict[str, Any], session: Session, settings: Settings, new_browser: Any
+) -> None:
+    procedure, panels = setup["procedure"], setup["panels"]
+    first, second, *_rest = setup["applications"]
+    book(setup, first, slots_of(session, procedure, panels["Panel A"])[0])
+    book(setup, second, slots_of(session, procedure, panels["Panel B"])[0])
+    session.rollback()
+    round_ = scoring_round.load_round(session, procedure)
+    by_ref = {a.reference: a for a in round_.applications}
+    a_scorers = {m.id for m in round_.scorers(by_ref[first.reference])}
+    assert a_scorers == {m for m, p in setup["seating"].items() if p == "Panel A"}
+    assert round_.has_quorum(by_ref[first.reference])
+    # Not booked: nobody scores them yet.
+    assert round_.scorers(by_ref[setup["applications"][3].reference]) == []
+    # A member of panel A does not know the applicant booked with panel B exists.
+    chair = session.get(User, setup["chair"].user_id)
+    assert chair is not None
+    browser: Browser = new_browser()
+    browser.login(chair.email)
+    committee = f"/committee/{procedure.reference}/applicants"
+    # The interviews start once everyone is booked: panels and schedule are fixed from then.
+    free_b = slots_of(session, procedure, panels["Panel B"])[1:]
+    for application, slot in zip(setup["applications"][2:], free_b, strict=False):
+        assert book(setup, application, slot).status_code == 303
+    session.rollback()
+    demo.declare_no_ties(session, procedure)
+    transition.transition(session, actor="system", procedure=procedure, action="start_interviews",
+                          settings=settings)  # fmt: skip
+    assert browser.get(f"{committee}/{first.reference}").status_code == 200
+    assert browser.get(f"{committee}/{second.reference}").status_code == 404
+    refused = setup["admin"].post(f"{setup['base']}/panels", {"name": "Panel C"})
+    assert refused.status_code == 409 and says(refused, "fixed once the interviews start")
+
+
+def test_a_bad_panel_or_schedule_is_refused_with_a_specific_message(setup: dict[str, Any]) -> None:
+    admin, base = setup["admin"], setup["base"]
+    refused = admin.post(f"{base}/panels", {"name": "panel a"})
+    assert refused.status_code == 409 and says(refused, "already")
+    refused = admin.post(f"{base}/panels", {"name": "x" * 81})
+    assert refused.status_code == 422
+    refused = admin.post(f"{base}/schedule", {"slot_minutes": "٤٥", "per_half_day": "3"})
+    assert refused.status_code == 422
+    refused = admin.post(
+        f"{base}/schedule", {"slot_minutes": "99999999999999999999", "per_half_day": "3"}
+    )
+    assert refused.status_code == 422
+    refused = admin.post(f"{base}/schedule", {"slot_minutes": "45", "per_half_day": "9"})
+    assert refused.status_code == 422
