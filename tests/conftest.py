@@ -72,4 +72,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         SECRET_KEY="test-secret-key-not-used-anywhere-else",
         BASE_URL="http://testserver",
         DEFAULT_LANGUAGE="en",
+        # Argon2id at a thousandth of OWASP's cost: the suite hashes and checks thousands
+        # of passwords (tests/app/test_accounts.py checks the production cost).
+        PASSWORD_HASH_COST="tests",
     )
