@@ -32,6 +32,9 @@ from app.config import Settings
 from app.db import Database, utcnow
 from app.forms import AMSTERDAM
 from app.lottery import ceremony, draws
+from app.lottery.models import Draw
+from app.placement import preferences, priority
+from app.placement import rounds as placement_rounds
 from app.procedures import committee as procedure_committee
 from app.procedures import editor, lifecycle, queries
 from app.procedures import institutions as procedure_institutions
@@ -107,6 +110,14 @@ class DemoProcedure:
 # The places of Cluster Utrecht per hospital (Gelre has none this time).
 CLUSTER_UTRECHT = (
     ("UMCU", "UMC Utrecht", "Utrecht", 1),
+    ("MMA", "Meander Medisch Centrum", "Amersfoort", 1),
+    ("RST", "Rijnstate", "Arnhem", 1),
+    ("GV", "Ziekenhuis Gelderse Vallei", "Ede", 1),
+)
+
+# The same cluster a year earlier, with two places at UMC Utrecht: the spec's worked example.
+CLUSTER_UTRECHT_2025 = (
+    ("UMCU", "UMC Utrecht", "Utrecht", 2),
     ("MMA", "Meander Medisch Centrum", "Amersfoort", 1),
     ("RST", "Rijnstate", "Arnhem", 1),
     ("GV", "Ziekenhuis Gelderse Vallei", "Ede", 1),
@@ -204,6 +215,20 @@ DEMO_PROCEDURES = (
         # suitable candidates are stating their preferences (the deadline is in nine days).
         -40,
         institutions=CLUSTER_UTRECHT,
+    ),
+    DemoProcedure(
+        "nva",
+        "ANE-UTR-2025-2",
+        Phase.RESULTS,
+        5,
+        "Opleiding Anesthesiologie, Cluster Utrecht (najaar 2025)",
+        "Anesthesiologie",
+        UTRECHT,
+        ANE_DESCRIPTION,
+        # Results published nineteen days ago; the placement has run its two rounds: the
+        # first candidate placed declined, the freed place went down the order, then closed.
+        -54,
+        institutions=CLUSTER_UTRECHT_2025,
     ),
     DemoProcedure(
         "niv",
@@ -632,12 +657,17 @@ def hold_draw(session: Session, procedure: Procedure, actor: str) -> None:
     held = draws.prepare(
         session, actor=actor, procedure=procedure, chosen=ranked.tie, places=ranked.tie_places
     )
+    hold_ceremony(session, procedure, held, actor)
+
+
+def hold_ceremony(session: Session, procedure: Procedure, held: Draw, actor: str) -> None:
+    """The observer and the chair commit to a secret, the draw is announced, both reveal."""
     chosen = {
         party.name: (party, session.get(ProcedureMember, party.member_id))
         for party in draws.contributors(session, held)
         if party.member_id is not None
     }
-    secrets_ = {name: f"demo-{name}-{procedure.reference}-geheim" for name in chosen}
+    secrets_ = {name: f"demo-{name}-{held.draw_id}-geheim" for name in chosen}
     for name, (_party, member) in chosen.items():
         ceremony.commit(
             session, procedure=procedure, draw=held, member=member,
@@ -648,6 +678,58 @@ def hold_draw(session: Session, procedure: Procedure, actor: str) -> None:
         ceremony.reveal(
             session, procedure=procedure, draw=held, member=member, secret=secrets_[name]
         )
+
+
+def complete_placement(
+    session: Session, settings: Settings, procedure: Procedure, actor: str
+) -> None:
+    """A cluster's placement run to its close: the suitable candidates state their lists
+    before the deadline, the lists are fixed, the ordering draw is held, round 1 is
+    published, the first candidate placed declines and the others accept, round 2 gives the
+    freed place down the order, everyone newly placed accepts, and the admin closes it."""
+    deadline = procedure.preference_deadline
+    assert deadline is not None
+    hour = timedelta(hours=1)
+    codes = [i.code for i in queries.institutions(session, procedure)]
+    stating = deadline - timedelta(days=3)
+    candidates = [
+        application
+        for application in scoring_round.load_round(session, procedure).applications
+        if preferences.choice_for(session, procedure, application, stating) is not None
+    ]
+    for at, application in enumerate(sorted(candidates, key=lambda a: a.reference)):
+        # Everyone wants UMC Utrecht or Meander most; some leave the farthest off.
+        turned = codes[at % 2 :] + codes[: at % 2]
+        wanted = turned[: len(turned) - (at % 3 == 2)]
+        preferences.save(
+            session, procedure=procedure, application=application, codes=wanted, now=stating
+        )
+    preferences.fix(session, procedure, now=deadline)
+    for held in priority.prepare_draws(session, actor=actor, procedure=procedure):
+        hold_ceremony(session, procedure, held, actor)
+    first = placement_rounds.publish_next(
+        session, settings, actor=actor, procedure=procedure, now=deadline + hour
+    )
+    by_reference = {a.reference: a for a in candidates}
+    placed = [ref for ref, code in first.record["assignment"].items() if code]
+    for ref in placed:
+        placement_rounds.answer(
+            session, settings, procedure=procedure, application=by_reference[ref],
+            accept=ref != placed[0], now=deadline + 3 * hour,
+        )  # fmt: skip
+    second = placement_rounds.publish_next(
+        session, settings, actor=actor, procedure=procedure,
+        now=first.answers_due + hour,
+    )  # fmt: skip
+    for ref, code in second.record["assignment"].items():
+        if code and ref not in placed:
+            placement_rounds.answer(
+                session, settings, procedure=procedure, application=by_reference[ref],
+                accept=True, now=second.published_at + hour,
+            )  # fmt: skip
+    placement_rounds.close(
+        session, settings, actor=actor, procedure=procedure, now=second.published_at + 2 * hour
+    )
 
 
 def is_loaded(session: Session) -> bool:
@@ -721,6 +803,8 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
                 + _candidates(session, CANDIDATES.get(spec.reference, 0)),
                 ties=TIES,
             )
+            if spec.reference == "ANE-UTR-2025-2":
+                complete_placement(session, settings, procedure, admin_actor)
             if spec.reference == "ANE-UTR-2026-2":
                 _interviews_under_way(session, procedure, users, now)
             if spec.reference == "ANE-ZWN-2026-2":
@@ -751,7 +835,13 @@ APPLYING = {
 }
 
 # Applicants without a demo login, so later procedures have a realistic round.
-CANDIDATES = {"INT-AMS-2026-2": 7, "ANE-UTR-2026-1": 8, "INT-ZUID-2025-2": 6, "ANE-ZWN-2026-2": 4}
+CANDIDATES = {
+    "INT-AMS-2026-2": 7,
+    "ANE-UTR-2026-1": 8,
+    "ANE-UTR-2025-2": 8,
+    "INT-ZUID-2025-2": 6,
+    "ANE-ZWN-2026-2": 4,
+}
 CANDIDATE_NAMES = (
     "Noor de Boer", "Milan Peters", "Yara Hendriks", "Sem van Dijk", "Fleur Bos",
     "Ayoub El Idrissi", "Lieke Vermeulen", "Thijs Mulder", "Iris Kok", "Bram Jacobs",

@@ -28,6 +28,7 @@ from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.db import utcnow
 from app.errors import Conflict
 from app.i18n import gettext as _
+from app.placement.models import PlacementOffer, PlacementRound, PreferenceList
 from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.vocabulary import Phase
 from app.scoring.models import JointOutcome
@@ -67,6 +68,25 @@ def _audit_entries(
             entry = chainlib.public_form(entry)
         found.append(entry)
     return found
+
+
+def _offers(session: Session, application: Application) -> list[dict[str, Any]]:
+    """The places the placement's rounds offered, with the answers."""
+    rows = session.execute(
+        select(PlacementRound.number, PlacementOffer)
+        .join(PlacementRound, col(PlacementRound.id) == col(PlacementOffer.round_id))
+        .where(PlacementOffer.application_id == application.id)
+        .order_by(col(PlacementRound.number))
+    ).all()
+    return [
+        {
+            "round": number,
+            "institution": offer.code,
+            "answer": offer.status,
+            "answered_at": offer.answered_at.isoformat() if offer.answered_at else None,
+        }
+        for number, offer in rows
+    ]
 
 
 def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
@@ -124,6 +144,10 @@ def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
                         {"kind": d.kind, "filename": d.filename, "sha256": d.sha256, "size": d.size}
                         for d in documents
                     ],
+                    "preferences": [
+                        list(p.codes) for p in _rows(session, PreferenceList, application)
+                    ],
+                    "placement_offers": _offers(session, application),
                     "audit": _audit_entries(session, procedure, application),
                 }
             )

@@ -352,15 +352,21 @@ def published(session: Session, procedure: Procedure) -> list[dict[str, Any]]:
     ]
 
 
-def open_draws(session: Session, procedures_: Sequence[Procedure]) -> dict[int, Draw]:
-    """Per procedure, the draw that waits for its contributors (commitments or secrets)."""
+def open_draws(session: Session, procedures_: Sequence[Procedure]) -> dict[int, list[Draw]]:
+    """Per procedure, the draws that wait for their contributors (commitments or secrets):
+    a tie draw, or a placement's ordering draws (one per group of equals)."""
     ids = [p.id for p in procedures_]
     if not ids:
         return {}
     waiting = session.execute(
-        select(Draw).where(
+        select(Draw)
+        .where(
             col(Draw.procedure_id).in_(ids),
             col(Draw.status).in_([DrawStatus.PREPARING, DrawStatus.ANNOUNCED]),
         )
+        .order_by(col(Draw.id))
     ).scalars()
-    return {draw.procedure_id: draw for draw in waiting}
+    found: dict[int, list[Draw]] = {}
+    for draw in waiting:
+        found.setdefault(draw.procedure_id, []).append(draw)
+    return found

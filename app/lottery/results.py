@@ -27,6 +27,7 @@ from app.lottery.draws import candidates, live, rank, with_contributors
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.lottery.vocabulary import DrawStatus
 from app.procedures.models import Procedure
+from app.procedures.queries import is_cluster
 from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome
@@ -179,6 +180,8 @@ def decline(
     place (and told). Returns that candidate's reference, if there is one."""
     if procedure.phase != Phase.RESULTS:
         raise Conflict(_("A declined place is recorded after the results are published."))
+    if is_cluster(session, procedure):
+        raise Conflict(_("In a cluster the candidate declines the offer online, in the placement."))
     before = final_result(session, procedure)
     if before is None or application.reference not in before.places:
         raise Conflict(_("Only a candidate who has a place can decline it."))

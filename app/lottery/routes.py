@@ -82,6 +82,7 @@ def _ranking_page(
             if standings
             else (),
             "hidden_references": hidden,
+            "cluster": queries.is_cluster(session, procedure),
             "hidden_notice": roles.left_to_another_admin(
                 session, procedure, principal.user_id, len(hidden)
             ),

@@ -4,12 +4,14 @@ rule (shared/spec/placement.md, "priority_from"):
 - the suitable candidates with a list, in the rule's groups of equals, best first: under
   "lottery among the suitable" one group (unless published pluses separate them), under
   "score, then lottery" one group per weighted total and pluses;
-- within a group the order of one *ordering draw* over every candidate of the placement
-  (places equal to the candidates), held with the usual ceremony after the preference
+- within a group of more than one, the order of an *ordering draw* over exactly that group
+  (places equal to its candidates), held with the usual ceremony after the preference
   deadline, so that nobody knows the order while the lists can still change.
 
-With one group the priority is the draw's order (`{"draw", "seed"}`); with several it is the
-ranking with the draw breaking ties (`{"ranking", "draws"}`); without ties no draw at all.
+With one group the priority is its draw's order (`{"draw", "seed"}`); with several it is the
+ranking with a draw per tied group (`{"ranking", "draws"}`, the draws in priority order), so
+that a verifier finds each draw's candidates in the priority in the draw's order; without
+ties there is no draw at all.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class Priority:
 
     lists: dict[str, list[str]]  # every candidate's fixed list, by reference
     groups: list[list[str]]  # the rule's groups of equals, best first, each by reference
-    draw: Draw | None  # the ordering draw that is not void, if one was prepared
+    draws: list[Draw]  # the ordering draws that are not void
     rule: str  # the published ranking rule
 
     @property
@@ -46,35 +48,55 @@ class Priority:
         return sorted(self.lists, key=lambda ref: ref.encode("utf-8"))
 
     @property
-    def needs_draw(self) -> bool:
-        return any(len(group) > 1 for group in self.groups)
+    def tied(self) -> list[list[str]]:
+        """The groups of more than one: each needs an ordering draw over exactly it."""
+        return [group for group in self.groups if len(group) > 1]
 
     @property
-    def drawn(self) -> bool:
-        return self.draw is not None and self.draw.status == DrawStatus.DRAWN
+    def needs_draw(self) -> bool:
+        return bool(self.tied)
+
+    def draw_for(self, group: list[str]) -> Draw | None:
+        return next((d for d in self.draws if sorted(d.candidates) == sorted(group)), None)
+
+    @property
+    def undrawn(self) -> list[list[str]]:
+        """The tied groups without an ordering draw yet."""
+        return [group for group in self.tied if self.draw_for(group) is None]
 
     @property
     def ready(self) -> bool:
-        return bool(self.lists) and (self.drawn or not self.needs_draw)
+        return bool(self.lists) and all(
+            (drawn := self.draw_for(group)) is not None and drawn.status == DrawStatus.DRAWN
+            for group in self.tied
+        )
 
     def order(self) -> tuple[list[str], dict[str, Any]]:
         """The priority and its `priority_from`, once `ready`."""
-        if not self.needs_draw:
-            return [ref for group in self.groups for ref in group], {"ranking": self.rule}
-        assert self.draw is not None and self.draw.seed is not None
-        position = {ref: at for at, ref in enumerate(self.draw.order)}
-        ordered = [ref for group in self.groups for ref in sorted(group, key=position.__getitem__)]
-        if len(self.groups) == 1:
-            return ordered, {"draw": self.draw.draw_id, "seed": self.draw.seed}
-        return ordered, {"ranking": self.rule, "draws": [self.draw.draw_id]}
+        ordered: list[str] = []
+        used: list[Draw] = []
+        for group in self.groups:
+            drawn = self.draw_for(group) if len(group) > 1 else None
+            if drawn is None:
+                ordered += group
+                continue
+            ordered += drawn.order
+            used.append(drawn)
+        if len(self.groups) == 1 and used:
+            assert used[0].seed is not None
+            return ordered, {"draw": used[0].draw_id, "seed": used[0].seed}
+        if used:
+            return ordered, {"ranking": self.rule, "draws": [d.draw_id for d in used]}
+        return ordered, {"ranking": self.rule}
 
 
 def placement_id(procedure: Procedure) -> str:
     return f"{procedure.reference}/placement-1"
 
 
-def ordering_draw(session: Session, procedure: Procedure) -> Draw | None:
-    return lottery_draws.live(lottery_draws.draws(session, procedure), DrawPurpose.ORDERING)
+def ordering_draws(session: Session, procedure: Procedure) -> list[Draw]:
+    """The placement's ordering draws, the void ones too, in the order they were prepared."""
+    return [d for d in lottery_draws.draws(session, procedure) if d.purpose == DrawPurpose.ORDERING]
 
 
 def load(session: Session, procedure: Procedure) -> Priority:
@@ -87,8 +109,8 @@ def load(session: Session, procedure: Procedure) -> Priority:
         [ref for ref in group if ref in lists]
         for group in rankinglib.tiers(people, procedure.ranking_rule)
     ]
-    return Priority(lists, [g for g in groups if g], ordering_draw(session, procedure),
-                    procedure.ranking_rule)  # fmt: skip
+    live = [d for d in ordering_draws(session, procedure) if d.status != DrawStatus.VOID]
+    return Priority(lists, [g for g in groups if g], live, procedure.ranking_rule)
 
 
 def has_rounds(session: Session, procedure: Procedure) -> bool:
@@ -100,8 +122,9 @@ def has_rounds(session: Session, procedure: Procedure) -> bool:
     )
 
 
-def prepare_draw(session: Session, *, actor: str, procedure: Procedure) -> Draw:
-    """The ordering draw over every candidate of the placement, after the lists are fixed."""
+def prepare_draws(session: Session, *, actor: str, procedure: Procedure) -> list[Draw]:
+    """An ordering draw over each group of equals that has none yet (one group: every
+    candidate of the placement), after the lists are fixed and before round 1."""
     if procedure.phase != Phase.RESULTS or not preferences.is_cluster(
         institutions(session, procedure)
     ):
@@ -116,31 +139,43 @@ def prepare_draw(session: Session, *, actor: str, procedure: Procedure) -> Draw:
     if has_rounds(session, procedure):
         raise Conflict(_("The first round is published: its priority stands."))
     priority = load(session, procedure)
-    if priority.draw is not None:
-        raise Conflict(_("There is an ordering draw already; void it before preparing another."))
     if not priority.needs_draw:
         raise Conflict(
             _("No draw is needed: the published rule orders every candidate of the placement.")
         )
-    return lottery_draws.create(
-        session,
-        actor=actor,
-        procedure=procedure,
-        candidates=priority.candidates,
-        places=len(priority.candidates),
-        purpose=DrawPurpose.ORDERING,
-    )
+    if not priority.undrawn:
+        raise Conflict(_("Every group of equals has its ordering draw already."))
+    return [
+        lottery_draws.create(
+            session,
+            actor=actor,
+            procedure=procedure,
+            candidates=group,
+            places=len(group),
+            purpose=DrawPurpose.ORDERING,
+        )
+        for group in priority.undrawn
+    ]
 
 
-def void_draw(session: Session, *, actor: str, procedure: Procedure, reason: str) -> None:
+def ordering_draw(session: Session, procedure: Procedure, number: int) -> Draw:
+    """The placement's ordering draw by its number (…/draw-N)."""
+    found = lottery_draws.get_draw(session, procedure, number)
+    if found.purpose != DrawPurpose.ORDERING:
+        raise Conflict(_("That draw is not one of the placement's ordering draws."))
+    return found
+
+
+def void_draw(
+    session: Session, *, actor: str, procedure: Procedure, draw: Draw, reason: str
+) -> None:
     """A contributor did not reveal: the ordering draw is void (it stays on the record) and a
     new one may be prepared. Not once the first round rests on it."""
-    drawn = ordering_draw(session, procedure)
-    if drawn is None:
-        raise Conflict(_("There is no ordering draw to void."))
+    if draw.purpose != DrawPurpose.ORDERING:
+        raise Conflict(_("That draw is not one of the placement's ordering draws."))
     if has_rounds(session, procedure):
         raise Conflict(_("The first round is published: the ordering draw stands."))
-    lottery_draws.mark_void(session, actor=actor, procedure=procedure, draw=drawn, reason=reason)
+    lottery_draws.mark_void(session, actor=actor, procedure=procedure, draw=draw, reason=reason)
 
 
 def draw_by_id(session: Session, draw_id: str) -> Draw | None:

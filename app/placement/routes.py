@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app import permissions
+from app import forms, permissions
 from app.accounts.service import user_by_id
 from app.applications import queries as application_queries
 from app.applications.routes import show_application
@@ -21,7 +21,7 @@ from app.audit.service import actor_id
 from app.db import utcnow
 from app.deps import AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment
-from app.errors import Conflict, DomainError, InvalidInput
+from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import ceremony
 from app.lottery import draws as lottery_draws
@@ -33,7 +33,6 @@ from app.procedures import queries
 from app.web import render
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
-    from app.lottery.models import Draw
     from app.procedures.models import Procedure
 
 router = APIRouter()
@@ -133,6 +132,7 @@ def verify_page(request: Request, session: DbSession, principal: CurrentPrincipa
                 _p, before = rounds.record_of(session, wanted, int(number) - 1)
                 texts["previous"] = _json(before) if before else ""
             source = found.get("priority_from") or {}
+            # With several tie-breaking draws the first is filled in; any can be pasted.
             named = source.get("draw") or next(iter(source.get("draws") or []), None)
             drawn = next(
                 (d for d in lottery_draws.published(session, procedure) if d["draw_id"] == named),
@@ -241,7 +241,7 @@ def _admin_page(
     status_code: int = 200,
 ) -> Response:
     current = rounds.state(session, procedure)
-    drawn = current.priority.draw
+    every = priority.ordering_draws(session, procedure)
     stated = len(current.priority.lists)
     suitable = preferences.suitable_count(session, procedure)
     now = utcnow()
@@ -251,8 +251,8 @@ def _admin_page(
         {
             "procedure": procedure,
             "state": current,
-            "draw": drawn,
-            "parties": lottery_draws.contributors(session, drawn) if drawn else [],
+            "draws": every,
+            "contributors": {d.id: lottery_draws.contributors(session, d) for d in every},
             "stated": stated,
             "suitable": suitable,
             "waiting": current.waiting(now),
@@ -292,72 +292,69 @@ def _act(
     return RedirectResponse(f"/manage/procedures/{reference}/placement#{anchor}", status_code=303)
 
 
-def _ordering(session: DbSession, procedure: Procedure) -> Draw:
-    found = priority.ordering_draw(session, procedure)
-    if found is None:
-        raise Conflict(_("There is no ordering draw yet: prepare it first."))
-    return found
-
-
 @router.post("/manage/procedures/{reference}/placement/draw")
-def prepare_ordering_draw(
+def prepare_ordering_draws(
     request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
 ) -> Response:
     return _act(
         request, session, principal, reference,
-        lambda procedure, actor: priority.prepare_draw(session, actor=actor, procedure=procedure),
+        lambda procedure, actor: priority.prepare_draws(session, actor=actor, procedure=procedure),
         "priority",
     )  # fmt: skip
 
 
-@router.post("/manage/procedures/{reference}/placement/draw/announce")
+@router.post("/manage/procedures/{reference}/placement/draws/{number}/announce")
 def announce_ordering_draw(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
+    number: forms.Id,
     beacon: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     return _act(
         request, session, principal, reference,
         lambda procedure, actor: ceremony.announce(
-            session, actor=actor, procedure=procedure, draw=_ordering(session, procedure),
-            beacon_name=beacon,
+            session, actor=actor, procedure=procedure,
+            draw=priority.ordering_draw(session, procedure, number), beacon_name=beacon,
         ),
         "priority",
     )  # fmt: skip
 
 
-@router.post("/manage/procedures/{reference}/placement/draw/beacon")
+@router.post("/manage/procedures/{reference}/placement/draws/{number}/beacon")
 def ordering_draw_beacon(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
+    number: forms.Id,
     value: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     return _act(
         request, session, principal, reference,
         lambda procedure, actor: ceremony.enter_beacon(
-            session, actor=actor, procedure=procedure, draw=_ordering(session, procedure),
-            value=value,
+            session, actor=actor, procedure=procedure,
+            draw=priority.ordering_draw(session, procedure, number), value=value,
         ),
         "priority",
     )  # fmt: skip
 
 
-@router.post("/manage/procedures/{reference}/placement/draw/void")
+@router.post("/manage/procedures/{reference}/placement/draws/{number}/void")
 def void_ordering_draw(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     reference: str,
+    number: forms.Id,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     return _act(
         request, session, principal, reference,
         lambda procedure, actor: priority.void_draw(
-            session, actor=actor, procedure=procedure, reason=reason
+            session, actor=actor, procedure=procedure,
+            draw=priority.ordering_draw(session, procedure, number), reason=reason,
         ),
         "priority",
     )  # fmt: skip

@@ -426,13 +426,14 @@ MATRIX.update(
         ("POST", "/placement/verify"): {"any": everyone(422)},
         # The placement (issue 15): its admins run it, showing counts and never a list; the
         # world's procedures are no clusters with published results, so every step is
-        # refused (the ordering draw: not in this phase; a round or the close: not
-        # confirmed). Members see nothing of it.
+        # refused (an ordering draw: not in this phase, or no such draw; a round or the
+        # close: not confirmed). Members see nothing of it.
         ("GET", "/manage/procedures/{reference}/placement"): no_draw(200),
         ("POST", "/manage/procedures/{reference}/placement/draw"): no_draw(409),
-        ("POST", "/manage/procedures/{reference}/placement/draw/announce"): no_draw(409),
-        ("POST", "/manage/procedures/{reference}/placement/draw/beacon"): no_draw(409),
-        ("POST", "/manage/procedures/{reference}/placement/draw/void"): no_draw(409),
+        # Draw number 1 does not exist.
+        ("POST", "/manage/procedures/{reference}/placement/draws/{number}/announce"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/placement/draws/{number}/beacon"): no_draw(404),
+        ("POST", "/manage/procedures/{reference}/placement/draws/{number}/void"): no_draw(404),
         ("POST", "/manage/procedures/{reference}/placement/rounds"): no_draw(422),
         ("POST", "/manage/procedures/{reference}/placement/close"): no_draw(422),
         ("GET", "/procedures/{reference}/placements"): public(200),

@@ -9,6 +9,7 @@ verifies the draw."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -34,6 +35,24 @@ def contribute(page: Page, server: Server, secret: str) -> None:
     expect(page.locator("main")).to_contain_text("Je commitment is binnen")
 
 
+def both_commit(
+    server: Server, new_page: Callable[..., Page], procedure: str, secrets: dict[str, str]
+) -> tuple[Page, Page]:
+    """The observer on a laptop (from their home) and the chair on a tablet (from the
+    committee page) each commit to their secret; their pages, for the reveal."""
+    observer_account = server.account("observer")
+    observer = new_page("desktop")
+    log_in(observer, server, observer_account.email, observer_account.password)
+    observer.goto(f"{server.url}/observer")
+    contribute(observer, server, secrets["observer"])
+    chair_account = server.account("committee chair (opleider)")
+    chair = new_page("tablet")
+    log_in(chair, server, chair_account.email, chair_account.password)
+    chair.goto(f"{server.url}/committee/{procedure}")
+    contribute(chair, server, secrets["chair"])
+    return observer, chair
+
+
 def reveal(page: Page, secret: str) -> None:
     page.reload()
     page.fill("#f-secret", secret)
@@ -52,17 +71,7 @@ def test_a_draw_with_two_contributors(server: Server, new_page) -> None:  # type
         admin.get_by_role("button", name="De loting voorbereiden").click()
     expect(admin.locator("#draws")).to_contain_text(f"{PROCEDURE}/draw-1")
 
-    observer_account = server.account("observer")
-    observer: Page = new_page("desktop")
-    log_in(observer, server, observer_account.email, observer_account.password)
-    observer.goto(f"{server.url}/observer")
-    contribute(observer, server, SECRETS["observer"])
-
-    chair_account = server.account("committee chair (opleider)")
-    chair: Page = new_page("tablet")
-    log_in(chair, server, chair_account.email, chair_account.password)
-    chair.goto(f"{server.url}/committee/{PROCEDURE}")
-    contribute(chair, server, SECRETS["chair"])
+    observer, chair = both_commit(server, new_page, PROCEDURE, SECRETS)
     screenshot(chair, "lottery-committed-tablet")
 
     admin.reload()

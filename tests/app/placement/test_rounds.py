@@ -7,22 +7,27 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
+from app import demo
 from app.accounts.models import Mail, User
 from app.applications.models import Application
 from app.audit.models import AuditEntry
 from app.conduct import transition
 from app.config import Settings
 from app.db import utcnow
+from app.errors import Conflict
 from app.lottery import draws as lottery_draws
-from app.placement import match, preferences, rounds
+from app.placement import match, preferences, priority, rounds
 from app.placement import verify as verifylib
 from app.placement.models import PlacementOffer
 from app.procedures.models import Procedure
@@ -95,7 +100,8 @@ def world(factory: Factory, session: Session, new_browser: Any, settings: Settin
     assert preferences.fix(session, procedure, now=deadline)
     browsers = {}
     admin = factory.user(platform_admin=True)
-    for role, user in (("admin", admin), ("observer", people["observer"]), ("chair", people["chair"]), ("staff", people["staff"])):  # fmt: skip
+    roles = {"admin": admin, **{role: people[role] for role in ("observer", "chair", "staff")}}
+    for role, user in roles.items():
         browsers[role] = new_browser()
         browsers[role].login(user.email)
     candidates = {}
@@ -113,6 +119,7 @@ def hold_ordering_draw(world: World, session: Session) -> dict[str, Any]:
     assert response.status_code == 303, response.text
     drawn = lottery_draws.draws(session, world.procedure)[-1]
     number = drawn.draw_id.rsplit("-", 1)[1]
+    drawn_url = f"{world.base}/draws/{number}"
     assert drawn.purpose == "ordering" and drawn.places == len(drawn.candidates) == 6
     for role, secret in SECRETS.items():
         response = world.browsers[role].post(
@@ -120,7 +127,7 @@ def hold_ordering_draw(world: World, session: Session) -> dict[str, Any]:
             {"commitment": hashlib.sha256(secret.encode()).hexdigest()},
         )
         assert response.status_code == 303, response.text
-    assert admin.post(f"{world.base}/draw/announce", {"beacon": ""}).status_code == 303
+    assert admin.post(f"{drawn_url}/announce", {"beacon": ""}).status_code == 303
     for role, secret in SECRETS.items():
         response = world.browsers[role].post(
             f"/procedures/{world.procedure.reference}/draws/{number}/reveal", {"secret": secret}
@@ -137,7 +144,8 @@ def publish(world: World) -> Any:
 
 
 def placements(world: World) -> list[dict[str, Any]]:
-    response = world.browsers["admin"].get(f"/api/procedures/{world.procedure.reference}/placements")
+    reference = world.procedure.reference
+    response = world.browsers["admin"].get(f"/api/procedures/{reference}/placements")
     assert response.status_code == 200
     result: list[dict[str, Any]] = response.json()
     return result
@@ -173,27 +181,32 @@ def test_a_placement_of_two_rounds_from_the_ordering_draw_to_the_statement(
     assert verifylib.verify(round_1, None, draw).ok
     # The record is chained whole, and every placed candidate got an offer by e-mail.
     session.rollback()
-    chained = session.execute(
-        select(AuditEntry).where(
-            AuditEntry.chain == world.procedure.reference, AuditEntry.action == "placement.round"
+    chained = (
+        session.execute(
+            select(AuditEntry).where(
+                AuditEntry.chain == world.procedure.reference,
+                AuditEntry.action == "placement.round",
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert [json.loads(e.data)["record"] for e in chained] == [round_1]
     placed = [ref for ref, code in round_1["assignment"].items() if code]
-    letters = session.execute(
-        select(Mail.body).where(col(Mail.subject).contains(world.procedure.title))
-    ).scalars().all()
+    letters = (
+        session.execute(select(Mail.body).where(col(Mail.subject).contains(world.procedure.title)))
+        .scalars()
+        .all()
+    )
     for ref in placed:
         assert any(f"/applications/{ref}#placement" in body for body in letters), ref
 
     # The first placed candidate declines; the others accept, one of them twice.
     decliner = placed[0]
     page = world.candidates[decliner].get(f"/applications/{decliner}")
-    assert says(page, "Accept this place") or says(page, "Accepteer deze plek")
+    assert says(page, "Accept this place")
     refused = answer(world, decliner, "decline", sure="")
-    assert refused.status_code == 422 and says(refused, "you then leave the placement") or says(
-        refused, "je verlaat dan de plaatsing"
-    )
+    assert refused.status_code == 422 and says(refused, "you then leave the placement")
     assert answer(world, decliner, "decline").status_code == 303
     refused = answer(world, decliner, "accept")
     assert refused.status_code == 409
@@ -238,6 +251,18 @@ def test_a_placement_of_two_rounds_from_the_ordering_draw_to_the_statement(
                 assert response.content.startswith(b"%PDF")
         else:
             assert response.status_code == 404
+    # The statement names the procedure; the candidate's data export holds every offer.
+    for ref in round_2["unplaced"]:
+        statement = world.candidates[ref].get(f"/applications/{ref}/placement-statement.pdf")
+        if statement.status_code == 200:
+            text = PdfReader(io.BytesIO(statement.content)).pages[0].extract_text()
+            assert world.procedure.reference in text and ref in text
+    exported = world.candidates[decliner].get("/account/export")
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        data = json.loads(archive.read("data.json"))
+    [mine] = data["applications"]
+    assert mine["placement_offers"][0]["answer"] == "declined"
+    assert mine["preferences"] == [round_1["preferences"][decliner]]
     # After the close nothing moves.
     assert publish(world).status_code == 409
     # The public page and the verify page, filled from the records, agree.
@@ -268,9 +293,7 @@ def test_an_answer_after_the_deadline_is_refused_and_counts_as_declined(
     last.answers_due = utcnow() - timedelta(minutes=1)
     session.commit()
     refused = answer(world, placed[0], "accept")
-    assert refused.status_code == 409 and (
-        says(refused, "counts as declined") or says(refused, "telt als afgewezen")
-    )
+    assert refused.status_code == 409 and says(refused, "counts as declined")
     # Every offer lapsed: round 2 withdraws them all.
     assert publish(world).status_code == 303
     round_2 = placements(world)[-1]
@@ -295,9 +318,150 @@ def test_the_ordering_draw_cannot_be_voided_once_round_one_rests_on_it(
 ) -> None:
     hold_ordering_draw(world, session)
     assert publish(world).status_code == 303
+    [drawn] = priority.ordering_draws(session, world.procedure)
+    number = drawn.draw_id.rsplit("-", 1)[1]
     refused = world.browsers["admin"].post(
-        f"{world.base}/draw/void", {"reason": "Een bijdrager maakte zijn geheim niet bekend."}
+        f"{world.base}/draws/{number}/void",
+        {"reason": "Een bijdrager maakte zijn geheim niet bekend."},
     )
     assert refused.status_code == 409
     refused = world.browsers["admin"].post(f"{world.base}/draw")
     assert refused.status_code == 409
+
+
+def _score_world(
+    factory: Factory, session: Session, settings: Settings, levels: list[list[str]]
+) -> Procedure:
+    """A cluster under "score, then lottery": candidate k's joint levels are `levels[k]`."""
+    procedure = factory.procedure(
+        phase=Phase.DELIBERATION, applicants=len(levels), institutions=CLUSTER
+    )
+    procedure.ranking_rule = "score_then_lottery_at_cut"
+    session.commit()
+    round_ = scoring_round.load_round(session, procedure)
+    chair = next(m for m in round_.members.values() if m.role == "chair")
+    criteria = [c.id for c in round_.rubric.criteria]
+    for application, mine in zip(
+        sorted(round_.applications, key=lambda a: a.reference), levels, strict=True
+    ):
+        scoring_deliberation.record_outcome(
+            session, round_=round_, application=application, member=chair,
+            levels=dict(zip(criteria, mine, strict=True)), suitable="yes",
+            motivation="Op alle criteria goed, met concrete STARR-voorbeelden.",
+            reasons=dict.fromkeys(criteria, "Zo besproken en afgesproken."),
+        )  # fmt: skip
+    transition.transition(
+        session, actor="system", procedure=procedure, action="publish_results", settings=settings
+    )
+    deadline = utcnow() + timedelta(days=1)
+    procedure.preference_deadline = deadline
+    session.commit()
+    for application in sorted(round_.applications, key=lambda a: a.reference):
+        preferences.save(session, procedure=procedure, application=application, codes=["UMCU"])
+    assert preferences.fix(session, procedure, now=deadline)
+    return procedure
+
+
+def test_under_the_score_rule_the_ranking_orders_and_a_draw_breaks_only_its_ties(
+    factory: Factory, session: Session, settings: Settings
+) -> None:
+    # Two at the top, three equal below them, one last: the draw orders within the groups.
+    procedure = _score_world(
+        factory, session, settings,
+        [["5"] * 6, ["4"] * 6, ["5"] * 6, ["4"] * 6, ["4"] * 6, ["5"] + ["4"] * 5],
+    )  # fmt: skip
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    # One ordering draw per group of equals, each over exactly that group.
+    top_draw, bottom_draw = priority.prepare_draws(session, actor="system", procedure=procedure)
+    assert top_draw.candidates == [refs[0], refs[2]] and top_draw.places == 2
+    assert bottom_draw.candidates == [refs[1], refs[3], refs[4]] and bottom_draw.places == 3
+    with pytest.raises(Conflict, match="heeft zijn volgordeloting al"):
+        priority.prepare_draws(session, actor="system", procedure=procedure)
+    session.rollback()
+    # Round 1 waits until both are drawn.
+    demo.hold_ceremony(session, procedure, top_draw, "system")
+    with pytest.raises(Conflict, match="houd eerst de volgordeloting"):
+        rounds.publish_next(session, settings, actor="system", procedure=procedure)
+    session.rollback()
+    demo.hold_ceremony(session, procedure, bottom_draw, "system")
+    record = rounds.publish_next(session, settings, actor="system", procedure=procedure).record
+    assert record["priority_from"] == {
+        "ranking": procedure.ranking_rule,
+        "draws": [top_draw.draw_id, bottom_draw.draw_id],
+    }
+    assert record["priority"] == [*top_draw.order, refs[5], *bottom_draw.order]
+    # UMCU has two places and everyone wants only UMCU: the top two get them.
+    assert [ref for ref, code in record["assignment"].items() if code] == top_draw.order
+    for drawn in (top_draw, bottom_draw):
+        draw_record = lottery_draws.announced_record(session, drawn, revealed=True)
+        assert verifylib.verify(record, None, draw_record).ok
+
+
+def test_under_the_score_rule_without_ties_no_draw_is_held(
+    factory: Factory, session: Session, settings: Settings
+) -> None:
+    procedure = _score_world(
+        factory, session, settings, [["5"] * k + ["4"] * (6 - k) for k in range(3)]
+    )
+    with pytest.raises(Conflict, match="Er is geen loting nodig"):
+        priority.prepare_draws(session, actor="system", procedure=procedure)
+    session.rollback()
+    record = rounds.publish_next(session, settings, actor="system", procedure=procedure).record
+    assert record["priority_from"] == {"ranking": procedure.ranking_rule}
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    assert record["priority"] == [refs[2], refs[1], refs[0]]
+    assert verifylib.verify(record).ok
+    # Both placed accept; the admin closes; the one left over gets the statement.
+    for ref in (refs[2], refs[1]):
+        application = session.execute(
+            select(Application).where(Application.reference == ref)
+        ).scalar_one()
+        rounds.answer(session, settings, procedure=procedure, application=application, accept=True)
+    rounds.close(session, settings, actor="system", procedure=procedure)
+    left = session.execute(select(Application).where(Application.reference == refs[0])).scalar_one()
+    mine = rounds.mine(session, procedure, left)
+    assert mine is not None and mine.statement
+    placed = session.execute(
+        select(Application).where(Application.reference == refs[1])
+    ).scalar_one()
+    kept = rounds.mine(session, procedure, placed)
+    assert kept is not None and not kept.statement
+
+
+def test_the_statement_says_found_suitable_and_not_placed(
+    factory: Factory, session: Session, settings: Settings, new_browser: Any
+) -> None:
+    procedure = _score_world(
+        factory, session, settings, [["5"] * k + ["4"] * (6 - k) for k in range(3)]
+    )
+    refs = sorted(preferences.fixed_lists(session, procedure))
+    rounds.publish_next(session, settings, actor="system", procedure=procedure)
+    apps = {
+        a.reference: a
+        for a in session.execute(
+            select(Application).where(Application.procedure_id == procedure.id)
+        ).scalars()
+    }
+    for ref in (refs[2], refs[1]):
+        rounds.answer(session, settings, procedure=procedure, application=apps[ref], accept=True)
+    browsers: dict[str, Browser] = {}
+    for ref in refs:
+        user = session.get(User, apps[ref].applicant_id)
+        assert user is not None
+        browsers[ref] = new_browser()
+        browsers[ref].login(user.email)
+    url = f"/applications/{refs[0]}/placement-statement.pdf"
+    assert browsers[refs[0]].get(url).status_code == 404  # not closed yet
+    rounds.close(session, settings, actor="system", procedure=procedure)
+    page = browsers[refs[0]].get(f"/applications/{refs[0]}")
+    assert says(page, "Download the statement (PDF)")
+    statement = browsers[refs[0]].get(url)
+    assert statement.status_code == 200
+    assert statement.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(statement.content)).pages[0].extract_text()
+    assert procedure.reference in text and refs[0] in text and procedure.title in text
+    # The placed have none, and nobody reads another's.
+    assert (
+        browsers[refs[1]].get(f"/applications/{refs[1]}/placement-statement.pdf").status_code == 404
+    )
+    assert browsers[refs[1]].get(url).status_code == 404
