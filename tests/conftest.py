@@ -16,6 +16,7 @@ from sqlalchemy import Connection, create_engine, text
 
 from app.config import Settings
 from app.db import normalise_url
+from app.i18n import set_language
 from app.migrate import upgrade
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -93,6 +94,13 @@ def empty_every_table(connection: Connection) -> None:
     ).scalars()
     for sequence in used:
         connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> None:
+    """Every test starts in the default language, whatever a test before it switched to
+    (the language of code called outside a request is the thread's own)."""
+    set_language("nl")
 
 
 @pytest.fixture
