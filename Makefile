@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The Nu HTML checker from the npm registry (it needs Java), kept in the ignored build/.
+VNU := build/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test lint fuzz e2e html bench install install-dev messages clean
+.PHONY: run test lint fuzz e2e html bench install install-dev install-e2e install-html messages clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,8 @@ $(VENV)/.e2e: $(VENV)/.dev
 
 install: $(VENV)/.base
 install-dev: $(VENV)/.dev
+install-e2e: $(VENV)/.e2e
+install-html: $(VNU)
 
 ## run: migrate a SQLite database under var/, load demo data once, print the demo accounts, serve
 run: $(VENV)/.base
@@ -46,8 +50,6 @@ fuzz: $(VENV)/.dev
 e2e: $(VENV)/.e2e
 	$(PY) -m pytest tests/e2e
 
-# The Nu HTML checker from the npm registry (it needs Java), kept in the ignored build/.
-VNU := build/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 $(VNU):
 	npm install --prefix build/vnu --no-save --no-audit --no-fund vnu-jar
 

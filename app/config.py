@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # whoever reads the database before a reveal learns nothing of the platform's secret.
     draw_secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="DRAW_SECRET_KEY")
 
+    # The cost of new password hashes: OWASP's argon2id baseline; "tests" only for the test
+    # suite (app/accounts/passwords.py), never for real accounts.
+    password_hash_cost: Literal["owasp", "tests"] = Field(
+        default="owasp", validation_alias="PASSWORD_HASH_COST"
+    )
+
     # How often each worker opens and closes procedures whose published time has come.
     clock_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="CLOCK_SECONDS")
 

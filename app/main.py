@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from app.accounts import passwords
 from app.accounts.routes import router as accounts_router
 from app.applications import labels as application_labels
 from app.applications.letter_round_routes import router as letter_round_router
@@ -114,6 +115,7 @@ MultiPartParser.spool_max_size = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    passwords.use_cost(settings.password_hash_cost)
     database = connect(settings.database_url)
 
     @asynccontextmanager

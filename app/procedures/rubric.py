@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,8 +143,15 @@ def load(path: Path) -> Rubric:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RubricError(path, None, f"cannot read the file ({error.strerror})") from None
+    return _parse(path, text)
+
+
+# The editor lists the rubrics on every page and parsing the YAML takes a good part of a
+# request, so a file is parsed once per content: it is read every time, and an edited file
+# (new text) is parsed anew. A bad file is not kept and fails every time.
+@lru_cache(maxsize=64)
+def _parse(path: Path, text: str) -> Rubric:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -160,6 +168,8 @@ def load(path: Path) -> Rubric:
         message = first["msg"].removeprefix("Value error, ")
         where = ".".join(str(part) for part in location)
         problem = f"{where}: {message}" if where else message
+        # The nodes (with their lines) are only needed to say where a bad file is wrong.
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
         return _raise(path, _line(node, location, message), problem)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -51,11 +52,15 @@ def session(database: Database) -> Iterator[Session]:
 class Browser:
     """A TestClient that behaves like a browser: it keeps cookies and sends the CSRF token."""
 
+    # The event loop the test's requests run on (see one_event_loop below).
+    portal: BlockingPortal | None = None
+
     def __init__(
         self, app: Any, settings: Settings, *, client: tuple[str, int] = ("testclient", 50000)
     ) -> None:
         """`client` is the address the requests come from, as the server sees it."""
         self.client = TestClient(app, follow_redirects=False, client=client)
+        self.client.portal = Browser.portal
         self.settings = settings
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -74,6 +79,20 @@ class Browser:
         response = self.post("/login", {"email": email, "password": password})
         assert response.status_code == 303, response.text
         return response
+
+
+@pytest.fixture(autouse=True)
+def one_event_loop() -> Iterator[None]:
+    """One event loop, in one thread, for all the requests of a test, as a server has: a
+    TestClient on its own starts a thread with a new loop for every request (and the loop
+    new worker threads for the sync routes), which took a good part of every request's
+    time. The lifespan (the clock, the daily purge) is still not run."""
+    with start_blocking_portal(backend="asyncio") as portal:
+        Browser.portal = portal
+        try:
+            yield
+        finally:
+            Browser.portal = None
 
 
 @pytest.fixture

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from app.accounts import passwords
 from app.accounts.models import LoginSession, Token, User
 from app.audit import service as audit
 from app.config import Settings
@@ -239,3 +242,53 @@ def test_invitation_refusals_are_specific(browser: Browser, factory: Factory) ->
     assert response.status_code == 422 and "Choose member, chair or observer" in response.text
     response = browser.post(url, {**base, "email": "broken"})
     assert response.status_code == 422 and "valid e-mail" in response.text
+
+
+def test_production_hashes_passwords_with_owasps_argon2id_and_upgrades_cheaper_ones(
+    database_url: str, tmp_path: Path, settings: Settings
+) -> None:
+    """The suite hashes at the tests' cost (tests/conftest.py); an app with the default
+    settings hashes at OWASP's baseline (argon2id, 19 MiB, 2 passes, 1 lane), and a hash of
+    any other cost is made anew at the next login."""
+    assert Settings.model_fields["password_hash_cost"].default == "owasp"
+    production = Settings(
+        VAR_DIR=tmp_path / "production",
+        DATABASE_URL=database_url,
+        SECRET_KEY="test-secret-key-not-used-anywhere-else",
+        BASE_URL="http://testserver",
+    )
+    assert production.password_hash_cost == "owasp"
+    application = create_app(production)
+    try:
+        browser = Browser(application, production)
+        form = {"name": "Sanne Jansen", "password": PASSWORD, "password_confirm": PASSWORD}
+        assert browser.post("/register", {**form, "email": "sanne@example.org"}).status_code == 200
+        assert stored_hash(application, "sanne@example.org").startswith(OWASP)
+        passwords.use_cost("tests")
+        cheaper = passwords.hash_password(PASSWORD)
+        passwords.use_cost("owasp")
+        assert cheaper.startswith("$argon2id$v=19$m=64,t=1,p=1$")
+        with application.state.database.session() as session:
+            session.execute(
+                update(User)
+                .where(User.email == "sanne@example.org")  # type: ignore[arg-type]
+                .values(password_hash=cheaper, email_verified_at=utcnow())
+            )
+            session.commit()
+        browser.login("sanne@example.org")
+        assert stored_hash(application, "sanne@example.org").startswith(OWASP)
+    finally:
+        application.state.database.dispose()
+        passwords.use_cost(settings.password_hash_cost)
+
+
+OWASP = "$argon2id$v=19$m=19456,t=2,p=1$"
+
+
+def stored_hash(application: Any, email: str) -> str:
+    with application.state.database.session() as session:
+        found = session.execute(
+            select(User.password_hash).where(User.email == email)  # type: ignore[arg-type]
+        ).scalar_one()
+    assert found is not None
+    return str(found)

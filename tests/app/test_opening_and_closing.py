@@ -202,6 +202,7 @@ def test_several_workers_at_once_take_each_step_once(
 def test_an_admins_click_after_the_job_took_the_step_is_refused(
     database: Database, factory: Factory, session: Session
 ) -> None:
+    set_language("en")  # the refusal below is read in English (it leant on a test before it)
     procedure = factory.procedure(phase=Phase.OPEN)
     set_times(session, procedure, closes=-timedelta(seconds=1))
     with database.session(write=True) as admin:

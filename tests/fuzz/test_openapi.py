@@ -41,7 +41,13 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     url = f"sqlite:///{var / 'app.db'}"
     upgrade(url)
     config = Settings(
-        VAR_DIR=var, DATABASE_URL=url, SECRET_KEY="fuzz-secret-key", BASE_URL="http://testserver"
+        VAR_DIR=var,
+        DATABASE_URL=url,
+        SECRET_KEY="fuzz-secret-key",
+        BASE_URL="http://testserver",
+        # Argon2id at the tests' cost: many of the generated requests log in, register or
+        # set a password, and the cost of a hash tells nothing about a 5xx.
+        PASSWORD_HASH_COST="tests",
     )
     database = connect(url)
     accounts = demo.load(database, config)

@@ -5,12 +5,15 @@
   var secret = document.getElementById("f-secret-local");
   var commitment = document.getElementById("f-commitment");
   if (!secret || !commitment || !window.crypto || !window.crypto.subtle) return;
-  secret.addEventListener("input", function () {
+  function update() {
     var bytes = new TextEncoder().encode(secret.value);
     window.crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
       commitment.value = Array.from(new Uint8Array(digest))
         .map(function (b) { return b.toString(16).padStart(2, "0"); })
         .join("");
     });
-  });
+  }
+  secret.addEventListener("input", update);
+  // Typed before this (deferred) script ran, on a slow connection or a busy device.
+  if (secret.value) update();
 })();
