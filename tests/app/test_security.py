@@ -89,6 +89,7 @@ def test_every_state_changing_route_checks_csrf(browser: Browser) -> None:
             document_id=1,
             application_reference="X-1-0001",
             number=1,
+            panel_id=1,
         )
         response = browser.client.request(method, url, data={})
         assert response.status_code == 403, f"{method} {url} answered {response.status_code}"
