@@ -6,7 +6,7 @@ PORT ?= 8000
 # The Nu HTML checker from the npm registry (it needs Java), kept in the ignored build/.
 VNU := build/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test lint fuzz e2e html bench install install-dev install-e2e install-html messages clean
+.PHONY: run test lint fuzz e2e html lighthouse bench install install-dev install-e2e install-html messages clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,15 @@ html: $(VNU)
 	if [ "$$pages" -lt 20 ]; then echo "only $$pages pages saved in test-artifacts/e2e: run make e2e first"; exit 1; fi; \
 	echo "Nu HTML checker on $$pages pages"; \
 	java -jar $(VNU) --errors-only --format gnu test-artifacts/e2e/*.html && echo "$$pages pages: no errors"
+
+# Lighthouse from the npm registry, kept in the ignored build/ like the HTML checker.
+LIGHTHOUSE := build/lighthouse/node_modules/.bin/lighthouse
+$(LIGHTHOUSE):
+	npm install --prefix build/lighthouse --no-save --no-audit --no-fund lighthouse
+
+## lighthouse: Lighthouse in Debian's Chromium on four demo pages, three runs each
+lighthouse: $(VENV)/.e2e $(LIGHTHOUSE)
+	$(PY) bench/lighthouse.py --runs 3
 
 ## messages: extract translatable strings and update the catalogues
 messages: $(VENV)/.dev

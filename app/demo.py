@@ -85,6 +85,17 @@ BTG_DESCRIPTION = (
     "bloedbestanddelen voor de behandeling van patiënten in alle disciplines.\n\n"
     "De differentiatie wordt gevolgd in het LUMC en het Erasmus MC, in samenwerking met Sanquin."
 )
+ANE_DESCRIPTION_EN = (
+    "Training as an anaesthesiologist in Cluster Utrecht, under the Regional Training Plan "
+    "for Anaesthesiology, the regional elaboration of the national training plan 'Sustainably "
+    "and demonstrably competent' of the Netherlands Society of Anaesthesiologists.\n\n"
+    "Parts of the training take place in the cluster's five hospitals; the academic rotations "
+    "are at UMC Utrecht."
+)
+INT_DESCRIPTION_EN = (
+    "Training as an internist under the national training plan for Internal Medicine "
+    "(LOIG-2019), with rotations in the region's academic and teaching hospitals."
+)
 INT_DESCRIPTION = (
     "Opleiding tot internist volgens het Landelijk Opleidingsplan Interne geneeskunde "
     "(LOIG-2019), met stages in de academische en de opleidende ziekenhuizen van de regio."
@@ -105,6 +116,16 @@ class DemoProcedure:
     closes_in_days: int
     # A cluster's institutions (code, name, city, places): the places are their sum.
     institutions: tuple[tuple[str, str, str, int], ...] = ()
+    # The English version of the description (empty: English visitors read the Dutch).
+    description_en: str | None = None
+
+    @property
+    def english_description(self) -> str:
+        if self.description_en is not None:
+            return self.description_en
+        return {ANE_DESCRIPTION: ANE_DESCRIPTION_EN, INT_DESCRIPTION: INT_DESCRIPTION_EN}.get(
+            self.description, ""
+        )
 
 
 # The places of Cluster Utrecht per hospital (Gelre has none this time).
@@ -264,33 +285,63 @@ METHOD = (
     "Wie geschikt is en niet kan worden geplaatst omdat er meer gelijkwaardige kandidaten "
     "dan plaatsen zijn, neemt deel aan een openbaar controleerbare loting."
 )
+METHOD_EN = (
+    "Letter round: the committee checks every application against the published minimum "
+    "requirements; everyone who meets them is invited to an interview.\n\n"
+    "Interview round: a 45-minute interview by the STARR method with three committee "
+    "members. Each member first fills in the uniform matrix on their own, with a written "
+    "reason per score; then the committee discusses the scores together and records the "
+    "joint outcome and a motivation per criterion.\n\n"
+    "Anyone found suitable who cannot be placed because there are more equally suitable "
+    "candidates than places takes part in a publicly verifiable lottery."
+)
+# Each requirement: kind, text, rationale, and their English versions.
 REQUIREMENTS = (
     (
         "minimum",
         "Artsexamen behaald en BIG-registratie als arts (of aangevraagd)",
         "Zonder BIG-registratie mag je de opleiding wettelijk niet beginnen.",
+        "Medical degree and BIG registration as a doctor (or applied for)",
+        "Without BIG registration you may not legally start the training.",
     ),
     (
         "minimum",
         "Beheersing van het Nederlands op minimaal niveau C1",
         "Je communiceert vanaf de eerste dag met patiënten en collega's, ook in acute situaties.",
+        "Command of Dutch at level C1 at least",
+        "From the first day you talk with patients and colleagues, in emergencies too.",
     ),
     (
         "criterion",
         "Zicht op het vak: wat weet je van het werk en waarom past het bij je?",
         "Een realistisch beeld van het vak voorspelt beter of de opleiding bij je past dan "
         "eerdere werkervaring in een bepaald ziekenhuis.",
+        "Insight into the specialty: what do you know of the work and why does it suit you?",
+        "A realistic picture of the specialty predicts better whether the training suits you "
+        "than earlier work experience in a particular hospital.",
     ),
     (
         "criterion",
         "Wat heb je gedaan sinds je artsexamen (werk, onderwijs, bestuur, zorg)?",
         "Alle ervaring telt mee; de landelijke leidraad vraagt om aandacht voor diverse "
         "profielen en niet-klinische vaardigheden.",
+        "What have you done since your medical degree (work, teaching, boards, care)?",
+        "All experience counts; the national guideline asks for attention to diverse profiles "
+        "and non-clinical skills.",
     ),
 )
 PLUSES = (
-    ("anios", "Klinische ervaring als anios telt als pre, alleen bij gelijke geschiktheid."),
-    ("languages", "Beheersing van een extra taal die patiënten in de regio spreken."),
+    (
+        "anios",
+        "Klinische ervaring als anios telt als pre, alleen bij gelijke geschiktheid.",
+        "Clinical experience as a non-training doctor counts as a plus, only between equally "
+        "suitable candidates.",
+    ),
+    (
+        "languages",
+        "Beheersing van een extra taal die patiënten in de regio spreken.",
+        "Command of another language that patients in the region speak.",
+    ),
 )
 
 
@@ -348,6 +399,8 @@ def complete_procedure(
         quorum=3,
         ranking_rule="lottery_among_suitable",
         retention_weeks=4,
+        description_en=spec.english_description,
+        method_en=METHOD_EN,
     )
     editor.set_timeline(
         session,
@@ -371,14 +424,16 @@ def complete_procedure(
             .replace(hour=23, minute=59).astimezone(UTC),
             answer_hours=48, last_round=3,
         )  # fmt: skip
-    for kind, text, rationale in REQUIREMENTS:
+    for kind, text, rationale, text_en, rationale_en in REQUIREMENTS:
         editor.add_requirement(
-            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale
-        )
-    for kind, description in PLUSES:
+            session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale,
+            text_en=text_en, rationale_en=rationale_en,
+        )  # fmt: skip
+    for kind, description, description_en in PLUSES:
         editor.add_plus(
-            session, actor=actor, procedure=procedure, kind=kind, description=description
-        )
+            session, actor=actor, procedure=procedure, kind=kind, description=description,
+            description_en=description_en,
+        )  # fmt: skip
     rubric = queries.available_rubrics()[0]
     editor.pin_rubric(
         session, actor=actor, procedure=procedure, key=f"{rubric.id}@{rubric.version}"

@@ -30,7 +30,7 @@ from app.audit import keys as signing_keys
 from app.audit import labels as audit_labels
 from app.audit import service as audit
 from app.audit.routes import router as audit_router
-from app.conduct import transition
+from app.conduct import stages, transition
 from app.config import Settings, get_settings
 from app.db import connect, utcnow
 from app.deps import get_principal
@@ -91,6 +91,7 @@ templates.env.globals.update(
     audit_problem_label=audit_labels.problem_label,
     audit_step_label=audit_labels.step_label,
     diversity_label=application_labels.diversity_label,
+    stage_state_label=stages.state_label,
     static_url=static_url,
 )
 

@@ -17,7 +17,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app import flash
 from app.config import ROOT
-from app.forms import AMSTERDAM, local_input
+from app.forms import AMSTERDAM, day_input, input_hint, local_input
 from app.i18n import current_language, gettext, template_ngettext
 from app.security import SAFE_METHODS, csrf_token
 
@@ -68,6 +68,8 @@ templates.env.filters["local_time"] = local_time
 templates.env.filters["decimal"] = decimal
 templates.env.filters["local_date"] = local_date
 templates.env.filters["local_input"] = local_input
+templates.env.filters["day_input"] = day_input
+templates.env.globals["input_hint"] = input_hint
 
 
 def render(

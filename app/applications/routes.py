@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app import forms, permissions
+from app import flash, forms, permissions
 from app.applications import diversity as application_diversity
 from app.applications import documents as application_documents
 from app.applications import letter_round, privacy, submission
@@ -19,6 +19,7 @@ from app.applications.models import Application, Document
 from app.applications.vocabulary import ApplicationStatus, Relation
 from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
+from app.conduct import dashboard
 from app.db import utcnow
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
 from app.downloads import attachment, safe_name
@@ -31,7 +32,7 @@ from app.placement import rounds as placement_rounds
 from app.procedures import queries
 from app.procedures.vocabulary import Phase
 from app.scoring import round as scoring_round
-from app.web import render
+from app.web import local_date, local_time, render
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
     from app.accounts.models import User
@@ -46,21 +47,22 @@ def _storage(request: Request) -> Any:
 
 @router.get("/my", name="applicant_home")
 def applicant_home(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
+    """Each application with its stages and the next date; then the procedures open now
+    that the applicant has not applied to (one they withdrew from is not open to them)."""
     user = permissions.require_login(principal)
-    open_procedures = (
-        session.execute(
+    entries = dashboard.overview(session, user, format_time=local_time, format_date=local_date)
+    applied = {entry.procedure.id for entry in entries}
+    open_procedures = [
+        procedure
+        for procedure in session.execute(
             permissions.public_procedures().where(queries.phase_now_column(utcnow()) == Phase.OPEN)
-        )
-        .scalars()
-        .all()
-    )
+        ).scalars()
+        if procedure.id not in applied
+    ]
     return render(
         request,
         "applications/home.html",
-        {
-            "applications": application_queries.of_applicant(session, user),
-            "open_procedures": open_procedures,
-        },
+        {"entries": entries, "open_procedures": open_procedures},
     )
 
 
@@ -160,7 +162,14 @@ def application_form(
     procedure, user = _applying(session, principal, reference)
     application = application_queries.for_applicant(session, procedure, user)
     if application is not None and application.status != ApplicationStatus.DRAFT:
-        return RedirectResponse(f"/applications/{application.reference}", status_code=303)
+        # Not silently: the application's page says why there is no form.
+        return flash.redirect(
+            request,
+            f"/applications/{application.reference}",
+            _("You withdrew your application to this procedure: it cannot be sent again.")
+            if application.status == ApplicationStatus.WITHDRAWN
+            else _("You have sent your application already; this is its page."),
+        )
     if not queries.takes_applications(procedure):
         return _closed_page(request, procedure, application)
     return _form_page(request, session, procedure, application)

@@ -35,15 +35,21 @@ class ProcedureSummary(BaseModel):
     url: str
 
 
+EMPTY_MEANS = "the English version; empty when there is none (the Dutch is then shown)"
+
+
 class Requirement(BaseModel):
     kind: str = Field(description="minimum (a gate in the letter round) or criterion")
     text: str
     rationale: str
+    text_en: str = Field(description=EMPTY_MEANS)
+    rationale_en: str = Field(description=EMPTY_MEANS)
 
 
 class Plus(BaseModel):
     kind: str = Field(description="phd, anios, regional, languages or other")
     description: str
+    description_en: str = Field(description=EMPTY_MEANS)
 
 
 class CommitteeMember(BaseModel):
@@ -74,7 +80,9 @@ class Rubric(BaseModel):
 
 class ProcedureDetail(ProcedureSummary):
     description: str
+    description_en: str = Field(description=EMPTY_MEANS)
     method: str
+    method_en: str = Field(description=EMPTY_MEANS)
     letter_round_result_at: datetime | None
     interview_days: list[date]
     final_result_at: datetime | None
@@ -141,7 +149,9 @@ def get_procedure(
     rubric = queries.pinned_rubric(procedure)
     return _summary(request, procedure, organisation) | {
         "description": procedure.description,
+        "description_en": procedure.description_en,
         "method": procedure.method,
+        "method_en": procedure.method_en,
         "letter_round_result_at": procedure.letter_round_result_at,
         "interview_days": procedure.interview_days,
         "final_result_at": procedure.final_result_at,
@@ -149,11 +159,17 @@ def get_procedure(
         "ranking_rule": procedure.ranking_rule,
         "retention_weeks": procedure.retention_weeks,
         "requirements": [
-            {"kind": r.kind, "text": r.text, "rationale": r.rationale}
+            {
+                "kind": r.kind,
+                "text": r.text,
+                "rationale": r.rationale,
+                "text_en": r.text_en,
+                "rationale_en": r.rationale_en,
+            }
             for r in queries.requirements(session, procedure)
         ],
         "pluses": [
-            {"kind": p.kind, "description": p.description}
+            {"kind": p.kind, "description": p.description, "description_en": p.description_en}
             for p in queries.pluses(session, procedure)
         ],
         "rubric": {

@@ -28,6 +28,15 @@ class RequirementFacts:
     kind: str  # minimum or criterion
     text: str
     rationale: str
+    text_en: str = ""
+    rationale_en: str = ""
+
+
+@dataclass(frozen=True)
+class PlusFacts:
+    kind: str
+    description: str
+    description_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,11 @@ class ProcedureFacts:
     places: int = 1
     institutions: tuple[tuple[str, int], ...] = ()
     preference_deadline: datetime | None = None
+    # The published texts in Dutch and their English versions (empty: none).
+    description: str = ""
+    description_en: str = ""
+    method_en: str = ""
+    pluses: tuple[PlusFacts, ...] = ()
 
     @property
     def scorers(self) -> list[MemberFacts]:
@@ -275,6 +289,25 @@ def _preference_deadline(facts: ProcedureFacts, _now: datetime) -> list[str]:
     return []
 
 
+def _english_missing(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    """Every published text that has no English version, so English visitors read it in
+    Dutch (with a note that says so)."""
+    missing = []
+    if facts.description.strip() and not facts.description_en.strip():
+        missing.append(_("About the training"))
+    if facts.method.strip() and not facts.method_en.strip():
+        missing.append(_("Method"))
+    for requirement in facts.requirements:
+        if requirement.text.strip() and not requirement.text_en.strip():
+            missing.append(_("Requirement: %(text)s", text=requirement.text))
+        elif requirement.rationale.strip() and not requirement.rationale_en.strip():
+            missing.append(_("Why it is asked: %(text)s", text=requirement.text))
+    for plus in facts.pluses:
+        if plus.description.strip() and not plus.description_en.strip():
+            missing.append(_("Plus: %(text)s", text=plus.description))
+    return missing
+
+
 Q_PLACEMENT = N_(
     "Everyone found suitable is taken into the placement procedure: a (computer) match on "
     "the basis of the stated preferred place and the available places."
@@ -465,6 +498,14 @@ CHECKS: tuple[Check, ...] = (
         "3.3",
         lambda: _(Q_PLACEMENT),
         _preference_deadline,
+    ),
+    Check(
+        "english_missing",
+        Severity.WARNING,
+        lambda: _("A published text has no English version"),
+        "3.1",
+        lambda: _(Q_FINDABLE),
+        _english_missing,
     ),
     Check(
         "retention_missing",

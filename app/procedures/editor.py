@@ -106,7 +106,10 @@ def update_basics(
     ranking_rule: str,
     retention_weeks: int | None,
     justification: str = "",
+    description_en: str | None = None,
+    method_en: str | None = None,
 ) -> None:
+    """The basics; an English version left as None keeps the one there is."""
     title, specialty, region = title.strip(), specialty.strip(), region.strip()
     if not title or len(title) > 200:
         raise InvalidInput(_("Enter a title of at most 200 characters."), field="title")
@@ -138,10 +141,18 @@ def update_basics(
         "ranking_rule": ranking_rule,
         "retention_weeks": retention_weeks,
     }
+    for key, english in (("description_en", description_en), ("method_en", method_en)):
+        if english is not None:
+            if len(english) > MAX_TEXT:
+                raise InvalidInput(
+                    _("A text is at most %(max)s characters.", max=MAX_TEXT), field=key
+                )
+            new[key] = english.strip()
     changed = {key: value for key, value in new.items() if getattr(procedure, key) != value}
     if not changed:
         return
-    frozen = {"method", "ranking_rule", "quorum"} & set(changed)
+    # The English method is the method: it is fixed with it.
+    frozen = {"method", "method_en", "ranking_rule", "quorum"} & set(changed)
     if frozen:
         refuse_if_frozen(session, procedure, _("The method and the ranking rule"))
     if procedure.phase == Phase.ARCHIVED:
@@ -165,7 +176,7 @@ def update_basics(
         f"{_basics_label(key)}: "
         + (
             arrow(_shown(key, getattr(procedure, key)), _shown(key, value))
-            if key not in ("description", "method")
+            if key not in LONG_TEXTS
             else _("new text (as shown on this page)")
         )
         for key, value in changed.items()
@@ -176,7 +187,7 @@ def update_basics(
         "places"
         if "places" in changed
         else "method"
-        if {"method", "ranking_rule", "quorum"} & set(changed)
+        if {"method", "method_en", "ranking_rule", "quorum"} & set(changed)
         else "other"
     )
     correct(session, procedure, actor, subject=subject, text=text, justification=why)
@@ -189,12 +200,19 @@ def _basics_label(key: str) -> str:
         "specialty": _("Specialty"),
         "region": _("Region or institutes"),
         "description": _("About the training"),
+        "description_en": _("About the training (English)"),
         "places": _("Places"),
         "method": _("Method"),
+        "method_en": _("Method (English)"),
         "quorum": _("Scorers per applicant"),
         "ranking_rule": _("Ranking and lottery"),
         "retention_weeks": _("Retention period (weeks)"),
     }.get(key, key)
+
+
+# Texts too long for the change log's "from → to": it says they changed.
+LONG_TEXTS = ("description", "description_en", "method", "method_en")
+MAX_TEXT = 20_000
 
 
 def _shown(key: str, value: object) -> object:
@@ -361,6 +379,8 @@ def add_requirement(
     text: str,
     rationale: str,
     justification: str = "",
+    text_en: str = "",
+    rationale_en: str = "",
 ) -> Requirement:
     refuse_if_frozen(session, procedure, _("The letter-round criteria"))
     if kind not in {k.value for k in RequirementKind}:
@@ -370,12 +390,14 @@ def add_requirement(
         raise InvalidInput(_("Describe what is asked (at most 500 characters)."), field="text")
     if len(rationale) > 2000:
         raise InvalidInput(_("The rationale is at most 2000 characters."), field="rationale")
+    text_en, rationale_en = _english_requirement(text_en, rationale_en)
     why = checked_justification(procedure, justification)
     assert procedure.id is not None
     position = len(requirements(session, procedure))
     requirement = Requirement(
-        procedure_id=procedure.id, kind=kind, position=position, text=text, rationale=rationale
-    )
+        procedure_id=procedure.id, kind=kind, position=position, text=text, rationale=rationale,
+        text_en=text_en, rationale_en=rationale_en,
+    )  # fmt: skip
     session.add(requirement)
     session.flush()
     record(
@@ -384,7 +406,8 @@ def add_requirement(
         actor=actor,
         action="requirement.added",
         subject=f"procedure:{procedure.reference}",
-        data={"requirement": requirement.id, "kind": kind, "text": text, "rationale": rationale},
+        data={"requirement": requirement.id, "kind": kind, "text": text, "rationale": rationale}
+        | ({"text_en": text_en, "rationale_en": rationale_en} if text_en or rationale_en else {}),
     )
     correct(
         session, procedure, actor, subject="criteria", justification=why,
@@ -394,6 +417,59 @@ def add_requirement(
     procedure.updated_at = utcnow()
     session.commit()
     return requirement
+
+
+def _english_requirement(text_en: str, rationale_en: str) -> tuple[str, str]:
+    text_en, rationale_en = text_en.strip(), rationale_en.strip()
+    if len(text_en) > 500:
+        raise InvalidInput(_("Describe what is asked (at most 500 characters)."), field="text_en")
+    if len(rationale_en) > 2000:
+        raise InvalidInput(_("The rationale is at most 2000 characters."), field="rationale_en")
+    if rationale_en and not text_en:
+        raise InvalidInput(
+            _("Give the English version of what is asked as well as of why."), field="text_en"
+        )
+    return text_en, rationale_en
+
+
+def translate_requirement(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    requirement_id: int,
+    text_en: str,
+    rationale_en: str,
+    justification: str = "",
+) -> None:
+    """The English version of a requirement: a translation says what the Dutch says, so
+    it follows the Dutch's rules (fixed once applications exist, a public correction after
+    publication)."""
+    refuse_if_frozen(session, procedure, _("The letter-round criteria"))
+    requirement = session.get(Requirement, requirement_id)
+    if requirement is None or requirement.procedure_id != procedure.id:
+        raise NotFound(_("This criterion does not exist (any more)."))
+    text_en, rationale_en = _english_requirement(text_en, rationale_en)
+    if (requirement.text_en, requirement.rationale_en) == (text_en, rationale_en):
+        return
+    why = checked_justification(procedure, justification)
+    requirement.text_en, requirement.rationale_en = text_en, rationale_en
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="requirement.translated",
+        subject=f"procedure:{procedure.reference}",
+        data={"requirement": requirement.id, "text_en": text_en, "rationale_en": rationale_en},
+    )
+    correct(
+        session, procedure, actor, subject="criteria", justification=why,
+        text=_("English version of %(text)s: %(english)s", text=requirement.text,
+               english=text_en or "—")
+        + (f"\n{_('Why')}: {rationale_en}" if rationale_en else ""),
+    )  # fmt: skip
+    procedure.updated_at = utcnow()
+    session.commit()
 
 
 def remove_requirement(
@@ -447,6 +523,7 @@ def add_plus(
     kind: str,
     description: str,
     justification: str = "",
+    description_en: str = "",
 ) -> Plus:
     refuse_if_frozen(session, procedure, _("The pluses"))
     if kind not in {k.value for k in PlusKind}:
@@ -458,9 +535,13 @@ def add_plus(
         raise InvalidInput(
             _("The description is at most 500 characters."), field="plus_description"
         )
+    description_en = _english_plus(description, description_en)
     why = checked_justification(procedure, justification)
     assert procedure.id is not None
-    plus = Plus(procedure_id=procedure.id, kind=kind, description=description)
+    plus = Plus(
+        procedure_id=procedure.id, kind=kind, description=description,
+        description_en=description_en,
+    )  # fmt: skip
     session.add(plus)
     session.flush()
     record(
@@ -469,7 +550,8 @@ def add_plus(
         actor=actor,
         action="plus.added",
         subject=f"procedure:{procedure.reference}",
-        data={"plus": plus.id, "kind": kind, "description": description},
+        data={"plus": plus.id, "kind": kind, "description": description}
+        | ({"description_en": description_en} if description_en else {}),
     )
     correct(
         session, procedure, actor, subject="pluses", justification=why,
@@ -481,6 +563,56 @@ def add_plus(
 
 def _plus_text(plus: Plus) -> str:
     return plus_label(plus.kind) + (f" — {plus.description}" if plus.description else "")
+
+
+def _english_plus(description: str, description_en: str) -> str:
+    description_en = description_en.strip()
+    if len(description_en) > 500:
+        raise InvalidInput(
+            _("The description is at most 500 characters."), field="plus_description_en"
+        )
+    if description_en and not description.strip():
+        raise InvalidInput(
+            _("An English version needs the Dutch description it translates."),
+            field="plus_description_en",
+        )
+    return description_en
+
+
+def translate_plus(
+    session: Session,
+    *,
+    actor: str,
+    procedure: Procedure,
+    plus_id: int,
+    description_en: str,
+    justification: str = "",
+) -> None:
+    """The English version of a plus's description, under the Dutch's rules."""
+    refuse_if_frozen(session, procedure, _("The pluses"))
+    plus = session.get(Plus, plus_id)
+    if plus is None or plus.procedure_id != procedure.id:
+        raise NotFound(_("This plus does not exist (any more)."))
+    description_en = _english_plus(plus.description, description_en)
+    if plus.description_en == description_en:
+        return
+    why = checked_justification(procedure, justification)
+    plus.description_en = description_en
+    record(
+        session,
+        chain=procedure.reference,
+        actor=actor,
+        action="plus.translated",
+        subject=f"procedure:{procedure.reference}",
+        data={"plus": plus.id, "description_en": description_en},
+    )
+    correct(
+        session, procedure, actor, subject="pluses", justification=why,
+        text=_("English version of %(text)s: %(english)s", text=_plus_text(plus),
+               english=description_en or "—"),
+    )  # fmt: skip
+    procedure.updated_at = utcnow()
+    session.commit()
 
 
 def remove_plus(

@@ -25,11 +25,43 @@ from app.procedures import corrections as procedure_corrections
 from app.procedures import editor as procedure_editor
 from app.procedures import institutions as procedure_institutions
 from app.procedures.models import Organisation, Procedure
-from app.procedures.vocabulary import PlusKind
+from app.procedures.vocabulary import Phase, PlusKind
 from app.scoring import round as scoring_round
 from app.web import local_time, render
 
 router = APIRouter()
+
+# The editor's sections in page order, and where each check of the guideline is put right:
+# the table of contents counts the findings per section and each finding links to it.
+SECTIONS = (
+    "status", "basics", "timeline", "requirements", "pluses", "institutions", "rubric",
+    "committee", "corrections", "audit",
+)  # fmt: skip
+CHECK_SECTIONS = {
+    "rationale_missing": "requirements",
+    "no_minimum_requirements": "requirements",
+    "hard_requirement_plus": "requirements",
+    "no_method": "basics",
+    "no_lottery_rule": "basics",
+    "quorum_too_large": "basics",
+    "retention_missing": "basics",
+    "english_missing": "basics",
+    "no_rubric": "rubric",
+    "no_observer": "committee",
+    "observer_tie": "committee",
+    "no_aios": "committee",
+    "one_function": "committee",
+    "untrained_members": "committee",
+    "role_overlap": "committee",
+    "no_second_admin": "committee",
+    "timeline": "timeline",
+    "capacities": "institutions",
+    "preference_deadline": "institutions",
+}
+
+
+def section_of(finding: checks.Finding) -> str:
+    return CHECK_SECTIONS.get(finding.check, "status")
 
 
 def _managed(session: DbSession, principal: CurrentPrincipal, reference: str) -> Procedure:
@@ -56,6 +88,10 @@ def _editor(
     findings = checks.run(facts, now)
     step = lifecycle.next_transition(procedure.phase)
     blockers = lifecycle.blockers(step, procedure.phase, facts, now, local_time) if step else []
+    by_section: dict[str, list[checks.Finding]] = {}
+    for finding in findings:
+        by_section.setdefault(section_of(finding), []).append(finding)
+    current = queries.phase_now(procedure, now)
     return render(
         request,
         "procedures/editor.html",
@@ -71,6 +107,13 @@ def _editor(
             "rubrics": queries.available_rubrics(),
             "frozen": queries.is_frozen(session, procedure),
             "findings": findings,
+            "by_section": by_section,
+            "check_sections": {f.check: section_of(f) for f in findings},
+            # What may no longer change is shown as text, not as an input that the save
+            # would refuse (and lose the other edits of its form with it).
+            "opening_fixed": current not in (Phase.DRAFT, Phase.PUBLISHED),
+            "deadline_fixed": current not in (Phase.DRAFT, Phase.PUBLISHED, Phase.OPEN),
+            "places_draw": queries.fixing_draw(session, procedure),
             "step": step,
             "blockers": blockers,
             "head": audit.head(session, procedure.reference),
@@ -204,27 +247,44 @@ def edit_basics(
     specialty: Annotated[str, Form(max_length=1000)] = "",
     region: Annotated[str, Form(max_length=1000)] = "",
     description: Annotated[str, Form(max_length=20_000)] = "",
-    places: Annotated[str, Form(max_length=20)] = "",
-    method: Annotated[str, Form(max_length=20_000)] = "",
-    quorum: Annotated[str, Form(max_length=20)] = "",
-    ranking_rule: Annotated[str, Form(max_length=100)] = "",
+    # The fields the editor shows as text once they are fixed (the method, its English
+    # version, the quorum and the ranking rule after the freeze, the places with an
+    # announced draw) are not sent: absent, a fixed field keeps its value.
+    places: Annotated[str | None, Form(max_length=20)] = None,
+    method: Annotated[str | None, Form(max_length=20_000)] = None,
+    quorum: Annotated[str | None, Form(max_length=20)] = None,
+    ranking_rule: Annotated[str | None, Form(max_length=100)] = None,
     retention_weeks: Annotated[str, Form(max_length=20)] = "",
     justification: Annotated[str, Form(max_length=20_000)] = "",
+    description_en: Annotated[str | None, Form(max_length=20_000)] = None,
+    method_en: Annotated[str | None, Form(max_length=20_000)] = None,
 ) -> Response:
-    values = {
+    typed = {
         "title": title,
         "specialty": specialty,
         "region": region,
         "description": description,
+        "description_en": description_en,
         "places": places,
         "method": method,
+        "method_en": method_en,
         "quorum": quorum,
         "ranking_rule": ranking_rule,
         "retention_weeks": retention_weeks,
         "justification": justification,
     }
+    values = {key: value for key, value in typed.items() if value is not None}
 
     def change(procedure: Procedure, actor: str) -> None:
+        frozen = queries.is_frozen(session, procedure)
+        drawn = queries.fixing_draw(session, procedure) is not None
+
+        def sent(value: str | None, fixed: bool) -> str | None:
+            """None: not sent because it is shown as fixed, so it keeps its value."""
+            return None if value is None and fixed else (value or "")
+
+        places_sent, method_sent = sent(places, drawn), sent(method, frozen)
+        quorum_sent, rule_sent = sent(quorum, frozen), sent(ranking_rule, frozen)
         procedure_editor.update_basics(
             session,
             actor=actor,
@@ -233,14 +293,20 @@ def edit_basics(
             specialty=specialty,
             region=region,
             description=description,
-            places=forms.integer(places, "places", _("places"), minimum=1, maximum=500),
-            method=method,
-            quorum=forms.integer(quorum, "quorum", _("quorum"), minimum=1, maximum=20),
-            ranking_rule=ranking_rule,
+            places=procedure.places
+            if places_sent is None
+            else forms.integer(places_sent, "places", _("places"), minimum=1, maximum=500),
+            method=procedure.method if method_sent is None else method_sent,
+            quorum=procedure.quorum
+            if quorum_sent is None
+            else forms.integer(quorum_sent, "quorum", _("quorum"), minimum=1, maximum=20),
+            ranking_rule=procedure.ranking_rule if rule_sent is None else rule_sent,
             retention_weeks=forms.optional_integer(
                 retention_weeks, "retention_weeks", _("retention period"), minimum=1, maximum=52
             ),
             justification=justification,
+            description_en=description_en,
+            method_en=method_en,
         )
 
     return _edit(
@@ -256,14 +322,16 @@ def edit_timeline(
     settings: AppSettings,
     principal: CurrentPrincipal,
     reference: str,
-    opens_at: Annotated[str, Form(max_length=40)] = "",
-    closes_at: Annotated[str, Form(max_length=40)] = "",
+    # Once applications have opened (and once the deadline has passed) the editor shows
+    # the opening (and the deadline) as text: absent then, they keep their value.
+    opens_at: Annotated[str | None, Form(max_length=40)] = None,
+    closes_at: Annotated[str | None, Form(max_length=40)] = None,
     letter_round_result_at: Annotated[str, Form(max_length=40)] = "",
     interview_day: Annotated[list[str], Form(max_length=40)] = [],  # noqa: B006
     final_result_at: Annotated[str, Form(max_length=40)] = "",
     justification: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    values = {
+    typed = {
         "opens_at": opens_at,
         "closes_at": closes_at,
         "letter_round_result_at": letter_round_result_at,
@@ -271,14 +339,24 @@ def edit_timeline(
         "final_result_at": final_result_at,
         "justification": justification,
     }
+    values = {key: value for key, value in typed.items() if value is not None}
 
     def change(procedure: Procedure, actor: str) -> None:
+        current = queries.phase_now(procedure)
+        opening_fixed = opens_at is None and current not in (Phase.DRAFT, Phase.PUBLISHED)
+        deadline_fixed = closes_at is None and current not in (
+            Phase.DRAFT, Phase.PUBLISHED, Phase.OPEN,
+        )  # fmt: skip
         procedure_editor.set_timeline(
             session,
             actor=actor,
             procedure=procedure,
-            opens_at=forms.local_datetime(opens_at, "opens_at"),
-            closes_at=forms.local_datetime(closes_at, "closes_at"),
+            opens_at=procedure.opens_at
+            if opening_fixed
+            else forms.local_datetime(opens_at or "", "opens_at"),
+            closes_at=procedure.closes_at
+            if deadline_fixed
+            else forms.local_datetime(closes_at or "", "closes_at"),
             letter_round_result_at=forms.local_datetime(
                 letter_round_result_at, "letter_round_result_at"
             ),
@@ -305,14 +383,17 @@ def add_requirement(
     text: Annotated[str, Form(max_length=5000)] = "",
     rationale: Annotated[str, Form(max_length=20_000)] = "",
     justification: Annotated[str, Form(max_length=20_000)] = "",
+    text_en: Annotated[str, Form(max_length=5000)] = "",
+    rationale_en: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         procedure_editor.add_requirement(
             session, actor=actor, procedure=procedure, kind=kind, text=text, rationale=rationale,
-            justification=justification,
+            justification=justification, text_en=text_en, rationale_en=rationale_en,
         )  # fmt: skip
 
-    values = {"kind": kind, "text": text, "rationale": rationale, "justification": justification}
+    values = {"kind": kind, "text": text, "rationale": rationale, "justification": justification,
+              "text_en": text_en, "rationale_en": rationale_en}  # fmt: skip
     return _edit(
         request, session, principal, reference, "requirements", change, values,
         done=_("The requirement is added."),
@@ -341,6 +422,55 @@ def remove_requirement(
     )  # fmt: skip
 
 
+@router.post("/manage/procedures/{reference}/requirements/{requirement_id}/english")
+def translate_requirement(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    requirement_id: forms.Id,
+    text_en: Annotated[str, Form(max_length=5000)] = "",
+    rationale_en: Annotated[str, Form(max_length=20_000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.translate_requirement(
+            session, actor=actor, procedure=procedure, requirement_id=requirement_id,
+            text_en=text_en, rationale_en=rationale_en, justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"e{requirement_id}",
+              "text_en": text_en, "rationale_en": rationale_en}  # fmt: skip
+    return _edit(
+        request, session, principal, reference, "requirements", change, values,
+        done=_("The English version is saved."),
+    )  # fmt: skip
+
+
+@router.post("/manage/procedures/{reference}/pluses/{plus_id}/english")
+def translate_plus(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    plus_id: forms.Id,
+    plus_description_en: Annotated[str, Form(max_length=5000)] = "",
+    justification: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    def change(procedure: Procedure, actor: str) -> None:
+        procedure_editor.translate_plus(
+            session, actor=actor, procedure=procedure, plus_id=plus_id,
+            description_en=plus_description_en, justification=justification,
+        )  # fmt: skip
+
+    values = {"justification": justification, "row": f"pe{plus_id}",
+              "plus_description_en": plus_description_en}  # fmt: skip
+    return _edit(
+        request, session, principal, reference, "pluses", change, values,
+        done=_("The English version is saved."),
+    )  # fmt: skip
+
+
 @router.post("/manage/procedures/{reference}/pluses")
 def add_plus(
     request: Request,
@@ -350,16 +480,19 @@ def add_plus(
     plus_kind: Annotated[str, Form(max_length=40)] = "",
     plus_description: Annotated[str, Form(max_length=5000)] = "",
     justification: Annotated[str, Form(max_length=20_000)] = "",
+    plus_description_en: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     def change(procedure: Procedure, actor: str) -> None:
         procedure_editor.add_plus(
             session, actor=actor, procedure=procedure, kind=plus_kind,
             description=plus_description, justification=justification,
+            description_en=plus_description_en,
         )  # fmt: skip
 
     values = {
         "plus_kind": plus_kind,
         "plus_description": plus_description,
+        "plus_description_en": plus_description_en,
         "justification": justification,
     }
     return _edit(

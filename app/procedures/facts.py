@@ -7,7 +7,13 @@ from sqlmodel import Session
 from app.procedures import checks
 from app.procedures.labels import role_label
 from app.procedures.models import Procedure
-from app.procedures.queries import institutions, members, organisation_admin_ids, requirements
+from app.procedures.queries import (
+    institutions,
+    members,
+    organisation_admin_ids,
+    pluses,
+    requirements,
+)
 from app.procedures.roles import applicants_without_free_admin, role_overlaps
 
 
@@ -29,8 +35,15 @@ def procedure_facts(session: Session, procedure: Procedure) -> checks.ProcedureF
         retention_weeks=procedure.retention_weeks,
         rubric_pinned=procedure.rubric_hash is not None,
         requirements=tuple(
-            checks.RequirementFacts(r.kind, r.text, r.rationale)
+            checks.RequirementFacts(r.kind, r.text, r.rationale, r.text_en, r.rationale_en)
             for r in requirements(session, procedure)
+        ),
+        description=procedure.description,
+        description_en=procedure.description_en,
+        method_en=procedure.method_en,
+        pluses=tuple(
+            checks.PlusFacts(p.kind, p.description, p.description_en)
+            for p in pluses(session, procedure)
         ),
         members=tuple(
             checks.MemberFacts(

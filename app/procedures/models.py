@@ -38,6 +38,8 @@ class Procedure(SQLModel, table=True):
     specialty: str = Field(max_length=100)
     region: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The English versions of the published texts; empty: shown in Dutch, with a note.
+    description_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     places: int = 1
     phase: str = Field(default=Phase.DRAFT, max_length=20, index=True)
     # Timeline, stored in UTC and shown in Europe/Amsterdam time.
@@ -48,6 +50,7 @@ class Procedure(SQLModel, table=True):
     interview_days: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     final_result_at: datetime | None = None
     method: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    method_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # Unconflicted scorers needed per applicant.
     quorum: int = 3
     ranking_rule: str = Field(default="", max_length=40)
@@ -110,6 +113,8 @@ class Requirement(SQLModel, table=True):
     position: int = 0
     text: str = Field(sa_column=Column(Text, nullable=False))
     rationale: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    text_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    rationale_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class Plus(SQLModel, table=True):
@@ -119,6 +124,7 @@ class Plus(SQLModel, table=True):
     procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=20)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    description_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class Correction(SQLModel, table=True):

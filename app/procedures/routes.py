@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import forms, permissions
+from app.applications import queries as application_queries
 from app.audit import service as audit
 from app.deps import CurrentPrincipal, DbSession
 from app.errors import DomainError
@@ -95,6 +96,11 @@ def procedure_page(
             "by_group": lottery_results.outcomes_by_group(session, procedure, standings),
             "has_draws": any(d.status != DrawStatus.PREPARING for d in every_draw),
             "public_chain": audit.chain_version(session, procedure.reference) == 2,
+            # The visitor's own application here, so the page says where it stands
+            # instead of offering to apply again.
+            "mine": application_queries.for_applicant(session, procedure, principal.user)
+            if principal.user is not None and procedure.id in principal.applied_procedure_ids
+            else None,
         },
     )
 

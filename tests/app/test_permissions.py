@@ -167,13 +167,22 @@ MATRIX.update(
             "any": only({"own_admin": 422, "platform_admin": 422})
         },
         ("POST", "/manage/procedures/{reference}/basics"): editor(422, 422, 422, 422),
-        ("POST", "/manage/procedures/{reference}/timeline"): editor(303, 409, 409, 409),
+        # After the deadline the opening and the deadline are shown as fixed and not sent,
+        # so they keep their value: an empty form then lacks its public reason (422).
+        ("POST", "/manage/procedures/{reference}/timeline"): editor(303, 409, 422, 409),
         # Once open, the procedure has an application (the candidate's): it is frozen.
         ("POST", "/manage/procedures/{reference}/requirements"): editor(422, 409, 409, 409),
         ("POST", "/manage/procedures/{reference}/requirements/{requirement_id}/delete"): editor(
             404, 409, 409, 409
         ),
         ("POST", "/manage/procedures/{reference}/pluses"): editor(422, 409, 409, 409),
+        # The English versions follow the Dutch: fixed once the procedure is frozen.
+        ("POST", "/manage/procedures/{reference}/requirements/{requirement_id}/english"): editor(
+            404, 409, 409, 409
+        ),
+        ("POST", "/manage/procedures/{reference}/pluses/{plus_id}/english"): editor(
+            404, 409, 409, 409
+        ),
         # Empty forms: the number of places (or hours) is refused before anything else.
         ("POST", "/manage/procedures/{reference}/institutions"): editor(422, 422, 422, 422),
         (

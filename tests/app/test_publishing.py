@@ -63,6 +63,7 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
         "region": "Cluster Utrecht", "description": "Opleiding.", "places": "3",
         "method": "STARR-gesprek met drie commissieleden.", "quorum": "3",
         "ranking_rule": "lottery_among_suitable", "retention_weeks": "4",
+        "description_en": "Training.", "method_en": "A STARR interview with three members.",
     }  # fmt: skip
     assert editor_post(browser, reference, "basics", basics).status_code == 303
     timeline = {
@@ -73,9 +74,11 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
         "final_result_at": local_input(now + timedelta(days=60)),
     }
     assert editor_post(browser, reference, "timeline", timeline).status_code == 303
-    requirement = {"kind": "minimum", "text": "BIG-registratie", "rationale": "Wettelijk vereist."}
+    requirement = {"kind": "minimum", "text": "BIG-registratie", "rationale": "Wettelijk vereist.",
+                   "text_en": "BIG registration", "rationale_en": "Required by law."}  # fmt: skip
     assert editor_post(browser, reference, "requirements", requirement).status_code == 303
-    plus = {"plus_kind": "phd", "plus_description": "Alleen bij gelijke geschiktheid."}
+    plus = {"plus_kind": "phd", "plus_description": "Alleen bij gelijke geschiktheid.",
+            "plus_description_en": "Only between equally suitable candidates."}  # fmt: skip
     assert editor_post(browser, reference, "pluses", plus).status_code == 303
     rubric = queries.available_rubrics()[0]
     pinned = editor_post(browser, reference, "rubric", {"rubric": f"{rubric.id}@{rubric.version}"})
@@ -102,8 +105,15 @@ def test_draft_fails_the_check_then_is_fixed_and_published(
     visitor = new_browser()
     catalogue = visitor.get("/?q=utrecht").text
     assert "Anesthesiologie Utrecht 2028" in catalogue
+    # A Dutch reader reads the Dutch texts; an English one their English versions.
+    visitor.get("/lang/nl?next=/")
     public = visitor.get(f"/procedures/{reference}").text
     for expected in ("BIG-registratie", "Wettelijk vereist.", "STARR-gesprek", "Opleider",
+                     "Waarnemer", rubric.criteria[0].name.nl, "PhD (promotie)"):  # fmt: skip
+        assert expected in public
+    visitor.get("/lang/en?next=/")
+    public = visitor.get(f"/procedures/{reference}").text
+    for expected in ("BIG registration", "Required by law.", "A STARR interview", "Opleider",
                      "Waarnemer", rubric.criteria[0].name.en, "PhD"):  # fmt: skip
         assert expected in public
     data = visitor.get(f"/api/procedures/{reference}").json()

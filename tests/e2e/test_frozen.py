@@ -101,7 +101,8 @@ def test_a_drawn_draw_is_voided_before_anyone_deliberates_again(  # type: ignore
 
 
 def _local(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    """The field shows the page's own form of a moment (Dutch: day-month-year)."""
+    return datetime.strptime(value, "%d-%m-%Y %H:%M")
 
 
 def test_a_deadline_is_extended_publicly_never_brought_forward(  # type: ignore[no-untyped-def]
@@ -112,7 +113,7 @@ def test_a_deadline_is_extended_publicly_never_brought_forward(  # type: ignore[
     closes = _local(admin.locator("#f-closes_at").input_value())
     timeline = admin.locator("#timeline")
 
-    admin.fill("#f-closes_at", (closes - timedelta(minutes=24)).strftime("%Y-%m-%dT%H:%M"))
+    admin.fill("#f-closes_at", (closes - timedelta(minutes=24)).strftime("%d-%m-%Y %H:%M"))
     admin.fill("#why-timeline", DEADLINE_REASON)
     with admin.expect_navigation():
         timeline.locator("button[type=submit]").click()
@@ -121,12 +122,13 @@ def test_a_deadline_is_extended_publicly_never_brought_forward(  # type: ignore[
     screenshot(admin, "frozen-deadline-refused-desktop")
 
     later = closes + timedelta(days=2)
+    # Typed in the ISO form this time: both are taken, and it is shown in the page's own.
     admin.fill("#f-closes_at", later.strftime("%Y-%m-%dT%H:%M"))
     admin.fill("#why-timeline", DEADLINE_REASON)
     with admin.expect_navigation():
         timeline.locator("button[type=submit]").click()
     expect(admin.locator("#form-error")).to_have_count(0)
-    expect(admin.locator("#f-closes_at")).to_have_value(later.strftime("%Y-%m-%dT%H:%M"))
+    expect(admin.locator("#f-closes_at")).to_have_value(later.strftime("%d-%m-%Y %H:%M"))
     expect(admin.locator("#corrections")).to_contain_text(DEADLINE_REASON)
     assert serious_findings(admin) == []
     screenshot(admin, "frozen-editor-published-desktop")

@@ -63,6 +63,9 @@ def publish(admin: Page, server: Server) -> float:
         "#f-method", "Een STARR-gesprek met drie commissieleden, eerst individueel gescoord."
     )
     admin.fill("#f-quorum", "2")
+    admin.fill(
+        "#f-method_en", "A STARR interview with three committee members, scored alone first."
+    )
     admin.check("#rule-lottery_among_suitable")
     submit(admin, "#basics form")
     now = utcnow()
@@ -76,6 +79,8 @@ def publish(admin: Page, server: Server) -> float:
     admin.check("#kind-minimum")
     admin.fill("#f-text", "BIG-registratie als arts")
     admin.fill("#f-rationale", "Zonder registratie mag je de opleiding niet beginnen.")
+    admin.fill("#f-text_en", "BIG registration as a doctor")
+    admin.fill("#f-rationale_en", "Without registration you may not start the training.")
     submit(admin, "#requirements form[action$='/requirements']")
     submit(admin, "#rubric form")
     for name, email, role, function in (

@@ -45,6 +45,7 @@ def test_admin_drafts_fixes_and_publishes_and_a_visitor_reads_it(server: Server,
 
     page.fill("#f-method", "Een STARR-gesprek met drie commissieleden, eerst individueel gescoord.")
     page.fill("#f-quorum", "3")
+    page.fill("#f-method_en", "A STARR interview with three committee members, scored alone first.")
     page.check("#rule-lottery_among_suitable")
     submit(page, "#basics form")
     now = utcnow()
@@ -57,6 +58,8 @@ def test_admin_drafts_fixes_and_publishes_and_a_visitor_reads_it(server: Server,
     page.check("#kind-minimum")
     page.fill("#f-text", "BIG-registratie als arts")
     page.fill("#f-rationale", "Zonder registratie mag je de opleiding niet beginnen.")
+    page.fill("#f-text_en", "BIG registration as a doctor")
+    page.fill("#f-rationale_en", "Without registration you may not start the training.")
     submit(page, "#requirements form[action$='/requirements']")
     submit(page, "#rubric form")
     for name, email, role, function in (

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.procedures import checks, lifecycle
-from app.procedures.checks import MemberFacts, ProcedureFacts, RequirementFacts, Severity
+from app.procedures.checks import (
+    MemberFacts,
+    PlusFacts,
+    ProcedureFacts,
+    RequirementFacts,
+    Severity,
+)
 from app.procedures.vocabulary import Phase
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -30,14 +36,30 @@ def good() -> ProcedureFacts:
         interview_days=((NOW + 50 * DAY).date().isoformat(), (NOW + 51 * DAY).date().isoformat()),
         final_result_at=NOW + 60 * DAY,
         method="Een STARR-gesprek met drie commissieleden.",
+        method_en="A STARR interview with three committee members.",
         quorum=3,
         ranking_rule="lottery_among_suitable",
         retention_weeks=4,
         rubric_pinned=True,
         requirements=(
-            RequirementFacts("minimum", "BIG-registratie", "Wettelijk vereist."),
-            RequirementFacts("criterion", "Zicht op het vak", "Voorspelt passendheid."),
+            RequirementFacts(
+                "minimum",
+                "BIG-registratie",
+                "Wettelijk vereist.",
+                "BIG registration",
+                "Required by law.",
+            ),
+            RequirementFacts(
+                "criterion",
+                "Zicht op het vak",
+                "Voorspelt passendheid.",
+                "Insight into the specialty",
+                "Predicts fit.",
+            ),
         ),
+        description="Over de opleiding.",
+        description_en="About the training.",
+        pluses=(PlusFacts("anios", "Ervaring als anios.", "Experience as anios."),),
         members=COMMITTEE,
     )
 
@@ -143,6 +165,8 @@ def test_a_complete_procedure_passes_every_check() -> None:
             "preference_deadline",
             Severity.ERROR,
         ),
+        ({"method_en": ""}, "english_missing", Severity.WARNING),
+        ({"description_en": " "}, "english_missing", Severity.WARNING),
         (
             {
                 "places": 3,
@@ -167,7 +191,7 @@ def test_every_check_has_a_test_above() -> None:
         "no_observer", "observer_tie", "hard_requirement_plus", "no_lottery_rule", "no_aios",
         "one_function", "untrained_members", "timeline", "quorum_too_large",
         "retention_missing", "role_overlap", "no_second_admin", "capacities",
-        "preference_deadline",
+        "preference_deadline", "english_missing",
     }  # fmt: skip
     assert {check.name for check in checks.CHECKS} == tested
 
@@ -311,3 +335,25 @@ def test_the_training_warning_counts_the_assessors_not_the_observer() -> None:
     facts = replace(good(), members=(*COMMITTEE[:2], untrained_member, untrained_observer))
     finding = next(f for f in checks.run(facts, NOW) if f.check == "untrained_members")
     assert finding.details == ("1 of 3 committee members",)
+
+
+def test_the_english_versions_name_each_text_that_has_none() -> None:
+    facts = replace(
+        good(),
+        method_en="",
+        requirements=(
+            RequirementFacts("minimum", "BIG-registratie", "Wettelijk vereist."),
+            RequirementFacts("criterion", "Zicht op het vak", "Voorspelt.", "Insight", ""),
+        ),
+        pluses=(PlusFacts("phd", ""), PlusFacts("other", "Vrijwilligerswerk")),
+    )
+    finding = next(f for f in checks.run(facts, NOW) if f.check == "english_missing")
+    assert finding.severity == Severity.WARNING  # published with the procedure, never a block
+    assert len(finding.details) == 4
+    assert any("BIG-registratie" in d for d in finding.details)
+    assert any("Zicht op het vak" in d for d in finding.details)  # its rationale
+    assert any("Vrijwilligerswerk" in d for d in finding.details)
+    # A plus without a description has nothing to translate: its kind is the platform's.
+    assert not any("phd" in d for d in finding.details)
+    # Nothing in Dutch, nothing to translate.
+    assert "english_missing" not in names(replace(good(), description="", description_en=""))
