@@ -142,6 +142,31 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+NEW_APPLICANT_PASSWORD = "een nieuw wachtwoord hier"
+
+
+def new_applicant(server: Server, email: str, password: str = NEW_APPLICANT_PASSWORD) -> None:
+    """A verified applicant who has applied nowhere, written straight into the server's
+    database, for a test that must not depend on what other tests did with the demo's
+    applicants."""
+    from app.accounts.models import User
+    from app.accounts.passwords import hash_password
+    from app.db import connect, utcnow
+
+    database = connect(server.database_url)
+    with database.session(write=True) as session:
+        session.add(
+            User(
+                email=email,
+                name=email.split("@")[0],
+                password_hash=hash_password(password),
+                email_verified_at=utcnow(),
+            )
+        )
+        session.commit()
+    database.dispose()
+
+
 def log_in(page: Page, server: Server, email: str, password: str) -> None:
     page.goto(f"{server.url}/login")
     page.fill("#f-email", email)

@@ -63,8 +63,9 @@ def test_apply_on_a_phone_receipt_status_and_withdraw(server: Server, new_page, 
     screenshot(page, "application-receipt-phone")
     assert serious_findings(page) == []
     page.goto(f"{server.url}/my")
-    expect(page.locator(".cards")).to_contain_text("Verstuurd")
-    page.locator(".cards a").first.click()
+    card = page.locator(".application-card", has_text="ANE-UTR-2027-1-").first
+    expect(card).to_contain_text("Verstuurd")
+    card.locator("h2 a").click()
     page.locator("summary", has_text="intrekken").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Ja, trek mijn sollicitatie in").click()

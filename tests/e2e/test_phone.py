@@ -9,7 +9,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.a11y import serious_findings
-from tests.e2e.conftest import SIZES, Server, log_in, screenshot, tab_to
+from tests.e2e.conftest import (
+    NEW_APPLICANT_PASSWORD,
+    SIZES,
+    Server,
+    log_in,
+    new_applicant,
+    screenshot,
+    tab_to,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -153,7 +161,10 @@ def test_the_score_sheet_has_one_sticky_bar(server: Server, new_page, size: str)
 
 
 def test_file_inputs_are_full_touch_targets(server: Server, new_page) -> None:  # type: ignore[no-untyped-def]
-    page = login(server, new_page, "applicant", "phone", "sollicitant1@example.org")
+    # Someone who has applied nowhere: the demo's applicants may have withdrawn by now.
+    new_applicant(server, "bestanden@example.org")
+    page: Page = new_page("phone")
+    log_in(page, server, "bestanden@example.org", NEW_APPLICANT_PASSWORD)
     page.goto(f"{server.url}/procedures/ANE-UTR-2027-1/apply")
     inputs = page.locator("input[type=file]")
     assert inputs.count() == 3

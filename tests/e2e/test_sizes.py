@@ -27,8 +27,9 @@ PAGES = {
     "committee chair (opleider)": [
         ("deliberation", "/committee/ANE-ZWN-2026-2/applicants/ANE-ZWN-2026-2-0001/deliberation"),
     ],
+    # The first applicant: in test_scoring the aios declares knowing the second one.
     "committee member (aios)": [
-        ("sheet", "/committee/ANE-UTR-2026-2/applicants/ANE-UTR-2026-2-0002"),
+        ("sheet", "/committee/ANE-UTR-2026-2/applicants/ANE-UTR-2026-2-0001"),
     ],
     "applicant": [
         ("result", "/applications/ANE-UTR-2026-1-0001"),
