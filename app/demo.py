@@ -20,7 +20,7 @@ from pathlib import Path
 from pypdf import PdfWriter
 from sqlmodel import Session, col, select
 
-from app import permissions
+from app import demo_interviews, permissions
 from app.accounts.models import User
 from app.accounts.service import create_user
 from app.applications import documents, letter_round, submission
@@ -66,6 +66,9 @@ ACCOUNTS = [
     ("observer", "waarnemer@example.org", "mr. Ingrid Hoekstra"),
     ("applicant", "sollicitant1@example.org", "Sanne Jansen"),
     ("applicant", "sollicitant2@example.org", "Daan Visser"),
+    # Interview days (INT-OOST-2027-1): a panel member, and an applicant yet to book.
+    ("committee member (panel B)", "panellid@example.org", "dr. Bram Hendriks"),
+    ("applicant (interview to book)", "sollicitant3@example.org", "Sara Bakker"),
 ]
 
 UTRECHT = (
@@ -118,6 +121,8 @@ class DemoProcedure:
     institutions: tuple[tuple[str, str, str, int], ...] = ()
     # The English version of the description (empty: English visitors read the Dutch).
     description_en: str | None = None
+    # The two interview days, counted in days after applications close.
+    interviews_after_days: tuple[int, int] = (21, 22)
 
     @property
     def english_description(self) -> str:
@@ -189,6 +194,20 @@ DEMO_PROCEDURES = (
         "UMC Groningen en OOR Noord-Nederland",
         INT_DESCRIPTION,
         -12,
+    ),
+    DemoProcedure(
+        "niv",
+        demo_interviews.OOST,
+        Phase.INTERVIEWS,
+        4,
+        "Opleiding Interne geneeskunde, OOR Oost-Nederland",
+        "Interne geneeskunde",
+        "Radboudumc en OOR Oost-Nederland",
+        INT_DESCRIPTION,
+        # Closed two weeks ago; the first interview day is today, the second in a week,
+        # and the applicants not yet booked can still book a time on it.
+        -14,
+        interviews_after_days=(14, 21),
     ),
     DemoProcedure(
         "nva",
@@ -356,6 +375,7 @@ def complete_procedure(
     now: datetime,
     applicants: tuple[User, ...] = (),
     ties: dict[str, str] | None = None,
+    before_interviews: Callable[[Procedure], None] | None = None,
 ) -> Procedure:
     """A procedure filled in as an admin would, then walked through its life cycle.
 
@@ -373,7 +393,7 @@ def complete_procedure(
     )
     opens_at = closes_at - 35 * day
     letter_round = closes_at + 10 * day
-    interviews = [(closes_at + 21 * day).date(), (closes_at + 22 * day).date()]
+    interviews = [(closes_at + n * day).date() for n in spec.interviews_after_days]
     final = closes_at + 35 * day
     procedure = editor.create_procedure(
         session,
@@ -473,6 +493,8 @@ def complete_procedure(
         if step.action == "start_interviews":
             if applicants:
                 _letter_round(session, settings, procedure, actor)
+            if before_interviews is not None:
+                before_interviews(procedure)  # the panels, the schedule, the bookings
             declare_no_ties(session, procedure)
         if step.action == "start_deliberation" and applicants:
             score_everyone(session, procedure, moments["start_interviews"])
@@ -520,7 +542,7 @@ def _apply(
         session, storage, settings, application=application, procedure=procedure,
         phone="06 12345678", big_number="19012345601", answers=answers,
         retention_consent=False, acquaintances=_acquaintances(session, procedure, knows),
-        uploads=uploads, now=when,
+        uploads=uploads, now=when, institution=WORKPLACES.get(applicant.email, ""),
     )  # fmt: skip
     assert not refused, [problem.message for problem in refused]
     submission.submit(
@@ -840,9 +862,14 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
             for email, name, role, function in NIV_COMMITTEE
         ]
         now = utcnow()
+        demo_interviews.fill_pool(
+            session, settings, {"Anesthesiologie": admin_actor, "Interne geneeskunde": "system"}
+        )
         for spec in DEMO_PROCEDURES:
             nva = spec.organisation == "nva"
             committee = nva_committee if nva else niv_committee
+            if spec.reference == demo_interviews.OOST:
+                committee = [*demo_interviews.oost_committee(session), niv_committee[-1]]
             if spec.phase == Phase.DRAFT:
                 # A draft still in the making, so the guideline check has something to say.
                 committee = [m for m in committee if m[1] != "observer" and m[2] != "aios"]
@@ -857,7 +884,15 @@ def load(database: Database, settings: Settings) -> list[DemoAccount]:
                 applicants=tuple(users[email] for email in APPLYING.get(spec.reference, ()))
                 + _candidates(session, CANDIDATES.get(spec.reference, 0)),
                 ties=TIES,
-            )
+                before_interviews=(
+                    functools.partial(
+                        demo_interviews.hold_interview_days, session, settings,
+                        actor="system", now=now,
+                    )
+                    if spec.reference == demo_interviews.OOST
+                    else None
+                ),
+            )  # fmt: skip
             if spec.reference == "ANE-UTR-2025-2":
                 complete_placement(session, settings, procedure, admin_actor)
             if spec.reference == "ANE-UTR-2026-2":
@@ -887,6 +922,7 @@ APPLYING = {
     "ANE-ZWN-2026-2": ("sollicitant1@example.org", "sollicitant2@example.org"),
     # A published result to read: the level, its reason per criterion, the motivation.
     "ANE-UTR-2026-1": ("sollicitant1@example.org",),
+    demo_interviews.OOST: ("sollicitant3@example.org",),
 }
 
 # Applicants without a demo login, so later procedures have a realistic round.
@@ -896,14 +932,22 @@ CANDIDATES = {
     "ANE-UTR-2025-2": 8,
     "INT-ZUID-2025-2": 6,
     "ANE-ZWN-2026-2": 4,
+    demo_interviews.OOST: 12,
 }
 CANDIDATE_NAMES = (
     "Noor de Boer", "Milan Peters", "Yara Hendriks", "Sem van Dijk", "Fleur Bos",
     "Ayoub El Idrissi", "Lieke Vermeulen", "Thijs Mulder", "Iris Kok", "Bram Jacobs",
     "Esra Yilmaz", "Ruben de Wit", "Julia Smits", "Kofi Mensah",
 )  # fmt: skip
+# Where some applicants work now: in INT-OOST-2027-1 panel B, with two members from
+# Rijnstate, is not offered to the one who works there (a suggested conflict).
+WORKPLACES = {"kandidaat7@example.org": "Rijnstate Arnhem", "sollicitant3@example.org": "CWZ"}
 # An applicant declares knowing a committee member: that member does not score them.
-TIES = {"kandidaat3@example.org": "aios.niv@example.org"}
+TIES = {
+    "kandidaat3@example.org": "aios.niv@example.org",
+    # Knows a member of panel A of INT-OOST-2027-1: only panels B and C are offered.
+    "kandidaat5@example.org": "p.vos@example.org",
+}
 
 
 def _interviews_under_way(

@@ -37,6 +37,7 @@ from app.deps import get_principal
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
+from app.interviews import day as interview_day
 from app.interviews.routes import router as interviews_router
 from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
@@ -45,6 +46,7 @@ from app.oversight.routes import router as oversight_router
 from app.placement import labels as placement_labels
 from app.placement import preferences
 from app.placement.routes import router as placement_router
+from app.pool.routes import router as pool_router
 from app.procedures import labels as procedure_labels
 from app.procedures import lifecycle, queries
 from app.procedures.admin_routes import router as admin_router
@@ -172,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lottery_router,
         placement_router,
         interviews_router,
+        pool_router,
         audit_router,
     ):
         app.include_router(router)
@@ -232,8 +235,8 @@ async def _follow_the_clock(app: FastAPI) -> None:
 
 
 def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
-    """The steps due at the published times: opening, closing, and fixing the preferences
-    at their deadline."""
+    """The steps due at the published times: opening, closing, fixing the preferences at
+    their deadline, and the interview reminders the day before."""
     now = utcnow()
     with app.state.database.session() as session:  # a read first: usually nothing is due
         due = transition.due_by_the_clock(session, now)
@@ -247,6 +250,12 @@ def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
             procedure = session.get(Procedure, procedure_id)
             if procedure is not None and preferences.fix(session, procedure, now):
                 taken.append((procedure.reference, "fix_preferences"))
+    with app.state.database.session() as session:
+        reminders = interview_day.due_reminders(session, now)
+    for booking_id in reminders:
+        with app.state.database.session(write=True) as session:
+            if interview_day.send_reminder(session, app.state.settings, booking_id, now):
+                taken.append((f"booking:{booking_id}", "interview_reminder"))
     for reference, action in taken:
         log.info("%s: %s at its published time", reference, action)
     return taken

@@ -11,9 +11,11 @@ from app.applications.models import (
     LetterDecision,
 )
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from app.interviews.models import Booking, InterviewSlot, Panel, PanelMember
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.oversight.models import Remark, SignOff
-from app.placement.models import PreferenceList
+from app.placement.models import PlacementOffer, PlacementRound, PreferenceList
+from app.pool.models import PoolEntry
 from app.procedures.models import (
     Correction,
     Institution,
@@ -33,6 +35,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEntry",
     "AuditHead",
+    "Booking",
     "Correction",
     "Declaration",
     "DeclinedPlace",
@@ -41,6 +44,7 @@ __all__ = [
     "Draw",
     "DrawContributor",
     "Institution",
+    "InterviewSlot",
     "JointOutcome",
     "LetterDecision",
     "LoginFailure",
@@ -50,7 +54,12 @@ __all__ = [
     "MemberConflict",
     "Organisation",
     "OrganisationAdmin",
+    "Panel",
+    "PanelMember",
+    "PlacementOffer",
+    "PlacementRound",
     "Plus",
+    "PoolEntry",
     "PreferenceList",
     "Procedure",
     "ProcedureMember",

@@ -347,6 +347,12 @@ def can_declare_conflict(principal: Principal, procedure: Procedure, standing: S
     return can_open_applicant(principal, procedure, standing)
 
 
+def can_report_running_late(principal: Principal, procedure: Procedure) -> bool:
+    """A scoring member says their panel runs late today; the service checks the panel and
+    the day."""
+    return is_scoring_member(principal, procedure)
+
+
 def can_declare_own_ties(principal: Principal, procedure: Procedure) -> bool:
     """Every committee member (reserves too) declares once whom of the invited applicants
     they know; the service refuses it outside its phases with its own message."""
@@ -440,6 +446,18 @@ def can_run_interviews(principal: Principal, procedure: Procedure) -> bool:
 def can_book_interview(principal: Principal, application: Application) -> bool:
     """Only the applicant books (and reads) their own interview."""
     return can_view_application(principal, application)
+
+
+def can_keep_pool_record(principal: Principal) -> bool:
+    """Anyone with an account may join the national pool of assessors; the record is
+    theirs alone to read, correct, export and remove."""
+    return principal.authenticated
+
+
+def can_search_pool(principal: Principal) -> bool:
+    """The WV admins (and the platform's) search the pool and add people to it; composing a
+    committee from it is inviting, so it asks `can_invite_to_procedure` too."""
+    return principal.is_platform_admin or principal.is_organisation_admin
 
 
 def can_contribute_to_draw(principal: Principal, procedure: Procedure) -> bool:

@@ -52,9 +52,10 @@ def local_time(moment: datetime | None, style: str = "medium") -> str:
     )
 
 
-def local_date(day: str | date) -> str:
+def local_date(day: str | date, style: str = "full") -> str:
+    """A day in the reader's language: "full" names the weekday, "medium" is short."""
     value = date.fromisoformat(day) if isinstance(day, str) else day
-    return babel_format_date(value, format="full", locale=current_language())
+    return babel_format_date(value, format=style, locale=current_language())
 
 
 def decimal(value: float, digits: int = 2, *, fixed: bool = True) -> str:

@@ -23,6 +23,9 @@ class Application(SQLModel, table=True):
     # Only what the procedure needs: how to reach the applicant and their BIG registration.
     phone: str = Field(default="", max_length=40)
     big_number: str = Field(default="", max_length=20)
+    # Where the applicant works now (optional): a panel with a member from the same
+    # institution is not offered to them (app/interviews/schedule.py).
+    institution: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     # Letter-round answers, by requirement id.
     answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     retention_consent: bool = False

@@ -29,6 +29,7 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.i18n import gettext as _
 from app.placement.models import PlacementOffer, PlacementRound, PreferenceList
+from app.pool.models import PoolEntry
 from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.vocabulary import Phase
 from app.scoring.models import JointOutcome
@@ -104,6 +105,7 @@ def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
             else None,
         },
         "applications": [],
+        "pool": _pool_record(session, user),
     }
     archive = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - returned open
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
@@ -118,6 +120,7 @@ def export(session: Session, storage: Storage, user: User) -> IO[bytes]:
                     "status": application.status,
                     "phone": application.phone,
                     "big_number": application.big_number,
+                    "institution": application.institution,
                     "answers": application.answers,
                     "retention_consent": application.retention_consent,
                     "submitted_at": application.submitted_at.isoformat()
@@ -181,6 +184,14 @@ def _erase_application(
     session.flush()
     for key in keys:
         storage.delete(key)
+
+
+def _pool_record(session: Session, user: User) -> dict[str, Any] | None:
+    """The person's record in the pool of assessors, whole (it is theirs)."""
+    entry = session.execute(
+        select(PoolEntry).where(PoolEntry.user_id == user.id)
+    ).scalar_one_or_none()
+    return entry.exported() if entry is not None else None
 
 
 def erase_applicant(session: Session, storage: Storage, user: User) -> None:

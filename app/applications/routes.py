@@ -110,7 +110,8 @@ def _form_page(
 
 def _anchor(field: str | None) -> str:
     """The id of the form control a refused field belongs to, for the summary's links."""
-    names = {"phone": "f-phone", "big_number": "f-big", "document-cv": "f-cv",
+    names = {"phone": "f-phone", "big_number": "f-big", "institution": "f-institution",
+             "document-cv": "f-cv",
              "document-motivation": "f-motivation", "document-other": "f-other"}  # fmt: skip
     if field and field.startswith(("answer-", "relation-", "note-")):
         return field
@@ -241,6 +242,7 @@ def _save_application(
             procedure=procedure,
             phone=text["phone"][:100] if "phone" in text else None,
             big_number=text["big_number"][:100] if "big_number" in text else None,
+            institution=text["institution"][:300] if "institution" in text else None,
             answers=answers,
             retention_consent=text.get("retention_consent") == "yes",
             acquaintances=acquaintances,

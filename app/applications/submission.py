@@ -106,6 +106,7 @@ def save_draft(
     acquaintances: dict[int, tuple[str, str]],
     uploads: list[Upload],
     now: datetime | None = None,
+    institution: str | None = None,
 ) -> list[DomainError]:
     """Keep everything that is valid of what the applicant typed and sent, and return what
     was refused: a bad value or file is refused on its own (its message names its field),
@@ -131,6 +132,17 @@ def save_draft(
     if big_number and not BIG_NUMBER.match(big_number):
         refused.append(InvalidInput(_("A BIG number has 11 digits."), field="big_number"))
         big_number = application.big_number
+    if institution is not None:
+        institution = " ".join(institution.split())
+        if len(institution) > 200:
+            refused.append(
+                InvalidInput(
+                    _("The name of your institution is at most 200 characters."),
+                    field="institution",
+                )
+            )
+        else:
+            application.institution = institution
     requirement_ids = {
         r.id
         for r in session.execute(

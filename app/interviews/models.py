@@ -4,7 +4,7 @@ panel of the slot they booked."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -22,6 +22,10 @@ class Panel(SQLModel, table=True):
     procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=80)
     position: int = 0
+    # A running-late notice: on `late_on`, the panel's interviews not yet begun start this
+    # many minutes later than scheduled (0: on time).
+    late_minutes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    late_on: date | None = None
 
 
 class PanelMember(SQLModel, table=True):
@@ -65,3 +69,5 @@ class Booking(SQLModel, table=True):
     booked_at: datetime = Field(default_factory=utcnow)
     # "applicant" when they booked it themselves, "admin" when an admin placed or moved it.
     by: str = Field(default="applicant", max_length=20)
+    # When the reminder the day before went out (none yet; a move sends a new one).
+    reminded_at: datetime | None = None

@@ -48,7 +48,9 @@ def _page(
     seated = panels.panel_of_members(session, procedure)
     taken = schedule.bookings(session, procedure)
     references = application_queries.references_of(session, procedure)
-    invited = [a.reference for a in letter_round.invited_applications(session, procedure)]
+    invited_applications = letter_round.invited_applications(session, procedure)
+    invited = [a.reference for a in invited_applications]
+    suggested = schedule.suggested_conflicts(session, procedure, invited_applications)
     booked = {references.get(b.application_id, "") for b in taken.values()}
     return render(
         request,
@@ -67,6 +69,10 @@ def _page(
             "references": references,
             "panel_names": {seat.panel.id: seat.panel.name for seat in every},
             "unbooked": [ref for ref in invited if ref not in booked],
+            "suggested": [
+                (references.get(item.application_id, ""), item.institution, item.member_id)
+                for item in suggested
+            ],
             "invited": invited,
             "setup": procedure.phase in panels.SETUP_PHASES,
             "error": error,

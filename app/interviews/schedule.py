@@ -30,6 +30,7 @@ from app.forms import AMSTERDAM
 from app.i18n import gettext as _
 from app.interviews.models import Booking, InterviewSlot, Panel, PanelMember
 from app.interviews.panels import SETUP_PHASES, panels, seats
+from app.pool.models import PoolEntry
 from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.vocabulary import Phase
 from app.scoring.models import MemberConflict
@@ -49,6 +50,11 @@ class Offer:
 
     slot: InterviewSlot
     panel: Panel
+
+    @property
+    def day(self) -> date:
+        """The interview day in Dutch time, by which the page groups the offers."""
+        return self.slot.starts_at.astimezone(AMSTERDAM).date()
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,8 @@ def generate(session: Session, *, actor: str, procedure: Procedure) -> int:
 
 
 def conflicted_panels(session: Session, procedure: Procedure, application: Application) -> set[int]:
-    """The panels with a member who has a conflict with the applicant, declared by either."""
+    """The panels with a member who has a conflict with the applicant, declared by either,
+    or suggested: the member's pool record names the institution where the applicant works."""
     members = {
         int(row)
         for row in session.execute(
@@ -147,12 +154,51 @@ def conflicted_panels(session: Session, procedure: Procedure, application: Appli
             select(MemberConflict.member_id).where(MemberConflict.application_id == application.id)
         ).scalars()
     }
+    members |= {s.member_id for s in suggested_conflicts(session, procedure, [application])}
     if not members:
         return set()
     rows = session.execute(
         select(PanelMember.panel_id).where(col(PanelMember.member_id).in_(sorted(members)))
     ).scalars()
     return {int(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """A conflict the platform suggests: the applicant works where a panel member works."""
+
+    application_id: int
+    member_id: int
+    institution: str
+
+
+def _institution_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def suggested_conflicts(
+    session: Session, procedure: Procedure, applications: list[Application]
+) -> list[Suggested]:
+    """Applicant and panel member at the same institution (by the applicant's form and the
+    member's pool record), for these applications."""
+    by_place: dict[str, list[Application]] = {}
+    for application in applications:
+        if application.institution.strip():
+            by_place.setdefault(_institution_key(application.institution), []).append(application)
+    if not by_place:
+        return []
+    rows = session.execute(
+        select(PanelMember.member_id, PoolEntry.institution)
+        .join(ProcedureMember, col(ProcedureMember.id) == col(PanelMember.member_id))
+        .join(PoolEntry, col(PoolEntry.user_id) == col(ProcedureMember.user_id))
+        .where(ProcedureMember.procedure_id == procedure.id)
+    ).all()
+    found = []
+    for member_id, institution in rows:
+        for application in by_place.get(_institution_key(institution), []):
+            assert application.id is not None
+            found.append(Suggested(application.id, int(member_id), institution))
+    return found
 
 
 def _deadline(procedure: Procedure, slot: InterviewSlot) -> datetime:
@@ -261,6 +307,7 @@ def book(
         else:
             current.slot_id, current.booked_at = slot.id or 0, moment
             current.by = "admin" if by_admin else "applicant"
+            current.reminded_at = None  # a new time, a new reminder the day before it
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -276,42 +323,54 @@ def book(
         data={"starts_at": format_time(slot.starts_at), "minutes": slot.minutes,
               "panel": panel.name if panel else None},
     )  # fmt: skip
-    _tell(session, settings, procedure, application, slot, panel)
+    tell(session, settings, procedure, application, slot, panel)
     session.commit()
     return current
 
 
-def _tell(
+def tell(
     session: Session,
     settings: Settings,
     procedure: Procedure,
     application: Application,
     slot: InterviewSlot,
     panel: Panel | None,
+    *,
+    reminder: bool = False,
 ) -> None:
+    """Mail the applicant their interview: when it is booked or moved, and (`reminder`) the
+    day before."""
     user = user_by_id(session, application.applicant_id)
     if user is None:
         return
+    values = {
+        "name": user.name,
+        "procedure": procedure.title,
+        "when": local_time(slot.starts_at),
+        "minutes": slot.minutes,
+        "panel": panel.name if panel else "",
+        "url": f"{settings.base_url}/applications/{application.reference}#interview",
+    }
+    if reminder:
+        subject = _("Tomorrow: your interview for %(procedure)s", procedure=procedure.title)
+        body = _(
+            "Dear %(name)s,\n\nA reminder: your interview for %(procedure)s is "
+            "tomorrow, %(when)s (%(minutes)s minutes), panel: %(panel)s. Your page "
+            "shows who sits on the panel and has a calendar file: %(url)s",
+            **values,
+        )
+    else:
+        subject = _("Your interview: %(procedure)s", procedure=procedure.title)
+        body = _(
+            "Dear %(name)s,\n\nYour interview for %(procedure)s is on %(when)s "
+            "(%(minutes)s minutes), panel: %(panel)s. Your page shows who sits on the "
+            "panel and has a calendar file: %(url)s",
+            **values,
+        )
     mail.deliver(
-        session,
-        settings,
-        mail.Letter(
-            to=user.email,
-            subject=_("Your interview: %(procedure)s", procedure=procedure.title),
-            body=_(
-                "Dear %(name)s,\n\nYour interview for %(procedure)s is on %(when)s "
-                "(%(minutes)s minutes), with panel %(panel)s. Your page shows who sits on the "
-                "panel and has a calendar file: %(url)s",
-                name=user.name,
-                procedure=procedure.title,
-                when=local_time(slot.starts_at),
-                minutes=slot.minutes,
-                panel=panel.name if panel else "",
-                url=f"{settings.base_url}/applications/{application.reference}#interview",
-            ),
-            about=application.id,
-        ),
-    )
+        session, settings, mail.Letter(to=user.email, subject=subject, body=body,
+                                       about=application.id),
+    )  # fmt: skip
 
 
 def cancel(

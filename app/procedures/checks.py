@@ -48,6 +48,7 @@ class MemberFacts:
     ties_declared: bool
     reserve: bool = False
     name: str = ""
+    panel: str = ""  # the name of the panel they sit on, if the committee has panels
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class ProcedureFacts:
     description_en: str = ""
     method_en: str = ""
     pluses: tuple[PlusFacts, ...] = ()
+    # The names of the committee's panels, in order (none: every member scores everyone).
+    panels: tuple[str, ...] = ()
 
     @property
     def scorers(self) -> list[MemberFacts]:
@@ -172,6 +175,15 @@ def _no_lottery_rule(facts: ProcedureFacts, _now: datetime) -> bool:
 
 def _no_aios(facts: ProcedureFacts, _now: datetime) -> bool:
     return bool(facts.scorers) and not any(m.function == "aios" for m in facts.scorers)
+
+
+def _panel_without_aios(facts: ProcedureFacts, _now: datetime) -> list[str]:
+    # Every panel that interviews has a trainee on it (guideline 3.2, the model example).
+    return [
+        name
+        for name in facts.panels
+        if not any(m.function == "aios" and m.panel == name for m in facts.scorers)
+    ]
 
 
 def _one_function(facts: ProcedureFacts, _now: datetime) -> bool:
@@ -431,6 +443,14 @@ CHECKS: tuple[Check, ...] = (
         "3.2",
         lambda: _(Q_MIX),
         _no_aios,
+    ),
+    Check(
+        "panel_without_aios",
+        Severity.WARNING,
+        lambda: _("A panel has no trainee (aios)"),
+        "3.2",
+        lambda: _(Q_MIX),
+        _panel_without_aios,
     ),
     Check(
         "one_function",

@@ -50,6 +50,7 @@ CHECK_SECTIONS = {
     "no_observer": "committee",
     "observer_tie": "committee",
     "no_aios": "committee",
+    "panel_without_aios": "committee",
     "one_function": "committee",
     "untrained_members": "committee",
     "role_overlap": "committee",

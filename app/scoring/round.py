@@ -227,8 +227,20 @@ def round_facts(session: Session, procedure: Procedure) -> RoundFacts:
 
 
 def round_facts_of(round_: Round) -> RoundFacts:
+    # With panels, an applicant not yet booked has no scorers until they book (they still
+    # may, while the interviews run): that is no quorum problem yet; their missing sheets
+    # keep the deliberation from starting all the same.
+    unbooked = {
+        a.id
+        for a in round_.applications
+        if round_.has_panels and a.id not in round_.panel_of_application
+    }
     return RoundFacts(
-        tuple(a.reference for a in round_.applications if not round_.has_quorum(a)),
+        tuple(
+            a.reference
+            for a in round_.applications
+            if not round_.has_quorum(a) and a.id not in unbooked
+        ),
         tuple(a.reference for a in round_.applications if not round_.all_in(a)),
         tuple(a.reference for a in round_.applications if a.id not in round_.outcomes),
     )

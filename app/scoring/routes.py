@@ -4,21 +4,23 @@ the committee's figures, and the admin's view of quorum, progress and reserves."
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app import forms, permissions
+from app import flash, forms, permissions
 from app.accounts.service import users_by_id
 from app.applications import letter_round
 from app.applications.vocabulary import Relation
 from app.audit.service import actor_id
+from app.db import utcnow
 from app.deps import CurrentPrincipal, DbSession
-from app.errors import DomainError, InvalidInput
+from app.errors import Conflict, DomainError, InvalidInput
 from app.forms import AMSTERDAM
 from app.i18n import gettext as _
+from app.interviews import day as interview_day
 from app.interviews import schedule as interview_schedule
 from app.lottery import draws
 from app.permissions import Principal
@@ -95,6 +97,7 @@ def _procedure_page(
         mine.sort(key=lambda a: (times[a.id].starts_at, a.reference) if a.id in times else
                   (datetime.max.replace(tzinfo=UTC), a.reference))  # fmt: skip
     today = interview_schedule.today_in_amsterdam()
+    panel = interview_day.panel_of(session, procedure, member) if round_.has_panels else None
     unpublished = letter_round.unpublished(session, procedure)
     declarable = scoring_conflicts.declarable(round_, member)
     users = users_by_id(session, (a.applicant_id for a in [*mine, *declarable]))
@@ -108,6 +111,10 @@ def _procedure_page(
             "round": round_,
             "applications": mine,
             "times": times,
+            "late": interview_day.late_of(panel, today),
+            "now": utcnow(),
+            "on_panel": panel is not None,
+            "late_steps": range(0, interview_day.MAX_LATE + 1, 5),
             "today": [
                 a
                 for a in mine
@@ -164,6 +171,41 @@ def _declare_ties(
         session.rollback()
         return _procedure_page(request, session, principal, procedure, error=error, values=fields)
     return RedirectResponse(f"/committee/{reference}?ties=1#ties", status_code=303)
+
+
+@router.post("/committee/{reference}/running-late")
+def report_running_late(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    minutes: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The panel runs late today: its later interviews move in the panel's view."""
+    procedure = committee_procedure_guard(session, principal, reference)
+    permissions.require(principal, permissions.can_report_running_late(principal, procedure))
+    member = queries.member_of(session, procedure, principal.user_id)
+    assert member is not None
+    panel = interview_day.panel_of(session, procedure, member)
+    try:
+        if panel is None:
+            raise Conflict(_("You sit on no panel of this procedure."), field="minutes")
+        late = interview_day.report_late(
+            session, actor=actor_id(principal.user_id), procedure=procedure, panel=panel,
+            raw_minutes=minutes,
+        )  # fmt: skip
+    except DomainError as error:
+        session.rollback()
+        return _procedure_page(
+            request, session, principal, procedure, error=error, values={"minutes": minutes}
+        )
+    message = (
+        _("Your panel runs %(minutes)s minutes late today: its later interviews have moved.",
+          minutes=late)
+        if late
+        else _("Your panel runs on time again.")
+    )  # fmt: skip
+    return flash.redirect(request, f"/committee/{reference}#today", message)
 
 
 # Conflicts of interest ------------------------------------------------------------------------

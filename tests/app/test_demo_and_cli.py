@@ -27,6 +27,8 @@ LANDING = {
     "committee member (aios)": ("/committee", "Your committees"),
     "observer": ("/observer", "Procedures you observe"),
     "applicant": ("/my", "My applications"),
+    "committee member (panel B)": ("/committee", "Your committees"),
+    "applicant (interview to book)": ("/my", "My applications"),
 }
 
 

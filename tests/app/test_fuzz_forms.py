@@ -83,6 +83,7 @@ def test_random_forms_never_cause_a_server_error(
         "application_reference": f"{procedure.reference}-0001",
         "number": "1",
         "panel_id": "1",
+        "entry_id": "1",
     }
     failures: list[str] = []
     requests = [0]

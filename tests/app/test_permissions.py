@@ -89,6 +89,18 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "any": only({"own_admin": 200, "other_admin": 200, "platform_admin": 200})
     },
     ("GET", "/admin"): {"any": only({"platform_admin": 200})},
+    # The national pool: one's own record for anyone logged in (an empty form is refused as
+    # input), the search and adding people for the admins.
+    ("GET", "/pool"): {"any": logged_in(200)},
+    ("POST", "/pool"): {"any": logged_in(422)},
+    ("POST", "/pool/leave"): {"any": logged_in(422)},
+    ("GET", "/pool/export.json"): {"any": logged_in(200)},
+    ("GET", "/manage/pool"): {
+        "any": only({"own_admin": 200, "other_admin": 200, "platform_admin": 200})
+    },
+    ("POST", "/manage/pool"): {
+        "any": only({"own_admin": 422, "other_admin": 422, "platform_admin": 422})
+    },
     ("GET", "/admin/outbox"): {"any": only({"platform_admin": 200})},
     ("GET", "/admin/outbox/{mail_id}"): {"any": only({"platform_admin": 200})},
     ("POST", "/admin/organisations"): {"any": only({"platform_admin": 422})},
@@ -318,6 +330,11 @@ MATRIX.update(
             "any": only(dict.fromkeys(COMMITTEE, 200)),
             "draft": only({**dict.fromkeys(COMMITTEE, 200), **HIDDEN}),
         },
+        # A panel's running-late notice (issue 16): the world's committee has no panels.
+        ("POST", "/committee/{reference}/running-late"): {
+            "any": only(dict.fromkeys(COMMITTEE, 409)),
+            "draft": only({**dict.fromkeys(COMMITTEE, 409), **HIDDEN}),
+        },
         # Every committee member declares their ties once (empty: refused as input).
         ("POST", "/committee/{reference}/ties"): {
             "any": only(dict.fromkeys(COMMITTEE, 403)),
@@ -451,6 +468,16 @@ MATRIX.update(
         # Interview days (issue 16): the admins set up panels and the schedule before the
         # interviews (an empty form is refused as input; afterwards the step is refused).
         ("GET", "/manage/procedures/{reference}/interviews"): no_draw(200),
+        # The national pool (issue 16): composing a committee from it is inviting, refused
+        # once the procedure is archived.
+        ("GET", "/manage/procedures/{reference}/pool"): {
+            **no_draw(200),
+            "archived": only({}),
+        },
+        ("POST", "/manage/procedures/{reference}/pool/{entry_id}"): {
+            **no_draw(422),
+            "archived": only({}),
+        },
         ("POST", "/manage/procedures/{reference}/panels"): {
             **no_draw(422),
             "interviews": only({"own_admin": 409, "platform_admin": 409}),
@@ -745,6 +772,7 @@ def test_the_matrix(world: World, app: FastAPI) -> None:
         "language": "en",
         "number": "1",
         "panel_id": "1",
+        "entry_id": "999999",
     }
     failures = []
     # Logging out last, so every other row is asked by a logged-in browser.

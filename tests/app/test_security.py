@@ -90,6 +90,7 @@ def test_every_state_changing_route_checks_csrf(browser: Browser) -> None:
             application_reference="X-1-0001",
             number=1,
             panel_id=1,
+            entry_id=1,
         )
         response = browser.client.request(method, url, data={})
         assert response.status_code == 403, f"{method} {url} answered {response.status_code}"

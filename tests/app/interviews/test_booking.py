@@ -114,7 +114,7 @@ def test_an_applicant_books_sees_the_panel_and_rebooks_and_a_taken_slot_is_refus
     a_slots = slots_of(session, procedure, panels["Panel A"])
     assert book(setup, first, a_slots[0]).status_code == 303
     page = setup["browsers"][first.reference].get(f"/applications/{first.reference}")
-    assert says(page, "with panel Panel A") and says(page, "Who interviews you")
+    assert says(page, "panel: Panel A") and says(page, "Who interviews you")
     calendar = setup["browsers"][first.reference].get(
         f"/applications/{first.reference}/interview.ics"
     )
@@ -220,3 +220,66 @@ def test_a_bad_panel_or_schedule_is_refused_with_a_specific_message(setup: dict[
     assert refused.status_code == 422
     refused = admin.post(f"{base}/schedule", {"slot_minutes": "45", "per_half_day": "9"})
     assert refused.status_code == 422
+
+
+def test_a_panel_member_from_the_applicants_institution_is_a_suggested_conflict(
+    setup: dict[str, Any], session: Session, new_browser: Any
+) -> None:
+    """The applicant works where a member of panel B works (their form, the member's pool
+    record, spelled differently): panel B is not offered, and the admin sees why."""
+    from app.pool.models import PoolEntry
+
+    procedure, panels = setup["procedure"], setup["panels"]
+    first = setup["applications"][0]
+    session.rollback()  # a fresh snapshot before writing beside the requests
+    b_member = session.get(
+        ProcedureMember, next(m for m, p in setup["seating"].items() if p == "Panel B")
+    )
+    assert b_member is not None
+    session.add(
+        PoolEntry(user_id=b_member.user_id, function="staff", specialty="Anesthesiologie",
+                  institution="UMC  Utrecht", region="Utrecht")
+    )  # fmt: skip
+    application = session.get(Application, first.id)
+    assert application is not None
+    application.institution = "umc utrecht"
+    session.commit()
+    page = setup["browsers"][first.reference].get(f"/applications/{first.reference}")
+    assert "Panel A" in page.text and "Panel B" not in page.text
+    refused = book(setup, first, slots_of(session, procedure, panels["Panel B"])[0])
+    assert refused.status_code == 409 and says(refused, "conflict of interest")
+    admin_page = setup["admin"].get(f"{setup['base']}/interviews")
+    assert says(admin_page, "Suggested conflicts of interest")
+    assert first.reference in admin_page.text and "UMC  Utrecht" in admin_page.text
+    # The admin cannot place them there either.
+    placed = setup["admin"].post(
+        f"{setup['base']}/bookings",
+        {"application": first.reference,
+         "slot": str(slots_of(session, procedure, panels["Panel B"])[0].id)},
+    )  # fmt: skip
+    assert placed.status_code == 409
+
+
+def test_the_applicant_states_where_they_work_on_the_form(
+    factory: Factory, session: Session, new_browser: Any
+) -> None:
+    procedure = factory.procedure(phase=Phase.OPEN)
+    user = factory.user()
+    browser: Browser = new_browser()
+    browser.login(user.email)
+    form = f"/procedures/{procedure.reference}/apply"
+    assert 'id="f-institution"' in browser.get(form).text
+    saved = browser.post(form, {"institution": "  Meander   Medisch Centrum ", "action": "save"})
+    assert saved.status_code in (200, 303), saved.text
+    session.rollback()
+    application = session.execute(
+        select(Application).where(Application.applicant_id == user.id)
+    ).scalar_one()
+    assert application.institution == "Meander Medisch Centrum"
+    refused = browser.post(
+        form, {"institution": "x" * 201, "phone": "06 1234567", "action": "save"}
+    )
+    assert refused.status_code == 422 and says(refused, "at most 200 characters")
+    session.rollback()
+    kept = session.get(Application, application.id)
+    assert kept is not None and kept.institution == "Meander Medisch Centrum"
