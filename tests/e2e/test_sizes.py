@@ -23,6 +23,11 @@ PAGES = {
         ("editor-frozen", "/manage/procedures/ANE-UTR-2027-1"),
         ("editor-draft", "/manage/procedures/ANE-UTR-2027-2"),
         ("letter-round-published", "/manage/procedures/ANE-UTR-2026-2/letter-round"),
+        ("pool-search", "/manage/pool?region=Utrecht"),
+        ("interviews-admin", "/manage/procedures/ANE-UTR-2027-2/interviews"),
+    ],
+    "platform admin": [
+        ("interviews-running", "/manage/procedures/INT-OOST-2027-1/interviews"),
     ],
     "committee chair (opleider)": [
         ("deliberation", "/committee/ANE-ZWN-2026-2/applicants/ANE-ZWN-2026-2-0001/deliberation"),
@@ -30,6 +35,7 @@ PAGES = {
     # The first applicant: in test_scoring the aios declares knowing the second one.
     "committee member (aios)": [
         ("sheet", "/committee/ANE-UTR-2026-2/applicants/ANE-UTR-2026-2-0001"),
+        ("pool-own-record", "/pool"),
     ],
     "applicant": [
         ("result", "/applications/ANE-UTR-2026-1-0001"),
