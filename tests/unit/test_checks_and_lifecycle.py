@@ -165,6 +165,7 @@ def test_a_complete_procedure_passes_every_check() -> None:
             "preference_deadline",
             Severity.ERROR,
         ),
+        ({"panels": ("Panel 1",)}, "panel_without_aios", Severity.WARNING),
         ({"method_en": ""}, "english_missing", Severity.WARNING),
         ({"description_en": " "}, "english_missing", Severity.WARNING),
         (
@@ -191,9 +192,23 @@ def test_every_check_has_a_test_above() -> None:
         "no_observer", "observer_tie", "hard_requirement_plus", "no_lottery_rule", "no_aios",
         "one_function", "untrained_members", "timeline", "quorum_too_large",
         "retention_missing", "role_overlap", "no_second_admin", "capacities",
-        "preference_deadline", "english_missing",
+        "preference_deadline", "english_missing", "panel_without_aios",
     }  # fmt: skip
     assert {check.name for check in checks.CHECKS} == tested
+
+
+def test_a_panel_with_its_aios_passes_and_one_without_is_named() -> None:
+    facts = good()
+    seated = tuple(
+        replace(m, panel="Panel 1" if m.function == "aios" or m.role == "chair" else "Panel 2")
+        for m in facts.members
+    )
+    findings = checks.run(replace(facts, members=seated, panels=("Panel 1", "Panel 2")), NOW)
+    found = next(f for f in findings if f.check == "panel_without_aios")
+    assert found.details == ("Panel 2",)
+    all_seated = tuple(replace(m, panel="Panel 1") for m in facts.members)
+    findings = checks.run(replace(facts, members=all_seated, panels=("Panel 1",)), NOW)
+    assert "panel_without_aios" not in {f.check for f in findings}
 
 
 def test_a_cluster_passes_with_its_places_added_up_and_a_deadline_after_the_result() -> None:
