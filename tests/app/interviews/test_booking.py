@@ -283,3 +283,48 @@ def test_the_applicant_states_where_they_work_on_the_form(
     session.rollback()
     kept = session.get(Application, application.id)
     assert kept is not None and kept.institution == "Meander Medisch Centrum"
+
+
+def test_another_panels_applicant_is_unknown_in_every_channel(
+    setup: dict[str, Any], session: Session, settings: Settings, new_browser: Any
+) -> None:
+    """A member of panel A gets 404 for an applicant booked with panel B, on every route
+    about one applicant: the sheet and its saves, the conflict, the deliberation."""
+    from tests.app.test_permissions import MATRIX
+
+    procedure, panels = setup["procedure"], setup["panels"]
+    apps = setup["applications"]
+    # Everyone booked (the third knows panel A's chair: panel B), the interviews started.
+    a_slots = slots_of(session, procedure, panels["Panel A"])
+    b_slots = slots_of(session, procedure, panels["Panel B"])
+    pairs = zip([apps[0], apps[1], apps[3], apps[2], apps[4], apps[5]],
+                [*a_slots[:3], *b_slots[:3]], strict=True)  # fmt: skip
+    for application, slot in pairs:
+        assert book(setup, application, slot).status_code == 303
+    session.rollback()
+    demo.declare_no_ties(session, procedure)
+    transition.transition(session, actor="system", procedure=procedure, action="start_interviews",
+                          settings=settings)  # fmt: skip
+    a_member_id = next(m for m, p in setup["seating"].items() if p == "Panel A" and
+                       m != setup["chair"].id)  # fmt: skip
+    a_member = session.get(ProcedureMember, a_member_id)
+    assert a_member is not None
+    user = session.get(User, a_member.user_id)
+    assert user is not None
+    browser: Browser = new_browser()
+    browser.login(user.email)
+    prefix = "/committee/{reference}/applicants/{application_reference}"
+    routes = sorted(key for key in MATRIX if key[1].startswith(prefix))
+    assert len(routes) >= 8
+    for method, path in routes:
+        for application, expected in ((apps[0], None), (apps[2], 404)):
+            url = path.format(
+                reference=procedure.reference,
+                application_reference=application.reference,
+                member_id=a_member_id,
+            )
+            response = browser.get(url) if method == "GET" else browser.post(url, {})
+            if expected is None:  # their own panel's applicant: never a 404
+                assert response.status_code != 404, (method, url)
+            else:
+                assert response.status_code == expected, (method, url, response.status_code)
