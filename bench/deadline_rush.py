@@ -99,10 +99,12 @@ def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, lis
     return "BENCH-2027-1", emails
 
 
-def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def start(
+    args: list[str], env: dict[str, str], port: int, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """The server, once it answers; its output goes to `log` when given."""
+    output = log.open("ab") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=output, stderr=output)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
