@@ -96,10 +96,18 @@ def panel_of_applications(session: Session, procedure: Procedure) -> dict[int, i
     return {int(application): int(panel) for application, panel in rows}
 
 
+def _half_day(moment: datetime) -> tuple[date, int]:
+    """The interview day and its half (0 the morning, 1 the afternoon) a slot begins in."""
+    local = moment.astimezone(AMSTERDAM)
+    return local.date(), int(local.time() >= HALF_DAYS[1])
+
+
 def generate(session: Session, *, actor: str, procedure: Procedure) -> int:
     """Slots for every panel on every interview day: per half-day the published number of
     interviews of the published length, a quarter of an hour apart. Keeps the slots there
-    are; returns how many were added."""
+    are (booked ones among them, made under other settings), and adds none that would
+    overlap one of the panel's or take its half-day past the published maximum; returns
+    how many were added."""
     if procedure.phase not in SETUP_PHASES:
         raise Conflict(_("The schedule is fixed once the interviews start."), field="schedule")
     every = panels(session, procedure)
@@ -109,20 +117,32 @@ def generate(session: Session, *, actor: str, procedure: Procedure) -> int:
         raise Conflict(_("Publish the interview days first, in the timeline."), field="schedule")
     if not 10 <= procedure.slot_minutes <= 240 or not 1 <= procedure.per_half_day <= 8:
         raise InvalidInput(_("A slot lasts 10 to 240 minutes; a panel holds 1 to 8 per half-day."))
-    present = {(s.panel_id, s.starts_at) for s in slots(session, procedure)}
+    length = timedelta(minutes=procedure.slot_minutes)
+    held: dict[int, list[tuple[datetime, datetime]]] = {}  # panel -> its slots' times
+    counts: dict[tuple[int, date, int], int] = {}  # (panel, day, half) -> its slots
+    for slot in slots(session, procedure):
+        held.setdefault(slot.panel_id, []).append(
+            (slot.starts_at, slot.starts_at + timedelta(minutes=slot.minutes))
+        )
+        key = (slot.panel_id, *_half_day(slot.starts_at))
+        counts[key] = counts.get(key, 0) + 1
     added = 0
     assert procedure.id is not None
     for day in procedure.interview_days:
-        for begins in HALF_DAYS:
+        for half, begins in enumerate(HALF_DAYS):
             local = datetime.combine(date.fromisoformat(day), begins, AMSTERDAM)
             for k in range(procedure.per_half_day):
-                start = (
-                    local + k * (timedelta(minutes=procedure.slot_minutes) + BREAK)
-                ).astimezone(UTC)
+                start = (local + k * (length + BREAK)).astimezone(UTC)
                 for panel in every:
                     assert panel.id is not None
-                    if (panel.id, start) in present:
+                    key = (panel.id, local.date(), half)
+                    times = held.setdefault(panel.id, [])
+                    if counts.get(key, 0) >= procedure.per_half_day or any(
+                        begun < start + length and start < ends for begun, ends in times
+                    ):
                         continue
+                    times.append((start, start + length))
+                    counts[key] = counts.get(key, 0) + 1
                     session.add(
                         InterviewSlot(
                             procedure_id=procedure.id, panel_id=panel.id, starts_at=start,

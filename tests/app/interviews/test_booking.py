@@ -4,7 +4,9 @@ the applicants' own conflict-aware bookings, and scoring by the booked panel onl
 from __future__ import annotations
 
 import html
+from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from app.applications.models import Application
 from app.conduct import transition
 from app.config import Settings
 from app.db import utcnow
+from app.forms import AMSTERDAM
 from app.interviews import schedule
 from app.interviews.models import Booking, InterviewSlot, Panel
 from app.procedures.models import Procedure, ProcedureMember
@@ -328,3 +331,36 @@ def test_another_panels_applicant_is_unknown_in_every_channel(
                 assert response.status_code != 404, (method, url)
             else:
                 assert response.status_code == expected, (method, url, response.status_code)
+
+
+def test_generating_again_under_other_settings_keeps_each_panel_within_its_maximum(
+    setup: dict[str, Any], session: Session
+) -> None:
+    """A booked slot stays when the admin changes the schedule and generates it again; no
+    new slot overlaps it, and no half-day of a panel holds more than the new maximum."""
+    procedure, panels, admin, base = (
+        setup["procedure"], setup["panels"], setup["admin"], setup["base"],
+    )  # fmt: skip
+    first = setup["applications"][0]
+    booked = slots_of(session, procedure, panels["Panel A"])[1]  # the morning's second
+    assert book(setup, first, booked).status_code == 303
+    changed = admin.post(f"{base}/schedule", {"slot_minutes": "30", "per_half_day": "4"})
+    assert changed.status_code == 303
+    assert admin.post(f"{base}/schedule/clear").status_code == 303
+    assert admin.post(f"{base}/schedule/generate").status_code == 303
+    for panel in panels.values():
+        mine = slots_of(session, procedure, panel)
+        assert panel.name != "Panel A" or booked.id in {s.id for s in mine}
+        per_half_day = Counter(
+            (local.date(), local.time() >= schedule.HALF_DAYS[1])
+            for local in (s.starts_at.astimezone(AMSTERDAM) for s in mine)
+        )
+        assert max(per_half_day.values()) <= 4, per_half_day
+        times = sorted((s.starts_at, s.starts_at + timedelta(minutes=s.minutes)) for s in mine)
+        assert all(ends <= begins for (_b, ends), (begins, _e) in pairwise(times)), times
+    # Generating once more adds nothing.
+    session.rollback()
+    before = len(schedule.slots(session, procedure))
+    assert admin.post(f"{base}/schedule/generate").status_code == 303
+    session.rollback()
+    assert len(schedule.slots(session, procedure)) == before
