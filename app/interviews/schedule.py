@@ -473,13 +473,21 @@ def set_schedule(
                 _("The booking deadline must fall before the first interview day."),
                 field="booking_deadline",
             )
+    changed = (slot_minutes, per_half_day) != (procedure.slot_minutes, procedure.per_half_day)
     procedure.slot_minutes, procedure.per_half_day = slot_minutes, per_half_day
     procedure.booking_deadline = booking_deadline
+    # The free slots of the old length or number would stay bookable beyond the new
+    # maximum: they go with the change (the booked ones stay), to be made again.
+    taken = bookings(session, procedure)
+    free = [s for s in slots(session, procedure) if s.id not in taken] if changed else []
+    for slot in free:
+        session.delete(slot)
     record(
         session, chain=procedure.reference, actor=actor, action="schedule.set",
         subject=f"procedure:{procedure.reference}",
         data={"slot_minutes": slot_minutes, "per_half_day": per_half_day,
-              "booking_deadline": format_time(booking_deadline) if booking_deadline else None},
+              "booking_deadline": format_time(booking_deadline) if booking_deadline else None,
+              "free_slots_removed": len(free)},
     )  # fmt: skip
     session.commit()
 

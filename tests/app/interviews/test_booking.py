@@ -346,7 +346,9 @@ def test_generating_again_under_other_settings_keeps_each_panel_within_its_maxim
     assert book(setup, first, booked).status_code == 303
     changed = admin.post(f"{base}/schedule", {"slot_minutes": "30", "per_half_day": "4"})
     assert changed.status_code == 303
-    assert admin.post(f"{base}/schedule/clear").status_code == 303
+    # The change took the free slots of the old settings away; the booked one stays.
+    session.rollback()
+    assert [s.id for s in schedule.slots(session, procedure)] == [booked.id]
     assert admin.post(f"{base}/schedule/generate").status_code == 303
     for panel in panels.values():
         mine = slots_of(session, procedure, panel)
@@ -364,3 +366,46 @@ def test_generating_again_under_other_settings_keeps_each_panel_within_its_maxim
     assert admin.post(f"{base}/schedule/generate").status_code == 303
     session.rollback()
     assert len(schedule.slots(session, procedure)) == before
+
+
+def test_lowering_the_maximum_takes_the_free_slots_beyond_it_away(
+    setup: dict[str, Any], session: Session
+) -> None:
+    procedure, panels, admin, base = (
+        setup["procedure"], setup["panels"], setup["admin"], setup["base"],
+    )  # fmt: skip
+    booked = slots_of(session, procedure, panels["Panel B"])[2]  # the morning's third
+    assert book(setup, setup["applications"][0], booked).status_code == 303
+    lowered = admin.post(f"{base}/schedule", {"slot_minutes": "45", "per_half_day": "2"})
+    assert lowered.status_code == 303
+    session.rollback()
+    assert [s.id for s in schedule.slots(session, procedure)] == [booked.id]
+    assert admin.post(f"{base}/schedule/generate").status_code == 303
+    for panel in panels.values():
+        per_half_day = Counter(
+            (local.date(), local.time() >= schedule.HALF_DAYS[1])
+            for local in (
+                s.starts_at.astimezone(AMSTERDAM) for s in slots_of(session, procedure, panel)
+            )
+        )
+        assert max(per_half_day.values()) <= 2, (panel.name, per_half_day)
+
+
+def test_the_booking_deadline_is_typed_in_the_pages_own_form(
+    setup: dict[str, Any], session: Session
+) -> None:
+    procedure, admin, base = setup["procedure"], setup["admin"], setup["base"]
+    page = admin.get(f"{base}/interviews")
+    assert 'name="booking_deadline" type="text"' in page.text
+    day = (utcnow() + timedelta(days=5)).astimezone(AMSTERDAM)
+    typed = day.strftime("%d/%m/%Y") + " 12:00"  # the English page's form
+    saved = admin.post(
+        f"{base}/schedule",
+        {"slot_minutes": "45", "per_half_day": "3", "booking_deadline": typed},
+    )
+    assert saved.status_code == 303, saved.text
+    session.rollback()
+    row = session.get(Procedure, procedure.id)
+    assert row is not None and row.booking_deadline is not None
+    assert row.booking_deadline.astimezone(AMSTERDAM).strftime("%d/%m/%Y %H:%M") == typed
+    assert day.strftime("%d/%m/%Y") + " 12:00" in admin.get(f"{base}/interviews").text
