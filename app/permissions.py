@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, literal, union_all
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -515,15 +516,22 @@ ApplicantRule = Callable[[Principal, Procedure, Standing], bool]
 
 
 def require_procedure(
-    session: Session, principal: Principal, reference: str, rule: ProcedureRule
+    session: Session,
+    principal: Principal,
+    reference: str,
+    rule: ProcedureRule,
+    *,
+    defer_rubric: bool = False,
 ) -> Procedure:
     """The guard of every page about one procedure: log in, the procedure by its reference
     (404 when there is none), then `rule`: 403 for those who may know the procedure
-    exists, 404 for those who may not."""
+    exists, 404 for those who may not. `defer_rubric` leaves the pinned rubric's content
+    unread for pages that get the rubric from its parse cache (queries.rubric_of)."""
     require_login(principal)
-    procedure = session.execute(
-        select(Procedure).where(Procedure.reference == reference)
-    ).scalar_one_or_none()
+    query = select(Procedure).where(Procedure.reference == reference)
+    if defer_rubric:
+        query = query.options(defer(Procedure.rubric_content))  # type: ignore[arg-type]
+    procedure = session.execute(query).scalar_one_or_none()
     require_visible(procedure is not None)
     assert procedure is not None
     require_on_procedure(principal, procedure, rule(principal, procedure))

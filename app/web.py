@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 
 from app import flash
 from app.config import ROOT
@@ -71,6 +72,27 @@ templates.env.filters["local_date"] = local_date
 templates.env.filters["local_input"] = local_input
 templates.env.filters["day_input"] = day_input
 templates.env.globals["input_hint"] = input_hint
+
+
+# Parts of a page that depend only on what never changes under a key (a pinned rubric's
+# criteria, in one language), rendered once per process instead of on every request. The
+# template marks with `slot` where the page puts its own values; the parts between the
+# slots come back as markup, in order.
+SLOT = "\x00"
+_PARTS: dict[tuple[Any, ...], list[Markup]] = {}
+
+
+def static_parts(template: str, key: tuple[Any, ...], **values: Any) -> list[Markup]:
+    language = current_language()
+    cached = _PARTS.get((template, language, *key))
+    if cached is None:
+        slot = Markup(SLOT)  # noqa: S704 (a constant)
+        rendered = _environment.get_template(template).render(lang=language, slot=slot, **values)
+        cached = _PARTS[(template, language, *key)] = [
+            Markup(part)  # noqa: S704 (the template's autoescaped output)
+            for part in rendered.split(SLOT)
+        ]
+    return cached
 
 
 def render(

@@ -12,9 +12,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app import permissions
-from app.accounts.service import user_by_id
-from app.applications import letter_round
 from app.deps import DbSession
+from app.errors import NotFound
+from app.i18n import gettext as _
 from app.permissions import Principal, Standing
 from app.procedures import queries
 from app.scoring import round as scoring_round
@@ -55,14 +55,18 @@ def applicant_context(
     """One invited applicant, if `rule` lets the asker in (permissions.require_on_applicant
     says who gets 403 and who 404)."""
     procedure = permissions.require_procedure(
-        session, principal, reference, permissions.can_view_procedure
+        session, principal, reference, permissions.can_view_procedure, defer_rubric=True
     )
-    application = letter_round.invited_application(session, procedure, application_reference)
-    round_ = scoring_round.load_round(session, procedure, only=application)
-    member = queries.member_of(session, procedure, principal.user_id)
+    found = scoring_round.load_applicant_round(session, procedure, application_reference)
+    if found is None:
+        raise NotFound(_("This page does not exist."))
+    application, applicant, round_ = found
+    # A scoring member is in the round already; anyone else (an observer) is asked for.
+    member = next(
+        (m for m in round_.members.values() if m.user_id == principal.user_id), None
+    ) or queries.member_of(session, procedure, principal.user_id)
     standing = scoring_round.standing(round_, application, member)
     permissions.require_on_applicant(principal, procedure, standing, rule)
-    applicant = user_by_id(session, application.applicant_id)
     return Context(procedure, application, round_, member, standing, applicant)
 
 

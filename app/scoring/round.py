@@ -12,6 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, literal, union_all
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col, select
 
 from app import permissions
@@ -208,6 +211,107 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
     for outcome in scoped(JointOutcome):
         result.outcomes[outcome.application_id] = outcome
     return result
+
+
+# One applicant's round in four queries (the pages of one applicant: the score sheet, the
+# deliberation, the conflict form), built to equal load_round(only=...): the application
+# with its applicant's account, joint outcome, booked panel and whether the procedure has
+# panels; the scoring members with their accounts and panels; the conflicts and reserve
+# assignments; the sheets.
+_ONE_APPLICATION = (
+    sa_select(
+        Application,
+        User,
+        JointOutcome,
+        select(InterviewSlot.panel_id)
+        .join(Booking, col(Booking.slot_id) == col(InterviewSlot.id))
+        .where(col(Booking.application_id) == col(Application.id))
+        .scalar_subquery()
+        .label("booked_panel"),
+        select(col(PanelMember.id))
+        .join(Panel, col(Panel.id) == col(PanelMember.panel_id))
+        .where(col(Panel.procedure_id) == bindparam("procedure_id"))
+        .exists()
+        .label("has_panels"),
+    )
+    .outerjoin(User, col(User.id) == col(Application.applicant_id))
+    .outerjoin(JointOutcome, col(JointOutcome.application_id) == col(Application.id))
+    .where(
+        col(Application.procedure_id) == bindparam("procedure_id"),
+        col(Application.reference) == bindparam("reference"),
+        col(Application.status) == ApplicationStatus.SUBMITTED,
+        col(Application.letter_round_outcome) == INVITED,
+    )
+)
+_SCORING_MEMBERS = (
+    sa_select(
+        ProcedureMember,
+        User,
+        select(PanelMember.panel_id)
+        .where(col(PanelMember.member_id) == col(ProcedureMember.id))
+        .scalar_subquery()
+        .label("panel"),
+    )
+    .join(User, col(User.id) == col(ProcedureMember.user_id))
+    .where(
+        col(ProcedureMember.procedure_id) == bindparam("procedure_id"),
+        col(ProcedureMember.role).in_(sorted(SCORING_ROLES)),
+    )
+    .order_by(col(ProcedureMember.id))
+)
+# Sorted by kind, so a member's own declaration overrides the applicant's, as in load_round.
+_TIES: CompoundSelect = union_all(
+    sa_select(
+        col(Declaration.member_id).label("member_id"),
+        col(Declaration.relation).label("relation"),
+        literal("applicant").label("kind"),
+    ).where(col(Declaration.application_id) == bindparam("application_id")),
+    sa_select(col(MemberConflict.member_id), col(MemberConflict.relation), literal("member")).where(
+        col(MemberConflict.application_id) == bindparam("application_id")
+    ),
+    sa_select(col(ReserveAssignment.member_id), literal(""), literal("reserve")).where(
+        col(ReserveAssignment.application_id) == bindparam("application_id")
+    ),
+).order_by("kind")
+_SHEETS_OF = select(ScoreSheet).where(col(ScoreSheet.application_id) == bindparam("application_id"))
+
+
+def load_applicant_round(
+    session: Session, procedure: Procedure, reference: str
+) -> tuple[Application, User | None, Round] | None:
+    """The invited application `reference`, its applicant's account and its round, the
+    same as load_round(only=application); None when no such applicant is invited."""
+    found = session.execute(
+        _ONE_APPLICATION, {"procedure_id": procedure.id, "reference": reference}
+    ).first()
+    if found is None:
+        return None
+    application, applicant, outcome, booked_panel, has_panels = found
+    members: dict[int, ProcedureMember] = {}
+    users: dict[int, User] = {}
+    panel_of_member: dict[int, int] = {}
+    for member, user, panel in session.execute(_SCORING_MEMBERS, {"procedure_id": procedure.id}):
+        assert member.id is not None and user.id is not None
+        members[member.id], users[user.id] = member, user
+        if panel is not None:
+            panel_of_member[member.id] = int(panel)
+    result = Round(procedure, rubric_of(procedure), [application], members, users)
+    result.has_panels = bool(has_panels)
+    if has_panels:
+        result.panel_of_member = panel_of_member
+        if booked_panel is not None:
+            result.panel_of_application = {application.id: int(booked_panel)}
+    keys = {"application_id": application.id}
+    for member_id, relation, kind in session.execute(_TIES, keys):
+        if kind == "reserve":
+            result.reserves.setdefault(application.id, set()).add(member_id)
+        else:
+            result.conflicts.setdefault(application.id, {})[member_id] = (relation, kind)
+    for sheet in session.execute(_SHEETS_OF, keys).scalars():
+        result.sheets[(sheet.application_id, sheet.member_id)] = sheet
+    if outcome is not None:
+        result.outcomes[application.id] = outcome
+    return application, applicant, result
 
 
 # Facts for the life cycle and the admin's overview -------------------------------------------

@@ -10,21 +10,23 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from app import forms, permissions
 from app.applications import queries as application_queries
 from app.db import Database
-from app.deps import CurrentPrincipal, DbSession, identify
+from app.deps import DbSession, identify
 from app.errors import DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.permissions import Principal
 from app.procedures import queries
+from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import Phase
 from app.scoring import sheets as scoring_sheets
 from app.scoring.models import ScoreSheet
 from app.scoring.pages import Context, applicant_context, form_fields
-from app.web import render
+from app.web import render, static_parts
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
     from app.applications.models import Application
@@ -76,6 +78,24 @@ def _sheet_input(fields: dict[str, str]) -> scoring_sheets.SheetInput:
 # The score sheet ------------------------------------------------------------------------------
 
 
+def _criterion_parts(procedure: Procedure, rubric: Rubric) -> list[list[Markup]]:
+    """Each criterion's form as far as it depends on the pinned rubric (its hash names its
+    content) and the language: rendered once per process, not on every opening."""
+    parts = [
+        static_parts(
+            "scoring/_criterion.html",
+            (procedure.rubric_hash, index),
+            criterion=criterion,
+            rubric=rubric,
+            index=index,
+        )
+        for index, criterion in enumerate(rubric.criteria, start=1)
+    ]
+    # A slot for whether the level is invalid, one per level, the reason's class, the reason.
+    assert all(len(p) == len(rubric.scale) + 4 for p in parts)
+    return parts
+
+
 def _sheet_page(
     request: Request,
     session: DbSession,
@@ -106,6 +126,9 @@ def _sheet_page(
             "applicant": context.applicant,
             "documents": application_queries.documents(session, context.application),
             "rubric": context.round.rubric,
+            "criterion_parts": _criterion_parts(context.procedure, context.round.rubric)
+            if editable
+            else (),
             "member": member,
             "sheet": sheet,
             "editable": editable,
@@ -121,17 +144,25 @@ def _sheet_page(
 
 
 @router.get("/committee/{reference}/applicants/{application_reference}", name="score_sheet")
-def sheet_page(
-    request: Request,
-    session: DbSession,
-    principal: CurrentPrincipal,
-    reference: str,
-    application_reference: str,
-) -> Response:
-    context = applicant_context(
-        session, principal, reference, application_reference, permissions.can_open_applicant
+async def sheet_page(request: Request, reference: str, application_reference: str) -> Response:
+    """One trip to a thread of the shared pool, with one read session opened there for who
+    is asking and the page (as the autosave does): no dependency-managed sessions, each of
+    which cost thread hops and a read transaction of its own."""
+    return await anyio.to_thread.run_sync(
+        _sheet_page_in_session, request, reference, application_reference
     )
-    return _sheet_page(request, session, context)
+
+
+def _sheet_page_in_session(
+    request: Request, reference: str, application_reference: str
+) -> Response:
+    database: Database = request.app.state.database
+    with database.session() as session:
+        principal = identify(request, session)
+        context = applicant_context(
+            session, principal, reference, application_reference, permissions.can_open_applicant
+        )
+        return _sheet_page(request, session, context)
 
 
 def _context_after(
