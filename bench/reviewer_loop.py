@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +41,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.deadline_rush import children, free_port, start  # noqa: E402
-from bench.framework_overhead import cpu_seconds  # noqa: E402
 from bench.scoring_autosave import PASSWORD, VERSION, log_in  # noqa: E402
 
 REFERENCE = "BENCH-2026-1"
@@ -118,6 +119,26 @@ def prepare(
     return references, [(email, int(member_id)) for email, member_id in scorers], criteria
 
 
+def prepare_in_child(
+    var_dir: Path, database_url: str, members: int, applicants: int
+) -> tuple[list[str], list[tuple[str, int]], list[str]]:
+    """prepare() in a fresh `python -c`: each PDF check of the applications forks a child
+    that imports the parent's main module, which for this script is httpx and the rest."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+        "from bench.reviewer_loop import prepare; "
+        "print(json.dumps(prepare(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), "
+        "int(sys.argv[5]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), str(var_dir), database_url, str(members),
+         str(applicants)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    references, scorers, criteria = json.loads(done.stdout.strip().splitlines()[-1])
+    return references, [(email, int(member)) for email, member in scorers], criteria
+
+
 @dataclass
 class Tally:
     get: list[float] = field(default_factory=list)
@@ -188,8 +209,32 @@ async def reviewer(
             tally.pairs += 1
 
 
+async def gets_alone(
+    base: str,
+    pid: int,
+    cookies: httpx.Cookies | None,
+    member: int,
+    references: list[str],
+    count: int,
+    bare: bool,
+) -> float:
+    """The server CPU of one sheet GET (ms), one request at a time, `count` sheets in turn."""
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as http:
+        before = server_cpu(pid)
+        for n in range(count):
+            application = references[n % len(references)]
+            sheet = f"/bare/{member}/{application}" if bare else f"/committee/{REFERENCE}/applicants/{application}"  # fmt: skip
+            response = await http.get(sheet)
+            assert response.status_code == 200, (sheet, response.status_code)
+        return (server_cpu(pid) - before) / count * 1000
+
+
 def server_cpu(pid: int) -> float:
     """CPU seconds of the server: the parent and its worker processes."""
+    # Imported here: the PDF checks of prepare() run in child processes that import this
+    # module, and framework_overhead imports the whole app.
+    from bench.framework_overhead import cpu_seconds
+
     total = 0.0
     for process in [pid, *children(pid)]:
         try:
@@ -254,14 +299,20 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=600, help="at most this many per measure")
     parser.add_argument("--seconds", type=float, default=15, help="at most this long per measure")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument(
+        "--sheet-gets", type=int, default=300,
+        help="per run, first this many sheet GETs by one client alone: the server CPU of one",
+    )  # fmt: skip
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="reviewer-"))
     database_url = args.database_url or f"sqlite:///{work / 'app.db'}"
     started = time.perf_counter()
-    references, scorers, criteria = prepare(work, database_url, args.members, args.applicants)
+    references, scorers, criteria = prepare_in_child(
+        work, database_url, args.members, args.applicants
+    )
     print(f"prepared {len(scorers)} scorers, {len(references)} applicants in "
-          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+          f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
     env = {**os.environ, "VAR_DIR": str(work), "DATABASE_URL": database_url,
            "BARE_DATABASE": str(work / "bare.db"), "BARE_MEMBERS": str(len(scorers)),
            "BARE_APPLICANTS": ",".join(references), "BARE_CRITERIA": ",".join(criteria)}  # fmt: skip
@@ -272,8 +323,9 @@ def main() -> int:
     bare = start([sys.executable, "-m", "uvicorn", "bench.bare_sheet:app",
                   "--port", str(bare_port), *common], env, bare_port)  # fmt: skip
     base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
-    counts = [int(c) for c in args.clients.split(",")]
+    counts = [int(c) for c in args.clients.split(",") if c]
     results: dict[tuple[str, int], list[Figures]] = {}
+    alone: dict[str, list[float]] = {"app": [], "bare": []}
     try:
 
         async def everything() -> None:
@@ -286,6 +338,17 @@ def main() -> int:
                 (None, n) for n in range(len(scorers))
             ]
             for run in range(args.runs):
+                if args.sheet_gets:
+                    for name, url, pid, (cookies, member) in (
+                        ("app", base, server.pid, app_sessions[0]),
+                        ("bare", bare_base, bare.pid, bare_sessions[0]),
+                    ):
+                        cpu = await gets_alone(
+                            url, pid, cookies, member, references, args.sheet_gets, name == "bare"
+                        )
+                        alone[name].append(cpu)
+                        print(f"run {run + 1} {name:4s} sheet GET alone: {cpu:5.2f} ms server CPU",
+                              flush=True)  # fmt: skip
                 for clients in counts:
                     for name, url, pid, sessions in (
                         ("app", base, server.pid, app_sessions),
@@ -309,6 +372,10 @@ def main() -> int:
             process.wait(timeout=20)
 
     kind = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+    if args.sheet_gets:
+        print(f"sheet GET alone, server CPU, median of {args.runs}: app "
+              f"{statistics.median(alone['app']):.2f} ms, bare {statistics.median(alone['bare']):.2f}"
+              f" ms (runs: {', '.join(f'{c:.2f}' for c in alone['app'])})")  # fmt: skip
     print(f"\n{kind}, {len(scorers)} members, {len(references)} applicants, {args.workers} "
           f"workers each; medians of {args.runs} run(s)")  # fmt: skip
     print("| clients | app pairs/s | GET p50 | POST p50 | CPU/pair | 409 | 5xx | other "

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, literal, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql.selectable import CompoundSelect
 from sqlmodel import Session, col, select
 
@@ -258,6 +259,8 @@ _SCORING_MEMBERS = (
         col(ProcedureMember.role).in_(sorted(SCORING_ROLES)),
     )
     .order_by(col(ProcedureMember.id))
+    # The round names its members (Round.name); the rest of an account loads if asked for.
+    .options(load_only(User.id, User.name))  # type: ignore[arg-type]
 )
 # Sorted by kind, so a member's own declaration overrides the applicant's, as in load_round.
 _TIES: CompoundSelect = union_all(
