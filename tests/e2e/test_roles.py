@@ -18,6 +18,8 @@ LANDING = {
     "committee member (aios)": ("/committee", "Jouw commissies"),
     "observer": ("/observer", "Procedures die je waarneemt"),
     "applicant": ("/my", "Mijn sollicitaties"),
+    "committee member (panel B)": ("/committee", "Jouw commissies"),
+    "applicant (interview to book)": ("/my", "Mijn sollicitaties"),
 }
 
 
