@@ -78,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         "purge", help="erase applications whose retention period has passed (also daily)"
     )
 
+    move = commands.add_parser(
+        "move-documents",
+        help="copy every document to another store and check each SHA-256 (then switch "
+        "DOCUMENTS_URL)",
+    )
+    move.add_argument(
+        "--to", required=True, metavar="URL", help="'database' or file:///an/absolute/path"
+    )
+
     args = parser.parse_args(argv)
     handler = globals()[f"_{args.command.replace('-', '_')}"]
     return int(handler(args) or 0)
@@ -336,18 +345,56 @@ def _prune(_args: argparse.Namespace) -> int:
 
 def _purge(_args: argparse.Namespace) -> int:
     from app.applications.privacy import purge
-    from app.applications.storage import LocalStorage
+    from app.applications.stores import open_storage
     from app.db import connect
 
     settings = get_settings()
     database = connect(settings.database_url)
-    assert settings.documents_dir is not None
     try:
         with database.session(write=True) as session:
-            count = purge(session, LocalStorage(settings.documents_dir))
+            count = purge(session, open_storage(settings, database.engine))
     finally:
         database.dispose()
     print(f"Erased {count} applications past their retention period.")
+    return 0
+
+
+def _move_documents(args: argparse.Namespace) -> int:
+    from app.applications.stores import describe, move_documents, open_storage, storage_from_url
+    from app.db import connect
+
+    settings = get_settings()
+    database = connect(settings.database_url)
+    try:
+        source = open_storage(settings, database.engine)
+        try:
+            target = storage_from_url(args.to, database.engine)
+        except ValueError as error:
+            print(str(error).replace("DOCUMENTS_URL", "--to"), file=sys.stderr)
+            return 2
+        if describe(source) == describe(target):
+            print(f"The documents are in {describe(target)} already.", file=sys.stderr)
+            return 2
+        report = move_documents(database, source, target)
+    finally:
+        database.dispose()
+    print(
+        f"{report.total} documents: {report.copied} copied, {report.present} there already, "
+        f"{len(report.failed)} failed."
+    )
+    for problem in report.failed:
+        print(f"  {problem}", file=sys.stderr)
+    if report.failed:
+        print(
+            f"Keep DOCUMENTS_URL={describe(source)}; run this again once the failures "
+            "are explained.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Every document is in {describe(target)} and matches its SHA-256. Set "
+        f"DOCUMENTS_URL={describe(target)} and restart; {describe(source)} was left as it was."
+    )
     return 0
 
 

@@ -6,9 +6,11 @@ import ipaddress
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     pdf_max_pages: int = Field(default=500, ge=1, le=100_000, validation_alias="PDF_MAX_PAGES")
     pdf_check_seconds: int = Field(default=3, ge=1, le=60, validation_alias="PDF_CHECK_SECONDS")
     documents_dir: Path | None = Field(default=None, validation_alias="DOCUMENTS_DIR")
+    # Where documents are kept: "database" (or "postgresql") for the database's own
+    # document_blob table, "file:///path" for local disk. Empty: the database on
+    # PostgreSQL, DOCUMENTS_DIR (default var/documents) on SQLite or when DOCUMENTS_DIR
+    # is set. See documents_store() and app/applications/stores.py.
+    documents_url: str = Field(default="", validation_alias="DOCUMENTS_URL")
     session_days: int = Field(default=14, validation_alias="SESSION_DAYS")
     # Failures per account from one address, per address (any account), and per account
     # from all addresses together (the looser ceiling against guessing from many places).
@@ -95,6 +102,14 @@ class Settings(BaseSettings):
                 raise ValueError(str(error)) from None
         return value
 
+    @field_validator("documents_url")
+    @classmethod
+    def _check_documents_url(cls, value: str) -> str:
+        """A mistyped store is an error at start, never documents kept where nobody looks."""
+        if value.strip():
+            parse_documents_url(value)
+        return value.strip()
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:
@@ -114,8 +129,15 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
         if not self.secret_key:
             self.secret_key = _stored_secret_key(self.var_dir)
+        documents_dir_given = self.documents_dir is not None
         if self.documents_dir is None:
             self.documents_dir = self.var_dir / "documents"
+        if not self.documents_url:
+            # An installation that named DOCUMENTS_DIR keeps reading its files from there.
+            in_database = not self.is_sqlite and not documents_dir_given
+            self.documents_url = (
+                "database" if in_database else self.documents_dir.absolute().as_uri()
+            )
         if self.signing_key_dir is None:
             self.signing_key_dir = self.var_dir / "signing-keys"
         if not self.sheet_threads:
@@ -128,6 +150,27 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def documents_store(self) -> DocumentsStore:
+        """The document store DOCUMENTS_URL names (resolved to its default at start)."""
+        return parse_documents_url(self.documents_url)
+
+
+@dataclass(frozen=True)
+class DocumentsStore:
+    kind: Literal["database", "file"]
+    path: Path | None = None  # for "file": the directory
+
+
+def parse_documents_url(url: str) -> DocumentsStore:
+    """`database` or `postgresql` (the database's own table), or `file:///absolute/path`."""
+    url = url.strip()
+    if url.lower() in {"database", "postgresql", "postgres"}:
+        return DocumentsStore("database")
+    parts = urlsplit(url)
+    if parts.scheme == "file" and parts.netloc in {"", "localhost"} and parts.path.startswith("/"):
+        return DocumentsStore("file", Path(unquote(parts.path)))
+    raise ValueError(f"DOCUMENTS_URL: {url!r} is neither 'database' nor 'file:///an/absolute/path'")
 
 
 def _stored_secret_key(var_dir: Path) -> str:

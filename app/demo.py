@@ -25,7 +25,7 @@ from app.accounts.models import User
 from app.accounts.service import create_user
 from app.applications import documents, letter_round, submission
 from app.applications.models import Application
-from app.applications.storage import LocalStorage
+from app.applications.stores import open_storage
 from app.audit import keys as signing_keys
 from app.conduct import transition
 from app.config import Settings
@@ -526,8 +526,7 @@ def _apply(
     knows: str | None = None,
 ) -> None:
     """An applicant applies as the form would have it, at a moment while the procedure was open."""
-    assert settings.documents_dir is not None
-    storage = LocalStorage(settings.documents_dir)
+    storage = open_storage(settings, session.get_bind().engine)
     application = submission.start(session, procedure=procedure, applicant=applicant, now=when)
     answers = {
         r.id: "Zie mijn cv: ik voldoe hieraan."

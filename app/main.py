@@ -24,7 +24,7 @@ from app.applications import labels as application_labels
 from app.applications.letter_round_routes import router as letter_round_router
 from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
-from app.applications.storage import LocalStorage
+from app.applications.stores import open_storage
 from app.assets import STATIC_DIR, HashedStaticFiles, static_url
 from app.audit import keys as signing_keys
 from app.audit import labels as audit_labels
@@ -140,8 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
-    assert settings.documents_dir is not None
-    app.state.storage = LocalStorage(settings.documents_dir)
+    app.state.storage = open_storage(settings, database.engine)
     # The checkpoint signing key, made on first start (outside the database).
     app.state.keyring = signing_keys.activate(settings)
     app.state.sheet_limiter = anyio.CapacityLimiter(settings.sheet_threads)

@@ -8,6 +8,7 @@ from app.applications.models import (
     Declaration,
     DiversityResponse,
     Document,
+    DocumentBlob,
     LetterDecision,
 )
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
@@ -41,6 +42,7 @@ __all__ = [
     "DeclinedPlace",
     "DiversityResponse",
     "Document",
+    "DocumentBlob",
     "Draw",
     "DrawContributor",
     "Institution",

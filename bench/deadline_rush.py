@@ -300,13 +300,17 @@ async def _gather(tasks: list) -> list:  # type: ignore[type-arg]
 def verify(
     work: Path, database_url: str, receipts: list[str], cv_hash: str, letter_hash: str
 ) -> int:
-    """How many receipts lack their row, a file, or the right SHA-256 on disk."""
+    """How many receipts lack their row, a file, or the right SHA-256 in the document store
+    the server used (local disk under `work`, or the database on PostgreSQL)."""
     from sqlmodel import select
 
     from app.applications.models import Application, Document
+    from app.applications.stores import open_storage
+    from app.config import Settings
     from app.db import connect
 
     database = connect(database_url)
+    storage = open_storage(Settings(VAR_DIR=work, DATABASE_URL=database_url), database.engine)
     lost = 0
     with database.session() as session:
         for reference in receipts:
@@ -323,11 +327,13 @@ def verify(
             )
             hashes = set()
             for document in documents:
-                path = work / "documents" / document.storage_key[:2] / document.storage_key
-                if (
-                    path.exists()
-                    and hashlib.sha256(path.read_bytes()).hexdigest() == document.sha256
-                ):
+                digest = hashlib.sha256()
+                try:
+                    for chunk in storage.chunks(document.storage_key):
+                        digest.update(chunk)
+                except FileNotFoundError:
+                    continue
+                if digest.hexdigest() == document.sha256:
                     hashes.add(document.sha256)
             if hashes != {cv_hash, letter_hash}:
                 lost += 1

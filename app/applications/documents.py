@@ -37,30 +37,19 @@ def store_uploads(
     replaced: list[str],
     refused: list[DomainError],
 ) -> list[Document]:
+    """Keep the valid uploads in the session's transaction (the store's bytes with them:
+    nothing stays of them unless it commits); a replaced CV or letter goes at the commit."""
     existing = documents(session, application)
     others = sum(d.kind == DocumentKind.OTHER for d in existing)
     stored: list[Document] = []
-    try:
-        for upload in uploads:
-            try:
-                others = _store_one(
-                    session,
-                    storage,
-                    settings,
-                    application,
-                    upload,
-                    existing,
-                    others,
-                    stored,
-                    replaced,
-                )
-            except DomainError as problem:  # this file only; the others and the form stay
-                problem.field = problem.field or f"document-{upload.kind}"
-                refused.append(problem)
-    except BaseException:
-        for document in stored:
-            storage.delete(document.storage_key)
-        raise
+    for upload in uploads:
+        try:
+            others = _store_one(
+                session, storage, settings, application, upload, existing, others, stored, replaced
+            )
+        except DomainError as problem:  # this file only; the others and the form stay
+            problem.field = problem.field or f"document-{upload.kind}"
+            refused.append(problem)
     session.flush()
     return stored
 
@@ -92,7 +81,7 @@ def _store_one(
             field="document-other",
         )
     try:
-        saved = storage.save(upload.stream, max_bytes=max_bytes)
+        saved = storage.save(session, upload.stream, max_bytes=max_bytes)
     except TooLarge:
         raise InvalidInput(
             _(
@@ -115,6 +104,7 @@ def _store_one(
         for old in existing:
             if old.kind == upload.kind and old.storage_key not in replaced:
                 session.delete(old)
+                storage.delete(session, old.storage_key)
                 replaced.append(old.storage_key)
     session.add(document)
     stored.append(document)
@@ -169,5 +159,5 @@ def remove_document(
     if document is None or document.application_id != application.id:
         raise NotFound(_("This document does not exist (any more)."))
     session.delete(document)
+    storage.delete(session, document.storage_key)
     session.commit()
-    storage.delete(document.storage_key)

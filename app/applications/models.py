@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.applications.vocabulary import ApplicationStatus
@@ -48,6 +48,18 @@ class Document(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentBlob(SQLModel, table=True):
+    """The bytes of a document in the database store (app/applications/stores.py): 64 KiB
+    per row, in order of `seq`, under the document's `storage_key`. No foreign key: the
+    chunks are written before the Document row, in the same transaction."""
+
+    __tablename__ = "document_blob"
+
+    key: str = Field(max_length=80, primary_key=True)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Declaration(SQLModel, table=True):

@@ -182,8 +182,8 @@ def _erase_application(
     )
     session.delete(application)
     session.flush()
-    for key in keys:
-        storage.delete(key)
+    for key in keys:  # in this transaction: the bytes go when the rows go
+        storage.delete(session, key)
 
 
 def _pool_record(session: Session, user: User) -> dict[str, Any] | None:

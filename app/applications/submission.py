@@ -188,16 +188,11 @@ def save_draft(
         else:
             kept_acquaintances[member_id] = (relation, note)
     replaced: list[str] = []
+    # The bytes belong to this transaction: if _keep fails they go with the rows, and the
+    # replaced CV or letter is removed only once the newer one is committed.
     stored = store_uploads(session, storage, settings, application, uploads, replaced, refused)
-    try:
-        _keep(session, procedure, application, stored, phone, big_number, kept_answers,
-              retention_consent, kept_acquaintances)  # fmt: skip
-    except BaseException:
-        for document in stored:  # the row is gone with the transaction; the bytes go too
-            storage.delete(document.storage_key)
-        raise
-    for key in replaced:  # a newer CV or letter took their place, committed
-        storage.delete(key)
+    _keep(session, procedure, application, stored, phone, big_number, kept_answers,
+          retention_consent, kept_acquaintances)  # fmt: skip
     return refused
 
 

@@ -242,6 +242,23 @@ def factory(session: Session, settings: Settings) -> Factory:
     return Factory(session, settings)
 
 
+def kept_documents(app: FastAPI, session: Session) -> set[str]:
+    """The keys of every document the app's store holds (files on disk or chunks in the
+    database), whichever store DOCUMENTS_URL chose."""
+    return stored_keys(app.state.storage, session)
+
+
+def stored_keys(storage: Any, session: Session) -> set[str]:
+    from app.applications.stores import DatabaseStorage, LocalStorage
+
+    if isinstance(storage, LocalStorage):
+        root = storage.files.root
+        return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    assert isinstance(storage, DatabaseStorage)
+    session.rollback()
+    return set(storage.keys(session))
+
+
 def outbox_link(session: Session, recipient: str, path: str) -> str:
     """The newest link to `path` e-mailed to `recipient`, as the recipient would click it."""
     from sqlalchemy import select

@@ -20,7 +20,7 @@ from app.main import create_app
 from app.procedures import queries
 from app.procedures.models import Procedure
 from app.procedures.vocabulary import Phase
-from tests.app.conftest import Browser, Factory
+from tests.app.conftest import Browser, Factory, kept_documents
 
 
 def make_pdf(padding: int = 0, title: str = "CV") -> bytes:
@@ -177,9 +177,7 @@ def test_too_large_documents_are_refused(
         files=[("cv", ("cv.pdf", b"x" * (6 * 1024 * 1024), "application/pdf"))],
     )
     assert huge.status_code == 413
-    assert (
-        len(list((small.documents_dir or small.var_dir).rglob("*"))) <= 2
-    )  # only folders, no files kept
+    assert kept_documents(app, session) == set()  # nothing kept, on disk or in the database
     app.state.database.dispose()
 
 

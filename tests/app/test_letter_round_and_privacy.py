@@ -7,6 +7,7 @@ import json
 import zipfile
 from datetime import timedelta
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from app.conduct import facts as conduct_facts
 from app.conduct import transition
 from app.procedures.models import Procedure
 from app.procedures.vocabulary import Phase
-from tests.app.conftest import Browser, Factory
+from tests.app.conftest import Browser, Factory, kept_documents
 from tests.app.test_applications import form, fresh, pdfs
 
 
@@ -155,6 +156,7 @@ def test_diversity_answers_stay_apart_and_small_groups_are_hidden(
 
 
 def test_an_applicant_downloads_everything_and_can_have_it_erased(
+    app: FastAPI,
     browser: Browser,
     factory: Factory,
     session: Session,  # type: ignore[no-untyped-def]
@@ -170,6 +172,7 @@ def test_an_applicant_downloads_everything_and_can_have_it_erased(
     assert data["account"]["email"] == user.email
     assert data["applications"][0]["reference"] == reference
     assert len([n for n in archive.namelist() if n.startswith("documents/")]) == 2
+    assert len(kept_documents(app, session)) == 2
 
     assert browser.post("/account/erase", {}).status_code == 422
     erased = browser.post("/account/erase", {"confirm": "yes"})
@@ -177,6 +180,7 @@ def test_an_applicant_downloads_everything_and_can_have_it_erased(
     fresh(session)
     assert session.execute(select(Application)).first() is None
     assert session.execute(select(Document)).first() is None
+    assert kept_documents(app, session) == set()  # the bytes went with the rows
     assert session.get(User, user_id) is None
     assert browser.get("/account").status_code == 303
     actions = [e["action"] for e in audit.entries(session, procedure.reference)]
@@ -218,4 +222,4 @@ def test_purge_erases_after_the_retention_period_and_keeps_counts(
     assert privacy.purge(session, storage, now=procedure.final_result_at + timedelta(weeks=53)) == 1
     fresh(session)
     assert session.execute(select(Application)).first() is None
-    assert not [p for p in factory.settings.documents_dir.rglob("*") if p.is_file()]  # type: ignore[union-attr]
+    assert kept_documents(app, session) == set()

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Mail
 from app.applications import privacy
 from app.applications.models import Application
-from app.applications.storage import LocalStorage
+from app.applications.stores import open_storage
 from app.audit import chain as chainlib
 from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
@@ -150,7 +150,9 @@ def test_the_data_export_holds_the_full_form_of_the_entries_about_the_applicatio
     procedure = factory.procedure(phase=Phase.DELIBERATION, applicants=3)
     applicant = factory.last_applicants[0]
     assert settings.documents_dir is not None
-    with privacy.export(session, LocalStorage(settings.documents_dir), applicant) as archive:
+    with privacy.export(
+        session, open_storage(settings, session.get_bind().engine), applicant
+    ) as archive:
         data = json.loads(zipfile.ZipFile(io.BytesIO(archive.read())).read("data.json"))
     [application] = data["applications"]
     entries = application["audit"]
