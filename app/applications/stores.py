@@ -9,9 +9,10 @@ bytea rather than PostgreSQL large objects, because rows are ordinary data: they
 the transaction like any other row and are deleted with a DELETE in it (a large object needs
 lo_unlink, and one whose reference is lost stays behind until vacuumlo runs), pg_dump and
 replication carry them with no options, no grants on large objects are needed, and the same
-table works on SQLite, so the store is tested on both databases. A chunk of 64 KiB is stored
-out of line by TOAST and never compressed much (a PDF is compressed already); writing and
-reading go one chunk at a time, so a document is never whole in memory.
+table works on SQLite, so the store is tested on both databases. On PostgreSQL a chunk is
+stored out of line by TOAST without an attempt to compress it (STORAGE EXTERNAL, migration
+0013: a PDF is compressed already); writing and reading go one chunk at a time, so a
+document is never whole in memory.
 
 `LocalStorage` keeps files on local disk (var/documents by default). A file is written
 before the commit (it has to be on disk before its row says so) and removed again when the

