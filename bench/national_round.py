@@ -18,7 +18,9 @@ deliberation started), then times the finalisation once, in order, on that proce
 Then it logs in (admin, chair, observer) and asks each page `--repeat` times in-process
 (Starlette's TestClient: the server's own time, no network), after one warm-up request, and
 reports the median and the SQL statements of one request. `/healthz` is the baseline of the
-same run. The report PDF is asked `--pdf-repeat` times (it is slow).
+same run. The report PDF is asked `--pdf-repeat` times, and only up to `--pdf-max`
+applicants (33 s a request at 100). `--profile PAGE ...` runs py-spy on this process during
+3 more requests of each page at the largest size and prints where the time goes.
 
 Shortcuts, and why the pages read the same as in real use:
 - Committee: the chair and 4 members scoring every applicant, and an observer (the brief's
@@ -33,7 +35,8 @@ Shortcuts, and why the pages read the same as in real use:
   results publication page (`/manage/procedures/{ref}/publish-results`, the confirmation
   with the letters' preview) can be asked; the public page is the deliberation's.
 
-    .venv/bin/python bench/national_round.py --sizes 200 2000 --repeat 7
+    .venv/bin/python bench/national_round.py --sizes 200 2000 --repeat 5 --pdf-max 0
+    .venv/bin/python bench/national_round.py --sizes 20 40 100 --pdf-repeat 1 --pdf-max 100
 """
 
 from __future__ import annotations
