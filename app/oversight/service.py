@@ -393,21 +393,24 @@ def scores_xlsx(
     """Levels as numbers; every other cell as a string cell, which Excel and LibreOffice
     never evaluate, whatever it starts with."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _("Scores")[:31]  # a sheet's name has at most 31 characters
-    for number, row in enumerate(scores_rows(session, procedure, view, human=True), start=1):
-        for column, value in enumerate(row, start=1):
-            cell = sheet.cell(row=number, column=column)
+    # Write-only: rows are streamed out as they are appended, not kept as a grid of cell
+    # objects (a national round holds hundreds of thousands of cells).
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Scores")[:31])  # a sheet's name has at most 31 characters
+    for row in scores_rows(session, procedure, view, human=True):
+        cells = []
+        for value in row:
             if value.isascii() and value.isdigit():
-                cell.value = int(value)
+                cells.append(int(value))
                 continue
-            cell.value = value
+            cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
             if value.startswith(FORMULA_STARTS):
                 cell.quotePrefix = True  # stays text when someone edits the cell, too
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
