@@ -334,10 +334,11 @@ def applicant_result(
 def result_letters(session: Session, settings: Settings, procedure: Procedure) -> list[mail.Letter]:
     """The mail every invited applicant gets when the results are published: that their
     result can be read, with the link."""
-    round_ = scoring_round.load_round(session, procedure)
-    users = users_by_id(session, (a.applicant_id for a in round_.applications))
+    # The invited applicants only, not the whole round with its sheets: a letter needs no score.
+    invited = letter_round.invited_applications(session, procedure)
+    users = users_by_id(session, (a.applicant_id for a in invited))
     letters = []
-    for application in round_.applications:
+    for application in invited:
         user = users.get(application.applicant_id)
         if user is None:
             continue
