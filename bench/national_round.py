@@ -212,28 +212,11 @@ def _pages(
     pdf_repeat: int,
     profile: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    from fastapi.testclient import TestClient
-    from sqlalchemy import event
 
-    from app.security import CSRF_COOKIE, csrf_token_for
+    from bench.pages import logged_in_clients, statement_log
 
-    clients = {"anonymous": TestClient(app, follow_redirects=False)}
-    for role, email in LOGINS.items():
-        logged = TestClient(app, follow_redirects=False)
-        logged.get("/healthz")
-        token = csrf_token_for(settings.secret_key, logged.cookies[CSRF_COOKIE])
-        answer = logged.post(
-            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-        )
-        assert answer.status_code == 303, answer.text[:500]
-        clients[role] = logged
-
-    statements: list[str] = []
-
-    def count(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
-        statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", count)
+    clients = logged_in_clients(app, settings, LOGINS)
+    statements = statement_log(database)
     timings: dict[str, Any] = {}
     for name, (role, path) in PAGES.items():
         if name == "report (PDF)" and pdf_repeat == 0:

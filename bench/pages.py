@@ -36,13 +36,45 @@ PAGES = {
 PASSWORD = "bench password 123"  # noqa: S105 (a throwaway database)
 
 
+def logged_in_clients(app: Any, settings: Any, logins: dict[str, str]) -> dict[str, Any]:
+    """A TestClient per role, logged in through the login form (PASSWORD), and one for
+    "anonymous"."""
+    from fastapi.testclient import TestClient
+
+    from app.security import CSRF_COOKIE, csrf_token_for
+
+    clients = {"anonymous": TestClient(app, follow_redirects=False)}
+    for role, email in logins.items():
+        logged = TestClient(app, follow_redirects=False)
+        logged.get("/healthz")
+        token = csrf_token_for(settings.secret_key, logged.cookies[CSRF_COOKIE])
+        answer = logged.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert answer.status_code == 303, answer.text[:500]
+        clients[role] = logged
+    return clients
+
+
+def statement_log(database: Any) -> list[str]:
+    """Every SQL statement the database's engine sends from now on (clear it per request)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    return statements
+
+
 def worker(applicants: int, repeat: int) -> dict[str, Any]:
     """Runs inside the tree to measure (its `app` first on sys.path)."""
     var_dir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     os.environ["VAR_DIR"] = str(var_dir)
     os.environ["DATABASE_URL"] = f"sqlite:///{var_dir}/bench.db"
     from fastapi.testclient import TestClient
-    from sqlalchemy import event
 
     from app import demo
     from app.accounts.service import create_user
@@ -51,7 +83,6 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
     from app.main import create_app
     from app.migrate import upgrade
     from app.procedures.models import Organisation, OrganisationAdmin
-    from app.security import CSRF_COOKIE, csrf_token_for
 
     try:
         from app.procedures.vocabulary import Phase
@@ -94,23 +125,10 @@ def worker(applicants: int, repeat: int) -> dict[str, Any]:
         )  # fmt: skip
         reference = procedure.reference
 
-        clients = {"anonymous": TestClient(app, follow_redirects=False)}
-        for role, email in (("admin", "admin@example.org"), ("observer", "observer@example.org")):
-            logged = TestClient(app, follow_redirects=False)
-            logged.get("/healthz")
-            token = csrf_token_for(settings.secret_key, logged.cookies[CSRF_COOKIE])
-            answer = logged.post(
-                "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-            )
-            assert answer.status_code == 303, answer.text[:500]
-            clients[role] = logged
-
-        statements: list[str] = []
-
-        def count(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
-            statements.append(statement)
-
-        event.listen(database.engine, "before_cursor_execute", count)
+        clients = logged_in_clients(
+            app, settings, {"admin": "admin@example.org", "observer": "observer@example.org"}
+        )
+        statements = statement_log(database)
         figures: dict[str, Any] = {}
         for name, (role, path) in PAGES.items():
             url = path.format(reference=reference)

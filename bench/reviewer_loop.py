@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.deadline_rush import children, free_port, start  # noqa: E402
-from bench.scoring_autosave import PASSWORD, VERSION, log_in  # noqa: E402
+from bench.scoring_autosave import VERSION, bench_committee, log_in  # noqa: E402
 
 REFERENCE = "BENCH-2026-1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -77,18 +77,7 @@ def prepare(
         organisation = organisations.create_organisation(
             session, actor="system", slug="nva", name="NVA", short_name="NVA"
         )
-        committee = [
-            (create_user(session, email="chair@example.org", name="Voorzitter", password=PASSWORD),
-             "chair", "opleider"),
-            (create_user(session, email="observer@example.org", name="Waarnemer", password=None),
-             "observer", ""),
-        ]  # fmt: skip
-        for number in range(members - 1):
-            user = create_user(
-                session, email=f"member{number}@example.org", name=f"Lid {number}",
-                password=PASSWORD,
-            )  # fmt: skip
-            committee.append((user, "member", "aios" if number % 3 == 0 else "staff"))
+        committee = bench_committee(session, members)
         people = tuple(
             create_user(session, email=f"applicant{n}@example.org", name=f"Kandidaat {n}",
                         password=None)

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,6 +36,26 @@ from bench.deadline_rush import free_port, percentile, start  # noqa: E402
 
 PASSWORD = "bench password 123"  # noqa: S105 (a throwaway database)
 VERSION = re.compile(r'id="sheet-version" value="(\d+)"')
+
+
+def bench_committee(session: Any, members: int) -> list[tuple[Any, str, str]]:
+    """A chair and `members` - 1 members (every third an aios) who log in with PASSWORD, and
+    an observer without a login: the committee of the scoring benchmarks."""
+    from app.accounts.service import create_user
+
+    committee = [
+        (create_user(session, email="chair@example.org", name="Voorzitter", password=PASSWORD),
+         "chair", "opleider"),
+        (create_user(session, email="observer@example.org", name="Waarnemer", password=None),
+         "observer", ""),
+    ]  # fmt: skip
+    for number in range(members - 1):
+        user = create_user(
+            session, email=f"member{number}@example.org", name=f"Lid {number}",
+            password=PASSWORD,
+        )  # fmt: skip
+        committee.append((user, "member", "aios" if number % 3 == 0 else "staff"))
+    return committee
 
 
 def prepare(
@@ -62,18 +83,7 @@ def prepare(
         organisation = organisations.create_organisation(
             session, actor="system", slug="nva", name="NVA", short_name="NVA"
         )
-        committee = [
-            (create_user(session, email="chair@example.org", name="Voorzitter", password=PASSWORD),
-             "chair", "opleider"),
-            (create_user(session, email="observer@example.org", name="Waarnemer", password=None),
-             "observer", ""),
-        ]  # fmt: skip
-        for number in range(members - 1):
-            user = create_user(
-                session, email=f"member{number}@example.org", name=f"Lid {number}",
-                password=PASSWORD,
-            )  # fmt: skip
-            committee.append((user, "member", "aios" if number % 3 == 0 else "staff"))
+        committee = bench_committee(session, members)
         applicant = create_user(session, email="applicant@example.org", name="Kandidaat",
                                 password=PASSWORD)  # fmt: skip
         spec = demo.DemoProcedure("nva", "BENCH-2026-1", Phase.INTERVIEWS, 4, "Bench",
