@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
 
+    commands.add_parser(
+        "worker",
+        help="run the jobs: mail, the published times, the daily purge and checkpoints "
+        "(on PostgreSQL; on SQLite `serve` runs them itself)",
+    )
     commands.add_parser("prune", help="remove expired sessions and old login failures")
     commands.add_parser(
         "purge", help="erase applications whose retention period has passed (also daily)"
@@ -326,6 +331,16 @@ def _serve(args: argparse.Namespace) -> int:
         # the client address before the app sees the connection's real one.
         proxy_headers=False,
     )
+    return 0
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    import logging
+
+    from app import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    worker.run(get_settings())
     return 0
 
 

@@ -82,12 +82,27 @@ class Settings(BaseSettings):
         default="owasp", validation_alias="PASSWORD_HASH_COST"
     )
 
-    # How often each worker opens and closes procedures whose published time has come.
+    # How often the clock job opens and closes procedures whose published time has come
+    # (whole seconds, at least 1; once per cluster, by the job worker).
     clock_seconds: float = Field(default=10, gt=0, le=3600, validation_alias="CLOCK_SECONDS")
+    # Where the jobs run (app/jobs): "auto" runs a worker inside the web server on SQLite
+    # and leaves them to `python -m app worker` on PostgreSQL; "yes" or "no" to choose.
+    jobs_in_web: Literal["auto", "yes", "no"] = Field(
+        default="auto", validation_alias="JOBS_IN_WEB"
+    )
+    # Seconds before a failed job's first retry (doubled for each next one); 0: the task's
+    # own (30 s for a mail).
+    job_retry_seconds: float = Field(default=0, ge=0, le=3600, validation_alias="JOB_RETRY_SECONDS")
 
     # Threads per worker for the score sheets' writes (autosave, review, submit); 0 means 1
     # on SQLite, which takes one writer at a time anyway, and 4 on PostgreSQL.
     sheet_threads: int = Field(default=0, ge=0, le=64, validation_alias="SHEET_THREADS")
+
+    @property
+    def runs_jobs_in_web(self) -> bool:
+        if self.jobs_in_web == "auto":
+            return self.is_sqlite
+        return self.jobs_in_web == "yes"
 
     @field_validator("signing_key_seed")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,33 +19,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from app import jobs
+from app.accounts import labels as account_labels
 from app.accounts import passwords
 from app.accounts.routes import router as accounts_router
 from app.applications import labels as application_labels
 from app.applications.letter_round_routes import router as letter_round_router
-from app.applications.privacy import purge
 from app.applications.routes import router as applications_router
-from app.applications.stores import open_storage
 from app.assets import STATIC_DIR, HashedStaticFiles, static_url
-from app.audit import keys as signing_keys
 from app.audit import labels as audit_labels
-from app.audit import service as audit
 from app.audit.routes import router as audit_router
-from app.conduct import stages, transition
+from app.conduct import stages
 from app.config import Settings, get_settings
-from app.db import connect, utcnow
+from app.db import connect
 from app.deps import get_principal
 from app.errors import DomainError, LoginRequired, TooManyAttempts
 from app.i18n import LANGUAGES, set_language
 from app.i18n import gettext as _
-from app.interviews import day as interview_day
 from app.interviews.routes import router as interviews_router
 from app.lottery import labels as lottery_labels
 from app.lottery.routes import router as lottery_router
 from app.oversight import service as oversight
 from app.oversight.routes import router as oversight_router
 from app.placement import labels as placement_labels
-from app.placement import preferences
 from app.placement.routes import router as placement_router
 from app.pool.routes import router as pool_router
 from app.procedures import labels as procedure_labels
@@ -52,7 +49,6 @@ from app.procedures import lifecycle, queries
 from app.procedures.admin_routes import router as admin_router
 from app.procedures.api import router as api_router
 from app.procedures.editor_routes import router as editor_router
-from app.procedures.models import Procedure
 from app.procedures.routes import router as procedures_router
 from app.scoring import labels as scoring_labels
 from app.scoring.deliberation_routes import router as deliberation_router
@@ -67,6 +63,7 @@ from app.security import (
     verify_csrf,
 )
 from app.web import render, templates
+from app.worker import make_context
 
 templates.env.globals.update(
     phase_label=procedure_labels.phase_label,
@@ -95,6 +92,7 @@ templates.env.globals.update(
     diversity_label=application_labels.diversity_label,
     stage_state_label=stages.state_label,
     static_url=static_url,
+    mail_state_label=account_labels.mail_state_label,
 )
 
 log = logging.getLogger("app")
@@ -123,11 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        daily = asyncio.create_task(_daily_purge(app))
-        clock = asyncio.create_task(_follow_the_clock(app))
-        yield
-        clock.cancel()
-        daily.cancel()
+        async with asynccontextmanager(_run_jobs)(app):
+            yield
         database.dispose()
 
     app = FastAPI(
@@ -140,9 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.storage = open_storage(settings, database.engine)
-    # The checkpoint signing key, made on first start (outside the database).
-    app.state.keyring = signing_keys.activate(settings)
+    # The document store and the checkpoint signing key (made on first start, outside the
+    # database), shared with the jobs.
+    app.state.jobs = make_context(settings, database)
+    app.state.storage = app.state.jobs.storage
+    app.state.keyring = app.state.jobs.keyring
     app.state.sheet_limiter = anyio.CapacityLimiter(settings.sheet_threads)
     # Three documents and the form fields; anything larger is refused before it is read.
     app.add_middleware(BodySizeLimit, max_bytes=(3 * settings.max_document_mb + 2) * 1024 * 1024)
@@ -182,82 +179,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _daily_purge(app: FastAPI) -> None:
-    """Erase applications past their retention period and sign a checkpoint of every chain
-    that grew: at start, then once a day. Each worker runs it; the purge takes the write
-    lock and finds nothing left the second time, and a checkpoint is made once per head."""
-    while True:
+async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """The job worker inside the web server (JOBS_IN_WEB; by default on SQLite only): a
+    thread running the local queue, or procrastinate's worker on this event loop."""
+    context: jobs.Context = app.state.jobs
+    if not context.settings.runs_jobs_in_web:
+        yield
+        return
+    if context.database.is_sqlite:
+        from app.jobs.local import Worker
+
+        worker = Worker(context)
+        worker.start()
         try:
-            await run_in_threadpool(_purge_once, app)
-        except Exception:
-            log.exception("daily purge failed; it runs again tomorrow")
+            yield
+        finally:
+            await run_in_threadpool(worker.stop)
+        return
+    from app.jobs.postgres import worker_app
+
+    queue = worker_app(context)
+    async with queue.open_async():
+        running = asyncio.create_task(
+            queue.run_worker_async(install_signal_handlers=False, name="web")
+        )
         try:
-            await run_in_threadpool(checkpoint_once, app)
-        except Exception:
-            log.exception("daily checkpoints failed; they are made again tomorrow")
-        await asyncio.sleep(24 * 3600)
-
-
-def _purge_once(app: FastAPI) -> None:
-    with app.state.database.session(write=True) as session:
-        count = purge(session, app.state.storage)
-    if count:
-        log.info("purged %s applications past their retention period", count)
-
-
-def checkpoint_once(app: FastAPI) -> list[str]:
-    """A signed checkpoint of every chain that grew since its last one (the spec asks for
-    one at least daily while a chain grows); one short transaction per chain, so appends
-    to the other chains do not wait."""
-    with app.state.database.session() as session:
-        due = audit.chains_to_checkpoint(session)
-    for chain in due:
-        with app.state.database.session(write=True) as session:
-            audit.checkpoint(session, chain, keyring=app.state.keyring)
-            session.commit()
-    if due:
-        log.info("signed checkpoints of %s chains", len(due))
-    return due
-
-
-async def _follow_the_clock(app: FastAPI) -> None:
-    """Open and close procedures at their published times, every CLOCK_SECONDS. Each
-    worker runs it; the steps are taken under the procedure's row lock (the write lock on
-    SQLite), so a second worker finds them taken. The pages do not wait for it: they ask
-    the clock themselves."""
-    while True:
-        try:
-            await run_in_threadpool(follow_the_clock_once, app)
-        except Exception:
-            log.exception("opening or closing at the published times failed; trying again")
-        await asyncio.sleep(app.state.settings.clock_seconds)
-
-
-def follow_the_clock_once(app: FastAPI) -> list[tuple[str, str]]:
-    """The steps due at the published times: opening, closing, fixing the preferences at
-    their deadline, and the interview reminders the day before."""
-    now = utcnow()
-    with app.state.database.session() as session:  # a read first: usually nothing is due
-        due = transition.due_by_the_clock(session, now)
-        lists_due = preferences.due(session, now)
-    taken: list[tuple[str, str]] = []
-    if due:
-        with app.state.database.session(write=True) as session:
-            taken += transition.follow_the_clock(session, due, now)
-    for procedure_id in lists_due:
-        with app.state.database.session(write=True) as session:
-            procedure = session.get(Procedure, procedure_id)
-            if procedure is not None and preferences.fix(session, procedure, now):
-                taken.append((procedure.reference, "fix_preferences"))
-    with app.state.database.session() as session:
-        reminders = interview_day.due_reminders(session, now)
-    for booking_id in reminders:
-        with app.state.database.session(write=True) as session:
-            if interview_day.send_reminder(session, app.state.settings, booking_id, now):
-                taken.append((f"booking:{booking_id}", "interview_reminder"))
-    for reference, action in taken:
-        log.info("%s: %s at its published time", reference, action)
-    return taken
+            yield
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
 
 
 def _add_basic_routes(app: FastAPI) -> None:

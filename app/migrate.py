@@ -16,5 +16,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def is_ours(name: str | None, type_: str, _parents: object = None) -> bool:
+    """The schema that the models describe: not procrastinate's own tables (migration
+    0014 makes them from procrastinate's schema; their upgrades are procrastinate's)."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")

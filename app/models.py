@@ -13,6 +13,7 @@ from app.applications.models import (
 )
 from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from app.interviews.models import Booking, InterviewSlot, Panel, PanelMember
+from app.jobs.models import LocalJob
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
 from app.oversight.models import Remark, SignOff
 from app.placement.models import PlacementOffer, PlacementRound, PreferenceList
@@ -49,6 +50,7 @@ __all__ = [
     "InterviewSlot",
     "JointOutcome",
     "LetterDecision",
+    "LocalJob",
     "LoginFailure",
     "LoginSession",
     "Mail",

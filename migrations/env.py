@@ -4,6 +4,7 @@ from alembic import context
 
 from app.config import get_settings
 from app.db import connect
+from app.migrate import is_ours
 from app.models import metadata
 
 config = context.config
@@ -36,6 +37,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

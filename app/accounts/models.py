@@ -4,6 +4,7 @@ mail."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
@@ -65,6 +66,16 @@ class LoginFailure(SQLModel, table=True):
     pending: bool = Field(default=False)
 
 
+class MailState(StrEnum):
+    # No SMTP settings: the outbox page is where the message is read (a demo, the tests).
+    KEPT = "kept"
+    # A job will send it (again, after `error`, until MAX_ATTEMPTS in app/accounts/mail.py).
+    QUEUED = "queued"
+    SENT = "sent"
+    # Every attempt failed; the platform admin can send it again.
+    FAILED = "failed"
+
+
 class Mail(SQLModel, table=True):
     """Every message the platform sends; without SMTP settings this table is the outbox."""
 
@@ -76,7 +87,11 @@ class Mail(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # The last attempt's error.
     error: str | None = Field(default=None, max_length=500)
+    state: str = Field(default=MailState.KEPT, max_length=10, index=True)
+    attempts: int = 0
+    message_id: str = Field(default="", max_length=200)
 
 
 class MailRequest(SQLModel, table=True):

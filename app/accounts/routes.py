@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app import forms, permissions
+from app import flash, forms, permissions
 from app.accounts import service
 from app.accounts.models import Mail
 from app.deps import SESSION_COOKIE, AppSettings, CurrentPrincipal, DbSession
@@ -286,3 +286,12 @@ def outbox_mail(
     message = session.get(Mail, mail_id)
     permissions.require_visible(message is not None)
     return render(request, "admin/mail.html", {"mail": message})
+
+
+@router.post("/admin/outbox/{mail_id}/send-again", name="outbox_send_again")
+def outbox_send_again(
+    request: Request, session: DbSession, principal: CurrentPrincipal, mail_id: forms.Id
+) -> Response:
+    permissions.require(principal, permissions.can_read_outbox(principal))
+    service.send_mail_again(session, actor=principal.user_id or 0, mail_id=mail_id)
+    return flash.redirect(request, "/admin/outbox", _("The message is queued to be sent again."))

@@ -14,12 +14,20 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from app.accounts import mail, throttle
-from app.accounts.models import LoginFailure, LoginSession, MailRequest, Token, User
+from app.accounts.models import (
+    LoginFailure,
+    LoginSession,
+    Mail,
+    MailRequest,
+    MailState,
+    Token,
+    User,
+)
 from app.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.audit.service import PLATFORM_CHAIN, actor_id, record
 from app.config import Settings
 from app.db import utcnow
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import gettext as _
 
 VERIFY = "verify"
@@ -162,6 +170,26 @@ def register(
         subject=f"user:{user.id}",
     )
     session.commit()
+
+
+def send_mail_again(session: Session, *, actor: int, mail_id: int) -> Mail:
+    """The platform admin queues a failed message once more (after fixing the SMTP
+    settings, or once the server is back); chained in the platform chain."""
+    message = session.get(Mail, mail_id)
+    if message is None:
+        raise NotFound(_("This page does not exist."))
+    if message.state != MailState.FAILED:
+        raise Conflict(_("Only a message that could not be sent can be sent again."))
+    mail.send_again(session, message)
+    record(
+        session,
+        chain=PLATFORM_CHAIN,
+        actor=actor_id(actor),
+        action="mail.send_again",
+        subject=f"mail:{message.id}",
+    )
+    session.commit()
+    return message
 
 
 def send_verification(session: Session, settings: Settings, user: User) -> None:

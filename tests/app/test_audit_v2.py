@@ -505,17 +505,17 @@ def test_the_upgrade_leaves_existing_chains_in_version_1(
 def test_the_daily_job_signs_every_chain_that_grew_once(
     app: Any, procedure: Procedure, session: Session
 ) -> None:
-    from app.main import checkpoint_once
+    from app.worker import checkpoint_once
 
     # Signed at its last phase change; it grows once more after that.
     audit.record(session, chain=procedure.reference, actor="system", action="x.y", subject="s")
     session.commit()
     due = audit.chains_to_checkpoint(session)
     assert procedure.reference in due and audit.PLATFORM_CHAIN in due
-    assert checkpoint_once(app) == due
+    assert checkpoint_once(app.state.jobs) == due
     session.rollback()
     assert audit.chains_to_checkpoint(session) == []
-    assert checkpoint_once(app) == []  # nothing grew: nothing signed twice
+    assert checkpoint_once(app.state.jobs) == []  # nothing grew: nothing signed twice
     latest = audit.latest_checkpoint(session, procedure.reference)
     head = audit.head(session, procedure.reference)
     assert latest is not None and head is not None and latest["head"] == head.hash

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app import main
+from app import worker as worker_module
 from app.audit import service as audit
 from app.conduct import transition as conduct_transition
 from app.config import Settings
@@ -144,7 +144,7 @@ def test_the_job_opens_and_closes_at_the_published_times_as_system_once(
     running = set_times(session, running, closes=-timedelta(seconds=2))
     untouched = factory.procedure(phase=Phase.OPEN)
 
-    taken = main.follow_the_clock_once(app)
+    taken = worker_module.follow_the_clock_once(app.state.jobs)
     assert sorted(taken) == sorted([(waiting.reference, "open"), (running.reference, "close")])
     assert phase_of(session, waiting) == Phase.OPEN
     assert phase_of(session, running) == Phase.CLOSED
@@ -156,7 +156,8 @@ def test_the_job_opens_and_closes_at_the_published_times_as_system_once(
     [closed] = clock_entries(session, running)
     assert closed["data"]["from"] == "open" and closed["data"]["to"] == "closed"
 
-    assert main.follow_the_clock_once(app) == []  # idempotent: nothing left to do
+    # idempotent: nothing left to do
+    assert worker_module.follow_the_clock_once(app.state.jobs) == []
     assert len(clock_entries(session, waiting)) == len(clock_entries(session, running)) == 1
     for procedure in (waiting, running):
         assert audit.verify_stored(session, procedure.reference).ok
@@ -167,7 +168,7 @@ def test_a_procedure_the_job_never_saw_open_is_opened_and_closed_in_one_run(
 ) -> None:
     procedure = factory.procedure(phase=Phase.PUBLISHED)
     set_times(session, procedure, opens=-timedelta(days=2), closes=-timedelta(seconds=1))
-    assert main.follow_the_clock_once(app) == [
+    assert worker_module.follow_the_clock_once(app.state.jobs) == [
         (procedure.reference, "open"),
         (procedure.reference, "close"),
     ]
@@ -185,7 +186,7 @@ def test_several_workers_at_once_take_each_step_once(
 
     def work(worker: FastAPI) -> None:
         start.wait()
-        results.append(main.follow_the_clock_once(worker))
+        results.append(worker_module.follow_the_clock_once(worker.state.jobs))
 
     threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
     for thread in threads:

@@ -103,6 +103,8 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     },
     ("GET", "/admin/outbox"): {"any": only({"platform_admin": 200})},
     ("GET", "/admin/outbox/{mail_id}"): {"any": only({"platform_admin": 200})},
+    # The world's mail was kept (no SMTP): only a failed one can be sent again.
+    ("POST", "/admin/outbox/{mail_id}/send-again"): {"any": only({"platform_admin": 409})},
     ("POST", "/admin/organisations"): {"any": only({"platform_admin": 422})},
     ("POST", "/admin/organisations/{slug}/admins"): {"any": only({"platform_admin": 422})},
     ("GET", "/procedures/{reference}"): {

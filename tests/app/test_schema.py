@@ -7,13 +7,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from app.db import normalise_url
+from app.migrate import is_ours
 from app.models import metadata
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
     engine = create_engine(normalise_url(database_url))
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": is_ours}
+        context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, metadata)
     engine.dispose()
     assert differences == [], differences

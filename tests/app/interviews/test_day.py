@@ -20,8 +20,8 @@ from app.db import utcnow
 from app.forms import AMSTERDAM
 from app.interviews import day
 from app.interviews.models import Booking, InterviewSlot, Panel
-from app.main import follow_the_clock_once
 from app.procedures.models import ProcedureMember
+from app.worker import follow_the_clock_once
 from tests.app.conftest import Browser
 from tests.app.interviews.test_booking import book, setup, slots_of
 
@@ -100,9 +100,9 @@ def test_the_clock_sends_the_due_reminders(
             utcnow().astimezone(AMSTERDAM).date() + timedelta(days=1), time(8, 0), AMSTERDAM
         ).astimezone(UTC)
         session.commit()
-    taken = follow_the_clock_once(app)
+    taken = follow_the_clock_once(app.state.jobs)
     assert [action for _ref, action in taken] == ["interview_reminder"]
-    assert follow_the_clock_once(app) == []  # sent once
+    assert follow_the_clock_once(app.state.jobs) == []  # sent once
     user = session.get(User, first.applicant_id)
     assert user is not None and len(reminders_to(session, user.email)) == 1
 

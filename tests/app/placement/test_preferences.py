@@ -14,12 +14,12 @@ from sqlmodel import Session, select
 
 from app.applications.models import Application
 from app.db import utcnow
-from app.main import follow_the_clock_once
 from app.placement import preferences
 from app.placement.models import PreferenceList
 from app.procedures.models import Procedure
 from app.procedures.vocabulary import Phase
 from app.scoring.models import JointOutcome
+from app.worker import follow_the_clock_once
 from tests.app.conftest import Browser, Factory
 from tests.app.scoring.conftest import chain
 
@@ -226,8 +226,8 @@ def test_after_the_deadline_the_lists_are_fixed_and_chained_once(
 
     answer = press(browser, application, ["MMA"], "add:UMCU")
     assert answer.status_code == 409 and "deadline has passed" in answer.text
-    assert (procedure.reference, "fix_preferences") in follow_the_clock_once(app)
-    assert follow_the_clock_once(app) == []  # once
+    assert (procedure.reference, "fix_preferences") in follow_the_clock_once(app.state.jobs)
+    assert follow_the_clock_once(app.state.jobs) == []  # once
     [fixed] = chain(session, procedure, "preferences.fixed")
     assert fixed["lists"] == {application.reference: preferences.list_hash(["MMA"])}
     assert stored(session, application) == ["MMA"]
