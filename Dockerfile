@@ -27,8 +27,10 @@ RUN pip install --upgrade pip && pip install -e .
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz',timeout=4)"
-# Migrate once, then serve; behind a proxy set TRUSTED_PROXIES to its address. uvicorn's
-# own proxy-header handling stays off: the app alone decides whom to believe. `python -m
-# uvicorn`, not the uvicorn script: the PDF checker's children then start without
-# re-importing it.
-CMD ["sh", "-c", "python -m app migrate && exec python -m uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --no-proxy-headers"]
+# ROLE=web (the default): migrate once, then serve; behind a proxy set TRUSTED_PROXIES to
+# its address. uvicorn's own proxy-header handling stays off: the app alone decides whom to
+# believe. `python -m uvicorn`, not the uvicorn script: the PDF checker's children then
+# start without re-importing it. ROLE=worker: the job worker (mail, the published times,
+# the daily purge and checkpoints, the report PDFs), as many as you like, on PostgreSQL.
+ENV ROLE=web
+CMD ["sh", "-c", "if [ \"$ROLE\" = worker ]; then exec python -m app worker; fi; python -m app migrate && exec python -m uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --no-proxy-headers"]

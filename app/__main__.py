@@ -337,6 +337,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(_args: argparse.Namespace) -> int:
     import logging
 
+    import app.main  # noqa: F401  (every task registered, and the templates' words)
     from app import worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -15,7 +15,7 @@ from app.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from app.interviews.models import Booking, InterviewSlot, Panel, PanelMember
 from app.jobs.models import LocalJob
 from app.lottery.models import DeclinedPlace, Draw, DrawContributor
-from app.oversight.models import Remark, SignOff
+from app.oversight.models import Remark, ReportPdf, SignOff
 from app.placement.models import PlacementOffer, PlacementRound, PreferenceList
 from app.pool.models import PoolEntry
 from app.procedures.models import (
@@ -68,6 +68,7 @@ __all__ = [
     "Procedure",
     "ProcedureMember",
     "Remark",
+    "ReportPdf",
     "Requirement",
     "ReserveAssignment",
     "ScoreSheet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -44,3 +44,23 @@ class SignOff(SQLModel, table=True):
     report_sha256: str = Field(max_length=64)
     chain_head: str = Field(max_length=64)
     signed_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportPdf(SQLModel, table=True):
+    """The round report as PDF, rendered by a job (app/oversight/report_pdf.py) and kept for
+    the chain head it was asked at, the reader's view (who is left out, whose sheets are
+    sealed) and language: asked again at the same head, it is served at once."""
+
+    __tablename__ = "report_pdf"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # sha256 of procedure, chain head, view and language (see report_pdf.key_of)
+    key: str = Field(max_length=64, unique=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True, ondelete="CASCADE")
+    head_seq: int
+    # rendering → ready, or failed (asked again: rendered again)
+    state: str = Field(default="rendering", max_length=10)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    error: str | None = Field(default=None, max_length=500)
+    requested_at: datetime = Field(default_factory=utcnow)
+    ready_at: datetime | None = None

@@ -15,6 +15,7 @@ from app.downloads import attachment
 from app.errors import DomainError, Forbidden, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import draws
+from app.oversight import report_pdf
 from app.oversight import service as oversight
 from app.permissions import Principal, RoundView
 from app.procedures import committee as procedure_committee
@@ -234,30 +235,31 @@ def round_report(
 
 @router.get("/procedures/{reference}/report.pdf")
 def round_report_pdf(
-    request: Request, session: DbSession, principal: CurrentPrincipal, reference: str
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    reference: str,
+    check: bool = False,
 ) -> Response:
+    """The PDF when a job has rendered it for the round as it stands (the chain head), the
+    reader's view and language; until then a page that says so (202), which checks again
+    by itself (`check`: its fragment) and links the PDF once it is there."""
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
-    page = render(
+    view = _view(session, principal, procedure)
+    asked = report_pdf.ask(request.app.state.database, procedure, view, retry=not check)
+    if asked.state == "ready" and asked.pdf is not None and not check:
+        return Response(
+            asked.pdf,
+            media_type="application/pdf",
+            headers=attachment(f"{procedure.reference}-report.pdf"),
+        )
+    return render(
         request,
-        "oversight/report_document.html",
-        {"report": _report(session, principal, procedure), "procedure": procedure},
-    )
-    try:
-        from weasyprint import HTML  # needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0)
-    except OSError:
-        return render(
-            request,
-            "errors/error.html",
-            {"status": 503, "message": _("PDF export needs Pango on this server; the HTML "
-                                         "report and the CSV and XLSX files work.")},
-            status_code=503,
-        )  # fmt: skip
-    pdf = HTML(string=bytes(page.body).decode("utf-8"), base_url=str(request.base_url))
-    return Response(
-        pdf.write_pdf(),
-        media_type="application/pdf",
-        headers=attachment(f"{procedure.reference}-report.pdf"),
+        "oversight/report_pdf.html",
+        {"procedure": procedure, "asked": asked},
+        status_code=200 if asked.state == "ready" else 202,
+        block="status" if check else None,
     )
 
 

@@ -1,0 +1,89 @@
+"""The round report as PDF is made by a job, off the request path, and kept per chain head,
+view and language: the page answers at once, says when the PDF is ready, and a change to
+the round makes the next ask render it again."""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from app.jobs import local
+from app.oversight.models import ReportPdf
+from app.procedures.models import Procedure
+from tests.app.conftest import Browser
+from tests.app.test_jobs import run_jobs
+from tests.app.test_oversight import world
+
+__all__ = ["world"]  # the fixture, shared with the oversight tests
+
+try:
+    import weasyprint  # noqa: F401
+
+    HAS_PANGO = True
+except OSError:
+    HAS_PANGO = False
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.mark.skipif(not HAS_PANGO, reason="WeasyPrint needs Pango")
+def test_the_pdf_is_made_by_a_job_and_kept_until_the_round_changes(
+    world: tuple[Procedure, dict[str, Browser]], session: Session, app: Any
+) -> None:
+    procedure, browsers = world
+    observer = browsers["observer"]
+    url = f"/procedures/{procedure.reference}/report.pdf"
+    first = observer.get(url)
+    assert first.status_code == 202 and "is being made" in html.unescape(first.text)
+    assert 'hx-get="' + url + '?check=true"' in first.text
+    # Asked again before the worker ran: still one job, one row.
+    assert observer.get(f"{url}?check=true").status_code == 202
+    session.rollback()
+    assert len(session.execute(select(ReportPdf)).scalars().all()) == 1
+
+    run_jobs(app.state.jobs)
+    ready = observer.get(f"{url}?check=true")
+    assert ready.status_code == 200 and "The PDF is ready." in ready.text
+    assert "<html" not in ready.text  # the fragment only
+    pdf = observer.get(url)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert procedure.reference in text_of(pdf.content)
+
+    # A remark is an entry in the chain: the PDF kept is no longer the round as it stands.
+    remark = observer.post(
+        f"/observer/procedures/{procedure.reference}/remarks",
+        {"text": "De tweede ronde begon een kwartier te laat."},
+    )
+    assert remark.status_code == 303
+    assert observer.get(url).status_code == 202
+    run_jobs(app.state.jobs)
+    again = observer.get(url)
+    assert again.status_code == 200 and "een kwartier te laat" in text_of(again.content)
+    session.rollback()
+    # Only the newest PDF of the procedure is kept.
+    assert [row.state for row in session.execute(select(ReportPdf)).scalars()] == ["ready"]
+
+
+def test_a_job_for_a_head_that_moved_on_is_dropped(
+    world: tuple[Procedure, dict[str, Browser]], session: Session, app: Any
+) -> None:
+    procedure, browsers = world
+    observer = browsers["observer"]
+    url = f"/procedures/{procedure.reference}/report.pdf"
+    assert observer.get(url).status_code == 202
+    observer.post(
+        f"/observer/procedures/{procedure.reference}/remarks", {"text": "Nog een opmerking."}
+    )
+    if not app.state.database.is_sqlite:
+        pytest.skip("the local queue's bookkeeping; procrastinate runs the same task")
+    assert local.run_pending(app.state.jobs) == 1
+    session.rollback()
+    assert session.execute(select(ReportPdf)).scalars().all() == []  # nothing rendered
