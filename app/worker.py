@@ -135,6 +135,7 @@ def run(settings: Settings) -> None:
         else:
             from app.jobs.postgres import worker_app
 
+            log.info("running the jobs on PostgreSQL (procrastinate)")
             worker_app(context).run_worker(name="app")
     finally:
         context.database.dispose()

@@ -45,8 +45,18 @@ def test_the_observer_reads_remarks_verifies_and_signs_off(server: Server, new_p
 
     page.goto(f"{server.url}/procedures/{PROCEDURE}/report")
     assert serious_findings(page) == []
-    with page.expect_download() as download:
+    # The PDF is made by the job worker (inside the demo server on SQLite): the link leads
+    # to a page that says so, and shows the download once it is there (htmx polls).
+    with page.expect_navigation():
         page.get_by_role("link", name="Downloaden als pdf").click()
+    expect(page.locator("#pdf-status")).to_contain_text("wordt gemaakt")
+    assert serious_findings(page) == []
+    screenshot(page, "observer-report-pdf-waiting-desktop")
+    ready = page.get_by_role("link", name="Download de pdf")
+    expect(ready).to_be_visible(timeout=120_000)
+    assert serious_findings(page) == []
+    with page.expect_download() as download:
+        ready.click()
     pdf = pypdfium2.PdfDocument(str(download.value.path()))
     assert len(pdf) >= 2
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
