@@ -63,6 +63,7 @@ def test_the_observer_reads_remarks_verifies_and_signs_off(server: Server, new_p
     image = pdf[0].render(scale=1.5).to_pil()
     image.save(ARTIFACTS / "report-page-1.png")
     assert image.width > 800
+    page.get_by_role("link", name="Rapport van de ronde").click()
     with page.expect_navigation():
         page.get_by_role("button", name="De ronde aftekenen").click()
     confirm(page, "De ronde aftekenen", "observer-sign-off-confirm-desktop", 0)
