@@ -26,6 +26,7 @@ from app.accounts.routes import router as accounts_router
 from app.applications import labels as application_labels
 from app.applications.letter_round_routes import router as letter_round_router
 from app.applications.routes import router as applications_router
+from app.applications.stores import check_store
 from app.assets import STATIC_DIR, HashedStaticFiles, static_url
 from app.audit import labels as audit_labels
 from app.audit.routes import router as audit_router
@@ -138,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The document store and the checkpoint signing key (made on first start, outside the
     # database), shared with the jobs.
     app.state.jobs = make_context(settings, database)
+    with database.session() as session:
+        check_store(settings, session, app.state.jobs.storage)
     app.state.storage = app.state.jobs.storage
     app.state.keyring = app.state.jobs.keyring
     app.state.sheet_limiter = anyio.CapacityLimiter(settings.sheet_threads)

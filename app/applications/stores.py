@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal, cast
 
-from sqlalchemy import Engine, delete, event, insert, select
+from sqlalchemy import Engine, delete, event, exists, insert, select
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
@@ -53,6 +53,39 @@ BLOB = DocumentBlob.__table__  # type: ignore[attr-defined]
 def open_storage(settings: Settings, engine: Engine) -> Storage:
     """The store the settings choose, reading from `engine` (the application's database)."""
     return storage_for(settings.documents_store(), engine)
+
+
+def documents_not_in(session: Session, storage: Storage, *, limit: int = 1000) -> list[str]:
+    """The storage keys of documents whose bytes `storage` does not hold (at most `limit`):
+    after an upgrade that switched the store without moving the documents, every one."""
+    if not isinstance(storage, DatabaseStorage):
+        return []
+    blob = DocumentBlob.__table__  # type: ignore[attr-defined]
+    document = Document.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(document.c.storage_key)
+        .where(~exists().where(blob.c.key == document.c.storage_key))
+        .limit(limit)
+    )
+    return [str(key) for key in rows.scalars()]
+
+
+def check_store(settings: Settings, session: Session, storage: Storage) -> None:
+    """Refuse to start on the database store while documents it lacks are on local disk
+    (an upgrade on PostgreSQL that set neither DOCUMENTS_URL nor DOCUMENTS_DIR): every
+    download would fail. The message says how to move them."""
+    missing = documents_not_in(session, storage, limit=20)
+    assert settings.documents_dir is not None
+    files = LocalFiles(settings.documents_dir)
+    on_disk = [key for key in missing if files.path(key).is_file()]
+    if on_disk:
+        raise RuntimeError(
+            f"DOCUMENTS_URL is the database, but documents are still in "
+            f"{settings.documents_dir} (e.g. {on_disk[0]}). Move them first: "
+            f"DOCUMENTS_URL={settings.documents_dir.absolute().as_uri()} python -m app "
+            f"move-documents --to database; or set DOCUMENTS_URL to that file:// address to "
+            f"keep them there."
+        )
 
 
 def storage_from_url(url: str, engine: Engine) -> Storage:

@@ -21,7 +21,12 @@ from app.applications import submission
 from app.applications.documents import Upload
 from app.applications.models import Document, DocumentBlob
 from app.applications.storage import CHUNK, Storage, TooLarge
-from app.applications.stores import DatabaseStorage, LocalStorage, open_storage
+from app.applications.stores import (
+    DatabaseStorage,
+    LocalStorage,
+    move_documents,
+    open_storage,
+)
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
@@ -325,3 +330,19 @@ def test_move_documents_copies_local_to_database_and_back_and_verifies(
         monkeypatch, settings, "move-documents", "--to", (tmp_path / "disk").as_uri()
     )
     assert code == 2 and "already" in err
+
+
+def test_the_app_refuses_to_start_on_the_database_store_while_its_documents_are_on_disk(
+    factory: Factory, session: Session, settings: Settings, database: Database, tmp_path: Path
+) -> None:
+    """An upgrade that switched to the database store without moving the files: every
+    download would fail, so the start stops and says how to move them."""
+    disk = tmp_path / "var" / "documents"
+    procedure, _user, application = _draft(factory, session)
+    assert _save(session, LocalStorage(disk), settings, procedure, application) == []
+    upgraded = settings.model_copy(update={"documents_url": "database", "documents_dir": disk})
+    with pytest.raises(RuntimeError, match="move-documents --to database"):
+        create_app(upgraded)
+    report = move_documents(database, LocalStorage(disk), DatabaseStorage(database.engine))
+    assert not report.failed
+    create_app(upgraded).state.database.dispose()
