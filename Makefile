@@ -6,7 +6,7 @@ PORT ?= 8000
 # The Nu HTML checker from the npm registry (it needs Java), kept in the ignored build/.
 VNU := build/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: run test lint fuzz e2e html lighthouse bench install install-dev install-e2e install-html messages clean
+.PHONY: run test lint fuzz fault e2e html lighthouse bench install install-dev install-e2e install-html messages clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: $(VENV)/.dev
 ## fuzz: schemathesis against the app's OpenAPI document (at least 10,000 requests, no 5xx)
 fuzz: $(VENV)/.dev
 	$(PY) -m pytest tests/fuzz -s
+
+## fault: two instances behind HAProxy on a fresh PostgreSQL database, one killed mid-storm
+# (needs PostgreSQL, POSTGRES_ADMIN_URL or PGHOST/PGPORT, and /usr/sbin/haproxy)
+fault: $(VENV)/.dev
+	$(PY) -m pytest tests/fault -s
 
 ## e2e: the browser tests in Debian's Chromium (/usr/bin/chromium)
 e2e: $(VENV)/.e2e

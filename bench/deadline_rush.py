@@ -24,12 +24,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pypdf import PdfWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench password 123"  # noqa: S105 (a throwaway database)
 
 
 def make_pdf(megabytes: float, title: str) -> bytes:
@@ -50,13 +53,11 @@ def free_port() -> int:
 def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, list[str]]:
     os.environ["VAR_DIR"] = str(var_dir)
     os.environ["DATABASE_URL"] = database_url
-    from app import demo
     from app.accounts.service import create_user
     from app.config import Settings
-    from app.db import connect, utcnow
+    from app.db import connect
     from app.migrate import upgrade
-    from app.procedures import organisations, queries
-    from app.procedures.vocabulary import Phase
+    from app.procedures import organisations
 
     settings = Settings()
     upgrade(settings.database_url)
@@ -79,24 +80,42 @@ def prepare(var_dir: Path, database_url: str, applicants: int) -> tuple[str, lis
             )
         ]
         committee = [(u, "member" if r == "aios" else r, f) for u, r, f in committee]
-        spec = demo.DemoProcedure("nva", "BENCH-2027-1", Phase.OPEN, 4, "Bench", "Anesthesiologie",
-                                  "Utrecht", "", 20)  # fmt: skip
-        demo.complete_procedure(session, settings, organisation=organisation, spec=spec,
-                                committee=committee, actor="system", now=utcnow())  # fmt: skip
-        emails = []
-        for number in range(applicants):
-            email = f"applicant{number}@example.org"
-            create_user(
-                session, email=email, name=f"Sollicitant {number}", password="bench password 123"
-            )
-            emails.append(email)
-        requirement_ids = [
-            r.id
-            for r in queries.requirements(session, queries.get_procedure(session, "BENCH-2027-1"))
-        ]
+        emails = open_procedure(session, settings, organisation, committee, "BENCH-2027-1",
+                                applicants)  # fmt: skip
     database.dispose()
-    os.environ["BENCH_REQUIREMENTS"] = ",".join(map(str, requirement_ids))
     return "BENCH-2027-1", emails
+
+
+def open_procedure(
+    session: Any,
+    settings: Any,
+    organisation: Any,
+    committee: list[tuple[Any, str, str]],
+    reference: str,
+    applicants: int,
+) -> list[str]:
+    """A published procedure open for applications and `applicants` accounts that log in
+    with PASSWORD (their e-mails); its requirements go to BENCH_REQUIREMENTS."""
+    from app import demo
+    from app.accounts.service import create_user
+    from app.db import utcnow
+    from app.procedures import queries
+    from app.procedures.vocabulary import Phase
+
+    spec = demo.DemoProcedure("nva", reference, Phase.OPEN, 4, "Bench", "Anesthesiologie",
+                              "Utrecht", "", 20)  # fmt: skip
+    demo.complete_procedure(session, settings, organisation=organisation, spec=spec,
+                            committee=committee, actor="system", now=utcnow())  # fmt: skip
+    emails = []
+    for number in range(applicants):
+        email = f"applicant{number}@example.org"
+        create_user(session, email=email, name=f"Sollicitant {number}", password=PASSWORD)
+        emails.append(email)
+    requirement_ids = [
+        r.id for r in queries.requirements(session, queries.get_procedure(session, reference))
+    ]
+    os.environ["BENCH_REQUIREMENTS"] = ",".join(map(str, requirement_ids))
+    return emails
 
 
 def start(
@@ -140,7 +159,7 @@ async def log_in(base: str, email: str) -> tuple[httpx.AsyncClient, str, str]:
     page = await client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     login = await client.post(
-        "/login", data={"csrf_token": token, "email": email, "password": "bench password 123"}
+        "/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
     )
     return client, token, "" if login.status_code == 303 else f"login {login.status_code}"
 

@@ -64,17 +64,10 @@ def prepare(
     """A procedure in its interviews with `members` scorers and one invited applicant."""
     os.environ["VAR_DIR"] = str(var_dir)
     os.environ["DATABASE_URL"] = database_url
-    from sqlmodel import select
-
-    from app import demo
-    from app.accounts.models import User
-    from app.accounts.service import create_user
     from app.config import Settings
-    from app.db import connect, utcnow
+    from app.db import connect
     from app.migrate import upgrade
     from app.procedures import organisations
-    from app.procedures.models import ProcedureMember
-    from app.procedures.vocabulary import Phase
 
     settings = Settings()
     upgrade(settings.database_url)
@@ -84,24 +77,48 @@ def prepare(
             session, actor="system", slug="nva", name="NVA", short_name="NVA"
         )
         committee = bench_committee(session, members)
-        applicant = create_user(session, email="applicant@example.org", name="Kandidaat",
-                                password=PASSWORD)  # fmt: skip
-        spec = demo.DemoProcedure("nva", "BENCH-2026-1", Phase.INTERVIEWS, 4, "Bench",
-                                  "Anesthesiologie", "Utrecht", "", -30)  # fmt: skip
-        procedure = demo.complete_procedure(
-            session, settings, organisation=organisation, spec=spec, committee=committee,
-            actor="system", now=utcnow(), applicants=(applicant,),
-        )  # fmt: skip
-        rows = session.execute(
-            select(User.email, ProcedureMember.id)
-            .join(ProcedureMember, ProcedureMember.user_id == User.id)
-            .where(ProcedureMember.procedure_id == procedure.id, ProcedureMember.role != "observer")
-        ).all()
-        assert procedure.rubric_content is not None
-        criteria = [c["id"] for c in procedure.rubric_content["criteria"]]
+        application, scorers = interviews_procedure(
+            session, settings, organisation, committee, "BENCH-2026-1"
+        )
     database.dispose()
-    os.environ["BENCH_CRITERIA"] = ",".join(criteria)
-    return "BENCH-2026-1", "BENCH-2026-1-0001", [(email, member_id) for email, member_id in rows]
+    return "BENCH-2026-1", application, scorers
+
+
+def interviews_procedure(
+    session: Any,
+    settings: Any,
+    organisation: Any,
+    committee: list[tuple[Any, str, str]],
+    reference: str,
+) -> tuple[str, list[tuple[str, int]]]:
+    """A procedure in its interviews (scoring) with one invited applicant: the applicant's
+    application and the scoring members (e-mail, member id); the criteria go to
+    BENCH_CRITERIA."""
+    from sqlmodel import select
+
+    from app import demo
+    from app.accounts.models import User
+    from app.accounts.service import create_user
+    from app.db import utcnow
+    from app.procedures.models import ProcedureMember
+    from app.procedures.vocabulary import Phase
+
+    applicant = create_user(session, email=f"applicant-{reference.lower()}@example.org",
+                            name="Kandidaat", password=PASSWORD)  # fmt: skip
+    spec = demo.DemoProcedure("nva", reference, Phase.INTERVIEWS, 4, "Bench",
+                              "Anesthesiologie", "Utrecht", "", -30)  # fmt: skip
+    procedure = demo.complete_procedure(
+        session, settings, organisation=organisation, spec=spec, committee=committee,
+        actor="system", now=utcnow(), applicants=(applicant,),
+    )  # fmt: skip
+    rows = session.execute(
+        select(User.email, ProcedureMember.id)
+        .join(ProcedureMember, ProcedureMember.user_id == User.id)
+        .where(ProcedureMember.procedure_id == procedure.id, ProcedureMember.role != "observer")
+    ).all()
+    assert procedure.rubric_content is not None
+    os.environ["BENCH_CRITERIA"] = ",".join(c["id"] for c in procedure.rubric_content["criteria"])
+    return f"{reference}-0001", [(email, member_id) for email, member_id in rows]
 
 
 def changes(member: int, saves: int) -> list[dict[str, str]]:
