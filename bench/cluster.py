@@ -129,6 +129,10 @@ defaults
     timeout connect 5s
     timeout client 300s
     timeout server 300s
+    # A check waits its turn behind the requests in the instance's thread pool: with the
+    # default (the check interval, 500 ms) a rush of logins or uploads takes every instance
+    # out and HAProxy answers 503. An instance that is gone refuses the check at once.
+    timeout check 10s
     retries 2
     option redispatch 1
 

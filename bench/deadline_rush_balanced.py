@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -101,6 +102,8 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    # Stopped with SIGTERM: the instances, HAProxy and the database go too.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(1))
     cv, letter = make_pdf(args.mb, "CV"), make_pdf(args.mb, "Brief")
     print(f"applicants {args.applicants}, two PDFs of {len(cv) / 1e6:.1f} MB each, "
           "HAProxy (roundrobin) to two instances of one process each, PostgreSQL, documents "
