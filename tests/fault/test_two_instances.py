@@ -27,6 +27,7 @@ from sqlmodel import select
 from app.accounts import passwords
 from app.accounts.models import User
 from app.applications.models import Application, Document
+from app.applications.stores import DatabaseStorage
 from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
 from app.audit.models import AuditHead
@@ -80,6 +81,8 @@ class Progress:
     receipts: int = 0
     saves: int = 0
     unanswered: int = 0  # requests that got no answer (and were tried again)
+    already: int = 0  # retried submissions that found their first attempt had submitted
+    stale: int = 0  # retried saves that found their first attempt stored (409)
     after_kill_receipts: int = 0
     after_kill_saves: int = 0
     killed: bool = False
@@ -118,6 +121,7 @@ async def submit(
             return
         if problem == "submit 303":  # "a second press of the submit button"
             submission.already = True
+            progress.already += 1
             return
         if problem != "no answer" and int(problem.split()[-1]) not in NO_ANSWER:
             submission.problems.append(problem)
@@ -167,6 +171,7 @@ async def autosave(base: str, url: str, member: Member, number: int, progress: P
                     progress.acknowledged("saves")
                 elif response.status_code == 409 and found:
                     version = found.group(1)
+                    progress.stale += 1
                 else:
                     member.problems.append(f"save {response.status_code}")
                 break
@@ -305,6 +310,10 @@ def check_database(
             versions = [e["data"]["version"] for e in saved
                         if e["actor"] == f"user:{scorers[member.member_id]}"]  # fmt: skip
             check_sheet(member, sheets.get(member.member_id), versions)
+        # Never a document without its chunks, nor chunks without their document: the
+        # uploads cut off by the kill left nothing behind.
+        keys = set(session.execute(select(Document.storage_key)).scalars())
+        assert set(DatabaseStorage(database.engine).keys(session)) == keys
         for head in session.execute(select(AuditHead)).scalars():
             report = checkpoints.verify(audit.export_lines(session, head.chain))
             assert report.ok, (head.chain, report.describe())
