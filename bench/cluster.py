@@ -2,7 +2,8 @@
 fault test (tests/fault) and the balanced deadline rush (bench/deadline_rush_balanced.py)
 share. A fresh database that is dropped afterwards, instances started as separate machines
 would be (each its own VAR_DIR; the keys shared through the environment), HAProxy in front
-(roundrobin, health check on /healthz), and an SMTP server that keeps what it receives.
+(roundrobin, health check on /healthz), the job worker (`python -m app worker`), and an
+SMTP server that keeps what it receives.
 
 Anything missing (PostgreSQL, /usr/sbin/haproxy) raises: a fault test that cannot run fails.
 """
@@ -19,8 +20,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -216,21 +217,43 @@ def wait_until_up(balanced: Cluster, timeout: float = 15) -> None:
     raise RuntimeError("HAProxy did not find every instance up")
 
 
+@contextmanager
+def worker(work: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m app worker` (the jobs: mail, the clock), with a VAR_DIR of its own;
+    stopped afterwards as a deployment stops it (SIGTERM: the job in hand is finished)."""
+    var_dir = work / "worker"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    (work / "logs").mkdir(exist_ok=True)
+    with (work / "logs" / "worker.log").open("ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "app", "worker"], cwd=ROOT,
+                                   env={**env, "VAR_DIR": str(var_dir)}, stdout=log, stderr=log)  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @dataclass
 class SmtpSink:
     """An SMTP server on 127.0.0.1 that keeps every message it is given."""
 
     port: int
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:
-        message = message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        message = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[attr-defined]
         with self.lock:
             self.messages.append(message)
         return "250 OK"
 
-    def received(self) -> list[Message]:
+    def received(self) -> list[EmailMessage]:
         with self.lock:
             return list(self.messages)
 

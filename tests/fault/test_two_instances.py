@@ -5,7 +5,9 @@ A client that gets no answer (connection error, 502, 503) has no acknowledgement
 again, as a browser's user would. Afterwards: every acknowledged submission is stored with
 both documents, readable through the balancer (so from the instance that is left); every
 acknowledged save is in its sheet, whose version counts its saves in the chain; every chain
-verifies; every receipt of a submission went out exactly once. Run by `make fault`.
+verifies; the receipt of every acknowledged submission, deferred in its transaction, was
+sent by the worker exactly once, and nothing went out that was not committed. Run by
+`make fault`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from app.accounts import passwords
-from app.accounts.models import User
+from app.accounts.models import Mail, MailState, User
 from app.applications.models import Application, Document
 from app.applications.stores import DatabaseStorage
 from app.audit import checkpoint as checkpoints
@@ -238,7 +241,7 @@ def test_two_instances_one_killed_mid_storm_lose_nothing_acknowledged(
                "PASSWORD_HASH_COST": "tests", "SMTP_HOST": "127.0.0.1",
                "SMTP_PORT": str(smtp.port), "SMTP_STARTTLS": "false"}  # fmt: skip
         cv, letter = rush.make_pdf(0.5, "CV"), rush.make_pdf(0.5, "Brief")
-        with cluster.cluster(tmp_path, env) as balanced:
+        with cluster.cluster(tmp_path, env) as balanced, cluster.worker(tmp_path, env) as jobs:
             submissions, members, progress = asyncio.run(storms(balanced, setup, cv, letter))
             killed = balanced.instances[0]
             balanced.wait_until_down(killed)
@@ -250,8 +253,9 @@ def test_two_instances_one_killed_mid_storm_lose_nothing_acknowledged(
                 for path, digest in stored.get(submission.email, []):
                     content = asyncio.run(download(balanced.base, submission.cookies, path))
                     assert hashlib.sha256(content).hexdigest() == digest, path
+            wait_until_sent(database_url, jobs)
         check_chains_with_the_command(env, tmp_path)
-        check_receipts(smtp.received(), submissions, stored)
+        check_receipts(database_url, smtp.received(), submissions, stored)
     # The fault happened in the middle of both storms, not before or after them.
     assert progress.killed and progress.after_kill_receipts > 0 and progress.after_kill_saves > 0
 
@@ -351,21 +355,45 @@ def check_chains_with_the_command(env: dict[str, str], work: Path) -> None:
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def wait_until_sent(database_url: str, worker: subprocess.Popen[bytes]) -> None:
+    """Until the worker has sent every queued message (it keeps running meanwhile)."""
+    database = connect(database_url)
+    deadline = time.monotonic() + 60
+    queued = select(func.count()).select_from(Mail).where(Mail.state == MailState.QUEUED)
+    while True:
+        with database.session() as session:
+            left = session.execute(queued).scalar_one()
+        if left == 0:
+            break
+        assert worker.poll() is None, "the worker stopped"
+        assert time.monotonic() < deadline, f"{left} messages still queued after 60 s"
+        time.sleep(0.2)
+    database.dispose()
+
+
 def check_receipts(
-    received: list[Message], submissions: list[Submission],
+    database_url: str, received: list[EmailMessage], submissions: list[Submission],
     stored: dict[str, list[tuple[str, str]]],
 ) -> None:  # fmt: skip
-    """Every submitted application's receipt reached its applicant exactly once (counted by
-    Message-ID when the messages have one, else by recipient and subject)."""
-    counted = Counter(m["Message-ID"] or (m["To"], m["Subject"]) for m in received)
-    by_recipient = Counter((m["To"], m["Subject"]) for m in received)
+    """Every submitted application's receipt is stored once and reached its applicant once
+    (by Message-ID, and by recipient and subject); whatever reached the SMTP server is a
+    stored message, so none went out for a change that rolled back."""
+    by_id = Counter(str(m["Message-ID"]) for m in received)
+    by_recipient = Counter((str(m["To"]), str(m["Subject"])) for m in received)
+    assert [key for key, count in by_id.items() if count > 1] == []
+    database = connect(database_url)
+    with database.session() as session:
+        mails = list(session.execute(select(Mail)).scalars())
+    database.dispose()
+    assert set(by_id) <= {m.message_id for m in mails}
     for submission in submissions:
         paths = stored.get(submission.email)
         if not paths:
             continue
         reference = paths[0][0].split("/")[2]
-        receipts = [m for m in received
-                    if m["To"] == submission.email and reference in m["Subject"]]  # fmt: skip
+        receipts = [m for m in mails
+                    if m.recipient == submission.email and reference in m.subject]  # fmt: skip
         assert len(receipts) == 1, (submission.email, reference, len(receipts))
-        assert counted[receipts[0]["Message-ID"] or (submission.email, receipts[0]["Subject"])] == 1
-        assert by_recipient[(submission.email, receipts[0]["Subject"])] == 1
+        assert receipts[0].state == MailState.SENT, (reference, receipts[0].error)
+        assert by_id[receipts[0].message_id] == 1, reference
+        assert by_recipient[(submission.email, receipts[0].subject)] == 1, reference
