@@ -1,7 +1,7 @@
 """Deadline rush through a load balancer: bench/deadline_rush.py's N applicants submitting at
 once, through HAProxy (roundrobin) to two app instances on one PostgreSQL with the documents
 in it, against the bare upload (bench/bare_upload.py) behind the same balancer to two bare
-instances, in the same run.
+instances, in the same run (`--instances 1`: one of each, to compare).
 
 Each run takes a fresh PostgreSQL database (dropped afterwards). The applicants log in
 first through another pair of instances (argon2id takes 19 MiB per login, and the allocator
@@ -43,22 +43,22 @@ from bench.deadline_rush import (  # noqa: E402
 )
 
 
-def one_run(applicants: int, cv: bytes, letter: bytes) -> dict[str, Any]:
+def one_run(applicants: int, instances: int, cv: bytes, letter: bytes) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="rush-balanced-"))
     keys = cluster.shared_keys()
     os.environ.update(keys)
     with cluster.fresh_database("rush_balanced") as database_url:
         reference, emails = prepare(work / "setup", database_url, applicants)
         env = {**os.environ, **keys, "DATABASE_URL": database_url}
-        with cluster.cluster(work / "logins", env) as logins:
+        with cluster.cluster(work / "logins", env, instances=instances) as logins:
             sessions = asyncio.run(log_everyone_in(logins.base, emails))
-        with cluster.cluster(work / "rush", env) as balanced:
+        with cluster.cluster(work / "rush", env, instances=instances) as balanced:
             started = time.perf_counter()
             results = asyncio.run(submit_all(balanced.base, sessions, reference, cv, letter))
             wall = time.perf_counter() - started
             memory = balanced.peak_memory()
         with cluster.cluster(
-            work / "bare", env, app="bench.bare_upload:app", factory=False
+            work / "bare", env, instances=instances, app="bench.bare_upload:app", factory=False
         ) as bare:
             bare_results = asyncio.run(_gather([one_bare(bare.base, cv, letter) for _ in emails]))
             bare_memory = bare.peak_memory()
@@ -101,16 +101,19 @@ def main() -> int:
     parser.add_argument("--applicants", type=int, default=200)
     parser.add_argument("--mb", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--instances", type=int, default=2, help="app (and bare) instances behind HAProxy"
+    )
     args = parser.parse_args()
     # Stopped with SIGTERM: the instances, HAProxy and the database go too.
     signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(1))
     cv, letter = make_pdf(args.mb, "CV"), make_pdf(args.mb, "Brief")
     print(f"applicants {args.applicants}, two PDFs of {len(cv) / 1e6:.1f} MB each, "
-          "HAProxy (roundrobin) to two instances of one process each, PostgreSQL, documents "
-          "in the database")  # fmt: skip
+          f"HAProxy (roundrobin) to {args.instances} instance(s) of one process each, "
+          "PostgreSQL, documents in the database")  # fmt: skip
     runs = []
     for number in range(args.runs):
-        run = one_run(args.applicants, cv, letter)
+        run = one_run(args.applicants, args.instances, cv, letter)
         print(f"-- run {number + 1}\n{describe(run)}", flush=True)
         runs.append(run)
 
