@@ -70,7 +70,7 @@ def worker_app(context: Context) -> procrastinate.App:
             retry = _Backoff(task, base) if task.max_attempts > 1 else False
             app.task(name=task.name, retry=retry)(_run(context, task))
 
-    @app.periodic(cron="*/5 * * * *")
+    @app.periodic(cron="* * * * *")
     @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs")
     async def retry_stalled_jobs(timestamp: int) -> None:
         """A job whose worker stopped beating (killed, or its machine gone) runs again."""
