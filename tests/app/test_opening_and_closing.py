@@ -260,8 +260,10 @@ def test_the_app_runs_the_job_by_itself(
 ) -> None:
     procedure = factory.procedure(phase=Phase.OPEN)
     set_times(session, procedure, closes=-timedelta(seconds=1))
-    app = create_app(settings.model_copy(update={"clock_seconds": 0.1}))
-    with TestClient(app):  # runs the lifespan, which starts the job
+    # The worker inside the web process (the default on SQLite; procrastinate's on
+    # PostgreSQL, where `python -m app worker` is the default).
+    app = create_app(settings.model_copy(update={"clock_seconds": 0.1, "jobs_in_web": "yes"}))
+    with TestClient(app):  # runs the lifespan, which starts the job worker
         deadline = time.monotonic() + 20
         while phase_of(session, procedure) != Phase.CLOSED and time.monotonic() < deadline:
             time.sleep(0.1)
