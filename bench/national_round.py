@@ -65,12 +65,15 @@ REFERENCE = "NAT-2027-1"
 PAGES = {
     "baseline: /healthz": ("anonymous", "/healthz"),
     "committee's list": ("chair", "/committee/{ref}"),
+    "committee's list, last page": ("chair", "/committee/{ref}?page=999"),
+    "committee's list, searched": ("chair", "/committee/{ref}?q=Kandidaat+17&status=submitted"),
     "a sheet (submitted)": ("chair", "/committee/{ref}/applicants/{app}"),
     "a deliberation": ("chair", "/committee/{ref}/applicants/{app}/deliberation"),
     "round figures": ("chair", "/committee/{ref}/round"),
     "scoring overview (admin)": ("admin", "/manage/procedures/{ref}/scoring"),
     "ranking": ("admin", "/manage/procedures/{ref}/ranking"),
     "observer's round view": ("observer", "/observer/procedures/{ref}"),
+    "observer's round view, last page": ("observer", "/observer/procedures/{ref}?page=999"),
     "report (HTML)": ("observer", "/procedures/{ref}/report"),
     "report (CSV)": ("observer", "/procedures/{ref}/report.csv"),
     "report (XLSX)": ("observer", "/procedures/{ref}/report.xlsx"),
@@ -195,6 +198,12 @@ def _build_and_finalise(database: Any, settings: Any, applicants: int) -> dict[s
             ),
             5,
         )  # fmt: skip
+        # What the 1 s goal of issue 21 times: from the recorded outcomes to the placement's
+        # data (the committee's outcomes are decisions taken one by one, over days).
+        final["finalisation: ranking → draw → placement"] = sum(
+            final[step]
+            for step in ("ranking", "draw", "ranking with the draw", "placement (match.record)")
+        )
         figures["finalisation_ms"] = {k: v * 1000 for k, v in final.items()}
         figures["suitable"] = len(order)
         figures["needs_draw"] = ranked.needs_draw

@@ -122,7 +122,14 @@ def decide(
     if application.letter_round_outcome is not None:
         raise Conflict(_("The letter-round result has been published; it can no longer change."))
     requirements = minimum_requirements(session, procedure)
-    made = decisions(session, procedure)
+    # This application's decisions only: reading the whole procedure's on every call made
+    # the letter round quadratic in the number of applicants.
+    made = {
+        (row.application_id, row.requirement_id): row
+        for row in session.execute(
+            select(LetterDecision).where(LetterDecision.application_id == application.id)
+        ).scalars()
+    }
     outcome: dict[str, bool] = {}
     for requirement in requirements:
         assert requirement.id is not None and application.id is not None
@@ -186,16 +193,18 @@ def _outcomes(session: Session, settings: Settings, procedure: Procedure) -> lis
             )
         )
     requirements = {r.id: r for r in minimum_requirements(session, procedure)}
-    made = decisions(session, procedure)
+    failures: dict[int, list[tuple[str, str]]] = {}
+    for (application_id, requirement_id), row in decisions(session, procedure).items():
+        if not row.met and requirement_id in requirements:
+            failures.setdefault(application_id, []).append(
+                (requirements[requirement_id].text, row.reason)
+            )
     outcomes = []
     for application, user in submitted(session, procedure):
         if application.letter_round_outcome is not None:
             continue
-        failed = [
-            (requirements[requirement_id].text, row.reason)
-            for (application_id, requirement_id), row in made.items()
-            if application_id == application.id and not row.met and requirement_id in requirements
-        ]
+        assert application.id is not None
+        failed = failures.get(application.id, [])
         letter = _letter(settings, procedure, application, user, failed)
         outcomes.append(Outcome(application, not failed, letter))
     return outcomes

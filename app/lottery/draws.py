@@ -23,7 +23,7 @@ from app.lottery import ranking as rankinglib
 from app.lottery.models import Draw, DrawContributor
 from app.lottery.vocabulary import DrawPurpose, DrawStatus
 from app.procedures.models import Procedure, ProcedureMember
-from app.procedures.queries import is_cluster
+from app.procedures.queries import is_cluster, rubric_of
 from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import round as scoring_round
 
@@ -33,8 +33,21 @@ DRAW_PHASES = (Phase.DELIBERATION,)
 def candidates(
     session: Session, procedure: Procedure, round_: scoring_round.Round | None = None
 ) -> list[rankinglib.Candidate]:
-    """Every invited applicant with a joint outcome, as the ranking sees them."""
-    round_ = round_ or scoring_round.load_round(session, procedure)
+    """Every invited applicant with a joint outcome, as the ranking sees them: from the
+    round when the caller has it, else from the outcomes alone (one query, no sheets)."""
+    if round_ is None:
+        weights = {c.id: c.weight for c in rubric_of(procedure).criteria}
+        return [
+            rankinglib.Candidate(
+                reference,
+                suitable,
+                sum(weights.get(key, 1) * level for key, level in levels.items()),
+                len(pluses or []),
+            )
+            for reference, levels, suitable, pluses in session.execute(
+                scoring_round.invited_outcomes(procedure)
+            ).all()
+        ]
     weights = {c.id: c.weight for c in round_.rubric.criteria}
     result = []
     for application in round_.applications:
@@ -151,7 +164,7 @@ def prepare(
     the last place under the published rule, and the places those left for it."""
     if procedure.phase not in DRAW_PHASES:
         raise Conflict(_("A draw is held during the deliberation, after every outcome."))
-    if scoring_round.round_facts(session, procedure).outcomes_missing:
+    if scoring_round.outcomes_missing(session, procedure):
         raise Conflict(_("Record every joint outcome first: the ranking needs them all."))
     if scoring_round.is_signed_off(session, procedure):
         raise Conflict(_("The observer has signed this round off; it is closed."))

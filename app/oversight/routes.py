@@ -22,6 +22,7 @@ from app.procedures import committee as procedure_committee
 from app.procedures import queries
 from app.procedures.vocabulary import ProcedureRole
 from app.scoring import round as scoring_round
+from app.scoring.listing import ListQuery
 from app.web import render
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
@@ -145,14 +146,27 @@ def _overseen(session: DbSession, principal: Principal, reference: str) -> Proce
     return permissions.require_procedure(session, principal, reference, permissions.can_read_round)
 
 
-def _view(session: DbSession, principal: Principal, procedure: Procedure) -> RoundView:
-    """What the reader's standing leaves out of the round (permissions.RoundView)."""
+def _round_and_view(
+    session: DbSession, principal: Principal, procedure: Procedure
+) -> tuple[scoring_round.Round | None, RoundView]:
+    """The round, loaded once for the request, and what the reader's standing leaves out of
+    it (permissions.RoundView)."""
     round_ = scoring_round.load_round(session, procedure) if procedure.rubric_hash else None
-    return scoring_round.view_of(session, principal, procedure, round_)
+    return round_, scoring_round.view_of(session, principal, procedure, round_)
 
 
-def _report(session: DbSession, principal: Principal, procedure: Procedure) -> oversight.Report:
-    return oversight.report(session, procedure, _view(session, principal, procedure))
+def _view(session: DbSession, principal: Principal, procedure: Procedure) -> RoundView:
+    return _round_and_view(session, principal, procedure)[1]
+
+
+def _report(
+    session: DbSession, principal: Principal, procedure: Procedure, request: Request | None = None
+) -> oversight.Report:
+    """The report; asked by a page (`request`), its applicants a page at a time as the
+    request's query asks; without, all of them (the PDF)."""
+    round_, view = _round_and_view(session, principal, procedure)
+    query = ListQuery.of(request.query_params) if request is not None else None
+    return oversight.report(session, procedure, view, round_=round_, query=query)
 
 
 def _overview_page(
@@ -164,13 +178,16 @@ def _overview_page(
     error: DomainError | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    view = _view(session, principal, procedure)
+    round_, view = _round_and_view(session, principal, procedure)
+    query = ListQuery.of(request.query_params)
     return render(
         request,
         "oversight/overview.html",
         {
             "procedure": procedure,
-            "report": oversight.report(session, procedure, view) if procedure.rubric_hash else None,
+            "report": oversight.report(session, procedure, view, round_=round_, query=query)
+            if procedure.rubric_hash
+            else None,
             "can_remark": permissions.can_remark(principal, procedure),
             "audit_refusal": permissions.audit_export_refusal(view),
             "error": error,
@@ -226,7 +243,7 @@ def round_report(
         request,
         "oversight/report.html",
         {
-            "report": _report(session, principal, procedure),
+            "report": _report(session, principal, procedure, request),
             "procedure": procedure,
             "can_sign": permissions.can_remark(principal, procedure),
         },
@@ -267,8 +284,9 @@ def round_report_pdf(
 def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference: str) -> Response:
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
+    round_, view = _round_and_view(session, principal, procedure)
     return Response(
-        oversight.scores_csv(session, procedure, _view(session, principal, procedure), human=True),
+        oversight.scores_csv(session, procedure, view, human=True, round_=round_),
         media_type="text/csv; charset=utf-8",
         headers=attachment(f"{procedure.reference}-scores.csv"),
     )
@@ -278,8 +296,9 @@ def round_report_csv(session: DbSession, principal: CurrentPrincipal, reference:
 def round_report_xlsx(session: DbSession, principal: CurrentPrincipal, reference: str) -> Response:
     procedure = _overseen(session, principal, reference)
     permissions.require_visible(procedure.rubric_hash is not None)
+    round_, view = _round_and_view(session, principal, procedure)
     return Response(
-        oversight.scores_xlsx(session, procedure, _view(session, principal, procedure)),
+        oversight.scores_xlsx(session, procedure, view, round_=round_),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=attachment(f"{procedure.reference}-scores.xlsx"),
     )
@@ -296,7 +315,7 @@ def _report_page(
         request,
         "oversight/report.html",
         {
-            "report": _report(session, principal, procedure),
+            "report": _report(session, principal, procedure, request),
             "procedure": procedure,
             "can_sign": True,
             "error": error,

@@ -14,7 +14,6 @@ from sqlmodel import Session, col, func, select
 
 from app import permissions
 from app.accounts.models import User
-from app.accounts.service import users_by_id
 from app.applications import letter_round
 from app.applications.models import Application
 from app.audit import checkpoint as checkpoints
@@ -26,13 +25,15 @@ from app.i18n import current_language
 from app.i18n import gettext as _
 from app.lottery import draws as lottery_draws
 from app.lottery import results
+from app.oversight import xlsx
 from app.oversight.models import Remark, SignOff
 from app.procedures import queries
 from app.procedures.models import Procedure, ProcedureMember
 from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import deliberation as scoring_deliberation
+from app.scoring import listing as paging
 from app.scoring import round as scoring_round
-from app.scoring.models import JointOutcome, MemberConflict, ScoreSheet
+from app.scoring.models import MemberConflict
 
 ABOUT = ("", "sheets", "deliberation")
 MAX_REMARK = 4000
@@ -166,8 +167,8 @@ class ApplicantReport:
     letter_round: list[tuple[str, str]]  # requirements not met, with the reason
     scorers: list[str]
     conflicts: list[tuple[str, str, str]]  # member, relation, declared by
-    sheets: list[tuple[str, ScoreSheet]]
-    outcome: JointOutcome | None
+    sheets: list[tuple[str, scoring_round.SheetFacts]]
+    outcome: scoring_round.OutcomeFacts | None
     remarks: list[Remark] = field(default_factory=list)
     # The reader must still score this applicant: the sheets and remarks are left out.
     sealed: bool = False
@@ -197,15 +198,24 @@ class Report:
     checkpoint: str | None
     hidden: int = 0  # applicants left out: the reader has a conflict with them
     hidden_references: frozenset[str] = frozenset()
+    invited: int = 0  # the invited applicants the reader sees (on every page)
+    # On the pages (not the PDF): `applicants` is one page of them, found by name or reference.
+    listing: paging.Listing[Application] | None = None
 
 
 def report(
-    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+    session: Session,
+    procedure: Procedure,
+    view: permissions.RoundView = permissions.EVERYTHING,
+    *,
+    round_: scoring_round.Round | None = None,
+    query: paging.ListQuery | None = None,
 ) -> Report:
     """The round as `view` lets its reader see it (see permissions.RoundView): without the
     applicants they have a conflict with, and without the other members' sheets for the
-    applicants whose own sheet they have not submitted yet."""
-    round_ = scoring_round.load_round(session, procedure)
+    applicants whose own sheet they have not submitted yet. With `query`, the applicants
+    are one page of those the reader sees (the figures stay over all of them)."""
+    round_ = round_ or scoring_round.load_round(session, procedure)
     members = session.execute(
         select(ProcedureMember, User)
         .join(User, col(User.id) == col(ProcedureMember.user_id))
@@ -214,15 +224,27 @@ def report(
     ).all()
     names = {m.id: u.name for m, u in members}
     all_remarks = remarks(session, procedure)
-    applicant_users = users_by_id(session, (a.applicant_id for a in round_.applications))
+    remarks_of: dict[int, list[Remark]] = {}
+    for remark in all_remarks:
+        if remark.application_id is not None:
+            remarks_of.setdefault(remark.application_id, []).append(remark)
+    applicant_names = round_.applicant_names
     reasons = letter_round.reasons_by_application(session, procedure)
+    visible = [a for a in round_.applications if view.shows(a.id)]
+    page = (
+        paging.paginate(
+            visible,
+            query,
+            text=lambda a: f"{applicant_names.get(a.id or 0, '')} {a.reference}",
+            key=lambda a: a.reference,
+        )
+        if query is not None
+        else None
+    )
     applicants = []
-    for application in round_.applications:
+    for application in page.items if page is not None else visible:
         assert application.id is not None
-        if not view.shows(application.id):
-            continue
         sealed = not view.shows_sheets(application.id)
-        user = applicant_users.get(application.applicant_id)
         conflicts = [
             (names.get(member_id, ""), relation, by)
             for member_id, (relation, by) in round_.conflicts.get(application.id, {}).items()
@@ -231,7 +253,7 @@ def report(
         applicants.append(
             ApplicantReport(
                 application=application,
-                name=user.name if user else "",
+                name=applicant_names.get(application.id, ""),
                 letter_round=reasons.get(application.id, []),
                 scorers=[round_.name(m) for m in round_.scorers(application)],
                 conflicts=conflicts,
@@ -239,9 +261,7 @@ def report(
                 if sealed
                 else [(names.get(s.member_id, ""), s) for s in round_.submitted(application)],
                 outcome=None if sealed else outcome,
-                remarks=[]
-                if sealed
-                else [r for r in all_remarks if r.application_id == application.id],
+                remarks=[] if sealed else remarks_of.get(application.id, []),
                 sealed=sealed,
                 departures=scoring_deliberation.departures(round_, application, outcome.levels)
                 if outcome and not sealed
@@ -296,6 +316,8 @@ def report(
         else None,
         hidden=len(hidden_references),
         hidden_references=hidden_references,
+        invited=len(visible),
+        listing=page,
     )
 
 
@@ -305,13 +327,14 @@ def scores_rows(
     view: permissions.RoundView = permissions.EVERYTHING,
     *,
     human: bool = False,
+    round_: scoring_round.Round | None = None,
 ) -> list[list[str]]:
     """Every submitted score and every joint outcome, one row per criterion; as `view`
     lets its reader see them. The sign-off hashes the plain form (stable keys, whatever the
     language); `human` is the export a person reads: column names, the rubric's criterion
     titles and yes/no in the reader's language, and for a member's sheet whether its
     levels are suitable under the rubric's published rule."""
-    round_ = scoring_round.load_round(session, procedure)
+    round_ = round_ or scoring_round.load_round(session, procedure)
     rubric = round_.rubric
     language = current_language()
     if human:
@@ -378,42 +401,30 @@ def scores_csv(
     view: permissions.RoundView = permissions.EVERYTHING,
     *,
     human: bool = False,
+    round_: scoring_round.Round | None = None,
 ) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
-    writer.writerows(
-        [csv_cell(v) for v in row] for row in scores_rows(session, procedure, view, human=human)
-    )
+    rows = scores_rows(session, procedure, view, human=human, round_=round_)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 
 def scores_xlsx(
-    session: Session, procedure: Procedure, view: permissions.RoundView = permissions.EVERYTHING
+    session: Session,
+    procedure: Procedure,
+    view: permissions.RoundView = permissions.EVERYTHING,
+    *,
+    round_: scoring_round.Round | None = None,
 ) -> bytes:
     """Levels as numbers; every other cell as a string cell, which Excel and LibreOffice
-    never evaluate, whatever it starts with."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    # Write-only: rows are streamed out as they are appended, not kept as a grid of cell
-    # objects (a national round holds hundreds of thousands of cells).
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Scores")[:31])  # a sheet's name has at most 31 characters
-    for row in scores_rows(session, procedure, view, human=True):
-        cells = []
-        for value in row:
-            if value.isascii() and value.isdigit():
-                cells.append(int(value))
-                continue
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            if value.startswith(FORMULA_STARTS):
-                cell.quotePrefix = True  # stays text when someone edits the cell, too
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    never evaluate, whatever it starts with (see app/oversight/xlsx.py)."""
+    rows = scores_rows(session, procedure, view, human=True, round_=round_)
+    return xlsx.workbook(
+        _("Scores"),
+        ([int(v) if v.isascii() and v.isdigit() else v for v in row] for row in rows),
+        FORMULA_STARTS,
+    )
 
 
 def check_sign_off(session: Session, *, procedure: Procedure, observer: ProcedureMember) -> None:
@@ -425,7 +436,7 @@ def check_sign_off(session: Session, *, procedure: Procedure, observer: Procedur
         raise Conflict(_("This round has been signed off already."))
     if procedure.phase not in (Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED):
         raise Conflict(_("A round is signed off after its interviews and deliberation."))
-    missing = scoring_round.round_facts(session, procedure).outcomes_missing
+    missing = scoring_round.outcomes_missing(session, procedure)
     if missing:
         raise Conflict(
             _(

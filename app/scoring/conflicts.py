@@ -16,7 +16,7 @@ from app.errors import Conflict, InvalidInput
 from app.i18n import gettext as _
 from app.procedures.models import ProcedureMember
 from app.procedures.vocabulary import Phase
-from app.scoring.models import MemberConflict, ReserveAssignment
+from app.scoring.models import MemberConflict, ReserveAssignment, ScoreSheet
 from app.scoring.round import Round
 from app.scoring.sheets import MAX_NOTE
 from app.scoring.vocabulary import SheetStatus
@@ -73,11 +73,15 @@ def add_conflict(
             declared_at=moment or utcnow(),
         )
     )
-    sheet = round_.sheet(application, member)
-    voided = sheet is not None and sheet.status != SheetStatus.VOID
-    if sheet is not None and voided:
+    known = round_.sheet(application, member)
+    voided = known is not None and known.status != SheetStatus.VOID
+    if known is not None and voided:
+        # A whole round holds read-only rows: the sheet itself is looked up to void it.
+        sheet = known if isinstance(known, ScoreSheet) else session.get(ScoreSheet, known.id)
+        assert sheet is not None
         sheet.status = SheetStatus.VOID
         sheet.updated_at = utcnow()
+        round_.sheets[(application.id, member.id)] = sheet
     round_.conflicts.setdefault(application.id, {})[member.id] = (relation, "member")
     scorers = len(round_.scorers(application))
     record(

@@ -260,8 +260,15 @@ def record_outcome(
     if len(chosen) != len(set(pluses or [])) or not set(chosen) <= allowed:
         raise InvalidInput(_("Choose only pluses this procedure published."), field="pluses")
     assert application.id is not None and member.id is not None and procedure.id is not None
-    outcome = round_.outcomes.get(application.id)
-    revised = outcome is not None
+    known = round_.outcomes.get(application.id)
+    revised = known is not None
+    # The round of one applicant holds the ORM object; a whole round's read-only row is
+    # looked up (the demo records every outcome over one round).
+    outcome = (
+        known
+        if known is None or isinstance(known, JointOutcome)
+        else session.get(JointOutcome, known.id)
+    )
     if outcome is None:
         outcome = JointOutcome(
             procedure_id=procedure.id,
@@ -271,11 +278,11 @@ def record_outcome(
             recorded_by=member.id,
         )
         session.add(outcome)
-        round_.outcomes[application.id] = outcome
     outcome.levels, outcome.suitable, outcome.motivation = agreed, by_rule, motivation
     outcome.pluses = chosen
     outcome.reasons = why
     outcome.recorded_by, outcome.recorded_at = member.id, utcnow()
+    round_.outcomes[application.id] = outcome
     record(
         session,
         chain=procedure.reference,

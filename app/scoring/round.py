@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, literal, union_all
 from sqlalchemy import select as sa_select
@@ -36,9 +37,113 @@ from app.scoring.models import JointOutcome, MemberConflict, ReserveAssignment, 
 from app.scoring.vocabulary import SheetStatus
 
 
+class SheetFacts(Protocol):
+    """What the round's pages read of a sheet: a ScoreSheet, or its row as load_round reads
+    it for the whole procedure (no ORM object per sheet)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def application_id(self) -> int: ...
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def levels(self) -> dict[str, int]: ...
+    @property
+    def reasons(self) -> dict[str, str]: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+
+
+class OutcomeFacts(Protocol):
+    """What the round's pages read of a joint outcome (a JointOutcome or its row)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def application_id(self) -> int: ...
+    @property
+    def levels(self) -> dict[str, int]: ...
+    @property
+    def suitable(self) -> bool: ...
+    @property
+    def pluses(self) -> list[int]: ...
+    @property
+    def reasons(self) -> dict[str, str]: ...
+    @property
+    def motivation(self) -> str: ...
+    @property
+    def recorded_by(self) -> int: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """A score sheet as read for the whole round: read only, about 20 times cheaper to load
+    than the ORM object (a national round has tens of thousands of sheets)."""
+
+    id: int
+    application_id: int
+    member_id: int
+    status: str
+    levels: dict[str, int]
+    reasons: dict[str, str]
+    version: int
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRow:
+    """A joint outcome as read for the whole round, read only."""
+
+    id: int
+    application_id: int
+    levels: dict[str, int]
+    suitable: bool
+    pluses: list[int]
+    reasons: dict[str, str]
+    motivation: str
+    recorded_by: int
+    recorded_at: datetime
+
+
+_SHEET_COLUMNS = (
+    col(ScoreSheet.id),
+    col(ScoreSheet.application_id),
+    col(ScoreSheet.member_id),
+    col(ScoreSheet.status),
+    col(ScoreSheet.levels),
+    col(ScoreSheet.reasons),
+    col(ScoreSheet.version),
+    col(ScoreSheet.updated_at),
+    col(ScoreSheet.submitted_at),
+)
+_OUTCOME_COLUMNS = (
+    col(JointOutcome.id),
+    col(JointOutcome.application_id),
+    col(JointOutcome.levels),
+    col(JointOutcome.suitable),
+    col(JointOutcome.pluses),
+    col(JointOutcome.reasons),
+    col(JointOutcome.motivation),
+    col(JointOutcome.recorded_by),
+    col(JointOutcome.recorded_at),
+)
+
+
 @dataclass
 class Round:
-    """Everything about the scoring of one procedure (or one applicant of it), read once."""
+    """Everything about the scoring of one procedure (or one applicant of it), read once.
+    Loaded for one applicant, its sheets and outcome are the ORM objects (the pages that
+    change them); for the whole procedure, read-only rows."""
 
     procedure: Procedure
     rubric: Rubric
@@ -48,10 +153,12 @@ class Round:
     # application id -> member id -> (relation, declared by "applicant" or "member")
     conflicts: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
     reserves: dict[int, set[int]] = field(default_factory=dict)
-    sheets: dict[tuple[int, int], ScoreSheet] = field(default_factory=dict)
-    outcomes: dict[int, JointOutcome] = field(default_factory=dict)
+    sheets: dict[tuple[int, int], SheetFacts] = field(default_factory=dict)
+    outcomes: dict[int, OutcomeFacts] = field(default_factory=dict)
     # Interview days (app/interviews): with panels, a member scores the applicants booked
     # with their own panel only. Member id -> panel id; application id -> booked panel id.
+    # application id -> the applicant's name, read with the applications
+    applicant_names: dict[int, str] = field(default_factory=dict)
     has_panels: bool = False
     panel_of_member: dict[int, int] = field(default_factory=dict)
     panel_of_application: dict[int, int] = field(default_factory=dict)
@@ -87,11 +194,11 @@ class Round:
     def has_quorum(self, application: Application) -> bool:
         return len(self.scorers(application)) >= self.procedure.quorum
 
-    def sheet(self, application: Application, member: ProcedureMember) -> ScoreSheet | None:
+    def sheet(self, application: Application, member: ProcedureMember) -> SheetFacts | None:
         assert application.id is not None and member.id is not None
         return self.sheets.get((application.id, member.id))
 
-    def submitted(self, application: Application) -> list[ScoreSheet]:
+    def submitted(self, application: Application) -> list[SheetFacts]:
         """The submitted sheets of the applicant's current scorers, in member order."""
         sheets = [self.sheet(application, member) for member in self.scorers(application)]
         return [s for s in sheets if s is not None and s.status == SheetStatus.SUBMITTED]
@@ -147,14 +254,15 @@ def refuse_if_draw_fixes(session: Session, procedure: Procedure) -> None:
 
 def load_round(session: Session, procedure: Procedure, only: Application | None = None) -> Round:
     """The scoring of `procedure`; with `only`, just what concerns that one applicant."""
-    query = select(Application).where(
-        Application.procedure_id == procedure.id,
-        Application.status == ApplicationStatus.SUBMITTED,
-        Application.letter_round_outcome == INVITED,
+    query = (
+        sa_select(Application, col(User.name))
+        .outerjoin(User, col(User.id) == col(Application.applicant_id))
+        .where(*_invited(procedure))
     )
     if only is not None:
-        query = query.where(Application.id == only.id)
-    applications = list(session.execute(query.order_by(col(Application.reference))).scalars())
+        query = query.where(col(Application.id) == only.id)
+    found = session.execute(query.order_by(col(Application.reference))).all()
+    applications = [application for application, _name in found]
     rows = session.execute(
         select(ProcedureMember, User)
         .join(User, col(User.id) == col(ProcedureMember.user_id))
@@ -167,6 +275,7 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
     members = {member.id: member for member, _user in rows if member.id is not None}
     users = {user.id: user for _member, user in rows if user.id is not None}
     result = Round(procedure, rubric_of(procedure), applications, members, users)
+    result.applicant_names = {a.id: name or "" for a, name in found if a.id is not None}
     ids = [a.id for a in applications]
     if not ids:
         return result
@@ -188,29 +297,44 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
         )
         result.panel_of_application = {int(a): int(p) for a, p in session.execute(booked).all()}
 
-    def scoped(model: Any) -> list[Any]:
-        column = col(model.application_id)
+    def scoped(*columns: Any) -> list[Any]:
+        column = columns[1] if len(columns) > 1 else columns[0]
         filter_ = column == ids[0] if only is not None else column.in_(ids)
-        return list(session.execute(select(model).where(filter_)).scalars())
+        return list(session.execute(sa_select(*columns).where(filter_)).all())
 
-    for declaration in session.execute(
-        select(Declaration).where(col(Declaration.application_id).in_(ids))
-    ).scalars():
-        result.conflicts.setdefault(declaration.application_id, {})[declaration.member_id] = (
-            declaration.relation,
-            "applicant",
-        )
-    for conflict in scoped(MemberConflict):
-        result.conflicts.setdefault(conflict.application_id, {})[conflict.member_id] = (
-            conflict.relation,
-            "member",
-        )
-    for assignment in scoped(ReserveAssignment):
-        result.reserves.setdefault(assignment.application_id, set()).add(assignment.member_id)
-    for sheet in scoped(ScoreSheet):
-        result.sheets[(sheet.application_id, sheet.member_id)] = sheet
-    for outcome in scoped(JointOutcome):
-        result.outcomes[outcome.application_id] = outcome
+    declared = sa_select(
+        col(Declaration.application_id), col(Declaration.member_id), col(Declaration.relation)
+    ).where(col(Declaration.application_id).in_(ids))
+    for application_id, member_id, relation in session.execute(declared).all():
+        result.conflicts.setdefault(application_id, {})[member_id] = (relation, "applicant")
+    for _id, application_id, member_id, relation in scoped(
+        col(MemberConflict.id),
+        col(MemberConflict.application_id),
+        col(MemberConflict.member_id),
+        col(MemberConflict.relation),
+    ):
+        result.conflicts.setdefault(application_id, {})[member_id] = (relation, "member")
+    for _id, application_id, member_id in scoped(
+        col(ReserveAssignment.id),
+        col(ReserveAssignment.application_id),
+        col(ReserveAssignment.member_id),
+    ):
+        result.reserves.setdefault(application_id, set()).add(member_id)
+    if only is not None:
+        # One applicant: the ORM objects, which the conflict and outcome forms change.
+        for sheet in session.execute(
+            select(ScoreSheet).where(col(ScoreSheet.application_id) == ids[0])
+        ).scalars():
+            result.sheets[(sheet.application_id, sheet.member_id)] = sheet
+        for outcome in session.execute(
+            select(JointOutcome).where(col(JointOutcome.application_id) == ids[0])
+        ).scalars():
+            result.outcomes[outcome.application_id] = outcome
+        return result
+    for row in scoped(*_SHEET_COLUMNS):
+        result.sheets[(row[1], row[2])] = SheetRow(*row)
+    for row in scoped(*_OUTCOME_COLUMNS):
+        result.outcomes[row[1]] = OutcomeRow(*row)
     return result
 
 
@@ -299,6 +423,8 @@ def load_applicant_round(
         if panel is not None:
             panel_of_member[member.id] = int(panel)
     result = Round(procedure, rubric_of(procedure), [application], members, users)
+    if application.id is not None:
+        result.applicant_names = {application.id: applicant.name if applicant else ""}
     result.has_panels = bool(has_panels)
     if has_panels:
         result.panel_of_member = panel_of_member
@@ -333,6 +459,45 @@ def round_facts(session: Session, procedure: Procedure) -> RoundFacts:
     return round_facts_of(load_round(session, procedure))
 
 
+def _invited(procedure: Procedure) -> Any:
+    return (
+        col(Application.procedure_id) == procedure.id,
+        col(Application.status) == ApplicationStatus.SUBMITTED,
+        col(Application.letter_round_outcome) == INVITED,
+    )
+
+
+def invited_outcomes(procedure: Procedure) -> Any:
+    """The query of every invited applicant's reference with its joint outcome's levels,
+    verdict and pluses, by reference: what the ranking reads, without the round."""
+    return (
+        sa_select(
+            col(Application.reference),
+            col(JointOutcome.levels),
+            col(JointOutcome.suitable),
+            col(JointOutcome.pluses),
+        )
+        .join(JointOutcome, col(JointOutcome.application_id) == col(Application.id))
+        .where(*_invited(procedure))
+        .order_by(col(Application.reference))
+    )
+
+
+def outcomes_missing(session: Session, procedure: Procedure) -> tuple[str, ...]:
+    """The references of the invited applicants without a joint outcome (round_facts'
+    outcomes_missing, in one query)."""
+    if procedure.rubric_content is None:
+        return ()
+    return tuple(
+        session.execute(
+            sa_select(col(Application.reference))
+            .outerjoin(JointOutcome, col(JointOutcome.application_id) == col(Application.id))
+            .where(*_invited(procedure), col(JointOutcome.id).is_(None))
+            .order_by(col(Application.reference))
+        ).scalars()
+    )
+
+
 def round_facts_of(round_: Round) -> RoundFacts:
     # With panels, an applicant not yet booked has no scorers until they book (they still
     # may, while the interviews run): that is no quorum problem yet; their missing sheets
@@ -351,6 +516,25 @@ def round_facts_of(round_: Round) -> RoundFacts:
         tuple(a.reference for a in round_.applications if not round_.all_in(a)),
         tuple(a.reference for a in round_.applications if a.id not in round_.outcomes),
     )
+
+
+def scoring_status(round_: Round, application: Application) -> str:
+    """Where the applicant's scoring stands, as the admin's overview filters it."""
+    if application.id in round_.outcomes:
+        return "outcome"
+    if not round_.has_quorum(application):
+        return "no_quorum"
+    return "all_in" if round_.all_in(application) else "scoring"
+
+
+def scoring_statuses() -> list[tuple[str, str]]:
+    """scoring_status's values with their labels, in the order of the work."""
+    return [
+        ("no_quorum", _("Quorum not met")),
+        ("scoring", _("Sheets still open")),
+        ("all_in", _("All sheets in")),
+        ("outcome", _("Outcome recorded")),
+    ]
 
 
 def member_progress(round_: Round, member: ProcedureMember) -> dict[str, int]:

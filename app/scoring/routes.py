@@ -3,6 +3,8 @@ the committee's figures, and the admin's view of quorum, progress and reserves."
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app import flash, forms, permissions
-from app.accounts.service import users_by_id
 from app.applications import letter_round
 from app.applications.vocabulary import Relation
 from app.audit.service import actor_id
@@ -28,6 +29,7 @@ from app.procedures import queries, roles
 from app.procedures.vocabulary import Phase, ProcedureRole
 from app.scoring import conflicts as scoring_conflicts
 from app.scoring import deliberation as scoring_deliberation
+from app.scoring import listing
 from app.scoring import round as scoring_round
 from app.scoring.pages import Context, applicant_context, committee_procedure_guard, with_form
 from app.web import render
@@ -99,17 +101,33 @@ def _procedure_page(
     today = interview_schedule.today_in_amsterdam()
     panel = interview_day.panel_of(session, procedure, member) if round_.has_panels else None
     unpublished = letter_round.unpublished(session, procedure)
-    declarable = scoring_conflicts.declarable(round_, member)
-    users = users_by_id(session, (a.applicant_id for a in [*mine, *declarable]))
+    can_declare_ties = (
+        permissions.can_declare_own_ties(principal, procedure)
+        and member.ties_declared_at is None
+        and not unpublished
+    )
+    # The declaration form lists every invited applicant; only while it is to be made.
+    declarable = scoring_conflicts.declarable(round_, member) if can_declare_ties else []
+    names = round_.applicant_names
+    # A national round gives a member hundreds of applicants: a page at a time, found by
+    # name or reference, filtered by the member's own progress.
+    shown = listing.paginate(
+        mine,
+        listing.ListQuery.of(request.query_params),
+        text=lambda a: f"{names.get(a.id or 0, '')} {a.reference}",
+        status=lambda a: round_.progress(a, member),
+        key=lambda a: a.reference,
+    )
     return render(
         request,
         "scoring/procedure.html",
         {
-            "applicants": {a.applicant_id: users[a.applicant_id] for a in mine},
+            "names": names,
             "procedure": procedure,
             "member": member,
             "round": round_,
-            "applications": mine,
+            "applications": shown.items,
+            "listing": shown,
             "times": times,
             "late": interview_day.late_of(panel, today),
             "now": utcnow(),
@@ -120,18 +138,16 @@ def _procedure_page(
                 for a in mine
                 if a.id in times and times[a.id].starts_at.astimezone(AMSTERDAM).date() == today
             ],
-            "all_in": all(round_.progress(a, member) == "submitted" for a in mine),
+            "all_in": shown.counts.get("submitted", 0) == len(mine),
             "relations": list(Relation),
             "show_applicants": procedure.phase in permissions.APPLICANT_PHASES,
             "open_draws": draws.open_draws(session, [procedure])
             if member.role == ProcedureRole.CHAIR
             else {},
             # The declaration of ties: once, when the invited applicants are known.
-            "can_declare_ties": permissions.can_declare_own_ties(principal, procedure)
-            and member.ties_declared_at is None
-            and not unpublished,
+            "can_declare_ties": can_declare_ties,
             "declarable": declarable,
-            "declarable_names": {a.id: users[a.applicant_id].name for a in declarable},
+            "declarable_names": names,
             "named_in_declaration": scoring_conflicts.named_in_declaration(session, member),
             "error": error,
             "values": values or {},
@@ -325,23 +341,33 @@ def _scoring_overview(
     error_reference: str | None = None,
 ) -> Response:
     round_ = scoring_round.load_round(session, procedure) if procedure.rubric_content else None
-    applicants = {}
     hidden = 0
+    page = None
     if round_ is not None:
         # An admin with a conflict: the applicant is left out; another admin assigns.
         view = scoring_round.view_of(session, principal, procedure, round_)
         shown = [a for a in round_.applications if view.shows(a.id)]
         hidden = len(round_.applications) - len(shown)
         round_.applications = shown
-        ids = [a.applicant_id for a in round_.applications]
-        applicants = users_by_id(session, ids)
+        query = listing.ListQuery.of(request.query_params)
+        if error_reference:
+            query = replace(query, at=error_reference)
+        names = round_.applicant_names
+        page = listing.paginate(
+            shown,
+            query,
+            text=lambda a: f"{names.get(a.id or 0, '')} {a.reference}",
+            status=functools.partial(scoring_round.scoring_status, round_),
+            key=lambda a: a.reference,
+        )
     return render(
         request,
         "scoring/overview.html",
         {
             "procedure": procedure,
             "round": round_,
-            "applicants": applicants,
+            "listing": page,
+            "statuses": scoring_round.scoring_statuses(),
             "reserve_candidates": lambda application: (
                 scoring_conflicts.reserve_candidates(round_, application) if round_ else []
             ),
@@ -417,5 +443,6 @@ def _assign_reserve(
             error_reference=application_reference,
         )  # fmt: skip
     return RedirectResponse(
-        f"/manage/procedures/{reference}/scoring#{application_reference}", status_code=303
+        f"/manage/procedures/{reference}/scoring?at={application_reference}#{application_reference}",
+        status_code=303,
     )

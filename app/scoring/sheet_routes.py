@@ -24,8 +24,8 @@ from app.procedures import queries
 from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import Phase
 from app.scoring import sheets as scoring_sheets
-from app.scoring.models import ScoreSheet
 from app.scoring.pages import Context, applicant_context, form_fields
+from app.scoring.round import SheetFacts
 from app.web import render, static_parts
 
 if TYPE_CHECKING:  # names for annotations only: the pages ask the services
@@ -101,7 +101,7 @@ def _sheet_page(
     session: DbSession,
     context: Context,
     *,
-    sheet: ScoreSheet | None = None,
+    sheet: SheetFacts | None = None,
     error: DomainError | None = None,
     lost: dict[str, tuple[str, str]] | None = None,
     status_code: int = 200,
@@ -176,7 +176,7 @@ def _context_after(
 
 
 def _lost_edits(
-    rubric: Any, given: scoring_sheets.SheetInput, stored: ScoreSheet
+    rubric: Any, given: scoring_sheets.SheetInput, stored: SheetFacts
 ) -> dict[str, tuple[str, str]]:
     """What the stale device sent that differs from the newer stored version."""
     lost = {}

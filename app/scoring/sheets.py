@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, bindparam, insert, or_, update
 from sqlalchemy import select as sa_select
@@ -30,6 +30,9 @@ from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import Phase
 from app.scoring.models import MemberConflict, ReserveAssignment, ScoreSheet
 from app.scoring.vocabulary import SheetStatus
+
+if TYPE_CHECKING:
+    from app.scoring.round import SheetFacts
 
 MIN_REASON = 20
 MAX_REASON = 4000
@@ -322,7 +325,7 @@ def save_sheet(
     return sheet
 
 
-def missing_before_submit(rubric: Rubric, sheet: ScoreSheet | None) -> list[str]:
+def missing_before_submit(rubric: Rubric, sheet: SheetFacts | None) -> list[str]:
     """What still has to be filled in, one message per criterion."""
     language = current_language()
     problems = []

@@ -164,3 +164,62 @@ def test_no_page_costs_more_with_more_applicants(
                 )
     assert measured > 0
     assert not grown, "\n".join(grown)
+
+
+# The pages about the whole round (issue 21), paged: with two applicants a page, the small
+# procedure has two pages and the large one four; searched, filtered, on a later page or on
+# one past the end, each costs the same number of statements at both sizes.
+ROUND_PAGES = (
+    ("chair", "/committee/{reference}"),
+    ("chair", "/committee/{reference}/round"),
+    ("own_admin", "/manage/procedures/{reference}/scoring"),
+    ("own_admin", "/manage/procedures/{reference}/ranking"),
+    ("observer", "/observer/procedures/{reference}"),
+    ("observer", "/procedures/{reference}/report"),
+    ("observer", "/procedures/{reference}/report.csv"),
+    ("observer", "/procedures/{reference}/report.xlsx"),
+    ("own_admin", "/manage/procedures/{reference}/publish-results"),
+)
+QUERIES = (
+    "",
+    "?page=2",
+    "?page=99",
+    "?q=0001",
+    "?q=nobody",
+    "?status=submitted",
+    "?status=outcome",
+)
+
+
+@pytest.mark.parametrize("phase", (Phase.INTERVIEWS, Phase.DELIBERATION), ids=str)
+def test_the_round_pages_cost_the_same_on_every_page(
+    phase: Phase,
+    app: FastAPI,
+    factory: Factory,
+    session: Session,
+    new_browser: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.scoring.listing.PAGE_SIZE", 2)
+    small = build(factory, session, new_browser, phase, SMALL)
+    large = build(factory, session, new_browser, phase, LARGE)
+    grown, measured = [], 0
+    for role, path in ROUND_PAGES:
+        for query in QUERIES:
+            small_status, small_sql = cost(
+                app, small.browsers[role], path.format(reference=small.reference) + query
+            )
+            if small_status != 200:
+                continue
+            large_status, large_sql = cost(
+                app, large.browsers[role], path.format(reference=large.reference) + query
+            )
+            assert large_status == 200, f"{path}{query} as {role}: {large_status}"
+            measured += 1
+            if len(large_sql) > len(small_sql):
+                grown.append(
+                    f"{path}{query} as {role}: {len(small_sql)} statements with {SMALL} "
+                    f"applicants, {len(large_sql)} with {LARGE} ({repeated(small_sql, large_sql)})"
+                )
+    assert measured >= 6 * len(QUERIES)
+    assert not grown, "\n".join(grown)
