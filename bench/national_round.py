@@ -48,6 +48,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -256,6 +257,15 @@ def _pages(
     return timings
 
 
+def _py_spy() -> str:
+    """py-spy beside this Python (installed in the environment), else on the PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        sys.exit("--profile needs py-spy (pip install py-spy)")
+    return found
+
+
 def _profiled(request: Callable[[], Any], times: int = 3) -> str:
     """py-spy on this process (the app serves the TestClient from another thread, which
     pyinstrument does not see) during `times` requests: of the samples with a frame of the
@@ -263,7 +273,7 @@ def _profiled(request: Callable[[], Any], times: int = 3) -> str:
     own) and by themselves (any)."""
     with tempfile.NamedTemporaryFile(suffix=".txt") as out:
         spy = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(os.getpid()),
+            [_py_spy(), "record", "--pid", str(os.getpid()),
              "--rate", "200", "--format", "raw", "--output", out.name],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

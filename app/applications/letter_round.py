@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts import mail
 from app.accounts.models import User
@@ -97,9 +97,19 @@ class LetterRound:
 
 
 def unpublished(session: Session, procedure: Procedure) -> int:
-    return sum(
-        application.letter_round_outcome is None
-        for application, _user in submitted(session, procedure)
+    """The submitted applications whose letter-round result is not published yet: counted
+    in the database (as `submitted` reads them: those with their applicant's account)."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Application)
+            .join(User, col(User.id) == col(Application.applicant_id))
+            .where(
+                Application.procedure_id == procedure.id,
+                Application.status == ApplicationStatus.SUBMITTED,
+                col(Application.letter_round_outcome).is_(None),
+            )
+        ).scalar_one()
     )
 
 

@@ -13,10 +13,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts import mail
-from app.accounts.service import user_by_id, users_by_id
+from app.accounts.models import User
+from app.accounts.service import user_by_id
 from app.applications import letter_round
 from app.applications.disclosure import shown_groups
 from app.applications.models import Application, DiversityResponse
+from app.applications.vocabulary import ApplicationStatus
 from app.audit.service import checkpoint_note, record
 from app.config import Settings
 from app.errors import Conflict
@@ -334,28 +336,34 @@ def applicant_result(
 def result_letters(session: Session, settings: Settings, procedure: Procedure) -> list[mail.Letter]:
     """The mail every invited applicant gets when the results are published: that their
     result can be read, with the link."""
-    # The invited applicants only, not the whole round with its sheets: a letter needs no score.
-    invited = letter_round.invited_applications(session, procedure)
-    users = users_by_id(session, (a.applicant_id for a in invited))
+    # The invited applicants only, not the whole round with its sheets: a letter needs no
+    # score; their reference and account's address and name, not the ORM objects.
+    invited = session.execute(
+        select(col(Application.id), col(Application.reference), col(User.email), col(User.name))
+        .join(User, col(User.id) == col(Application.applicant_id))
+        .where(
+            col(Application.procedure_id) == procedure.id,
+            col(Application.status) == ApplicationStatus.SUBMITTED,
+            col(Application.letter_round_outcome) == letter_round.INVITED,
+        )
+        .order_by(col(Application.reference))
+    ).all()
     letters = []
-    for application in invited:
-        user = users.get(application.applicant_id)
-        if user is None:
-            continue
+    for application_id, reference, email, name in invited:
         letters.append(
             mail.Letter(
-                to=user.email,
+                to=email,
                 subject=_("Result: %(procedure)s", procedure=procedure.title),
                 body=_(
                     "Dear %(name)s,\n\nThe result of %(procedure)s is published. Read your "
                     "outcome, your scores per criterion with the committee's motivation and, "
                     "if you were in a draw, its record (which you can verify yourself) at "
                     "%(url)s",
-                    name=user.name,
+                    name=name,
                     procedure=procedure.title,
-                    url=f"{settings.base_url}/applications/{application.reference}#result",
+                    url=f"{settings.base_url}/applications/{reference}#result",
                 ),
-                about=application.id,
+                about=application_id,
             )
         )
     return letters

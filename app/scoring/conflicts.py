@@ -83,6 +83,7 @@ def add_conflict(
         sheet.updated_at = utcnow()
         round_.sheets[(application.id, member.id)] = sheet
     round_.conflicts.setdefault(application.id, {})[member.id] = (relation, "member")
+    round_.changed(application)
     scorers = len(round_.scorers(application))
     record(
         session,
@@ -234,6 +235,7 @@ def assign_reserve(
         )
     )
     round_.reserves.setdefault(application.id, set()).add(member_id)
+    round_.changed(application)
     scorers = len(round_.scorers(application))
     record(
         session,

@@ -68,15 +68,19 @@ def criterion_figures(
     """Per criterion, over every applicant whose sheets are all in (except `hidden`: the
     applicants the viewer has a conflict with): the distribution and Krippendorff's alpha."""
     language = current_language()
-    complete = [a for a in round_.applications if a.id not in hidden and round_.all_in(a)]
+    complete = [
+        (a, round_.submitted(a))
+        for a in round_.applications
+        if a.id not in hidden and round_.all_in(a)
+    ]
     result = []
     for criterion in round_.rubric.criteria:
         ratings: dict[str, dict[str, int]] = {}
         levels: list[int] = []
-        for application in complete:
+        for application, sheets in complete:
             by_member = {
                 str(sheet.member_id): sheet.levels[criterion.id]
-                for sheet in round_.submitted(application)
+                for sheet in sheets
                 if criterion.id in sheet.levels
             }
             ratings[str(application.id)] = by_member

@@ -8,12 +8,13 @@ applicant declared it when applying or the member declared it later."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, literal, union_all
+from sqlalchemy import Text, bindparam, cast, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql.selectable import CompoundSelect
@@ -53,12 +54,6 @@ class SheetFacts(Protocol):
     def levels(self) -> dict[str, int]: ...
     @property
     def reasons(self) -> dict[str, str]: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def updated_at(self) -> datetime: ...
-    @property
-    def submitted_at(self) -> datetime | None: ...
 
 
 class OutcomeFacts(Protocol):
@@ -84,20 +79,25 @@ class OutcomeFacts(Protocol):
     def recorded_at(self) -> datetime: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SheetRow:
-    """A score sheet as read for the whole round: read only, about 20 times cheaper to load
-    than the ORM object (a national round has tens of thousands of sheets)."""
+    """A score sheet as read for the whole round, read only: many times cheaper to load than
+    the ORM object (a national round has tens of thousands of sheets). Its reasons, long
+    texts most pages never show, stay JSON until they are read."""
 
     id: int
     application_id: int
     member_id: int
     status: str
     levels: dict[str, int]
-    reasons: dict[str, str]
-    version: int
-    updated_at: datetime
-    submitted_at: datetime | None
+    reasons_json: str | dict[str, str]
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        if isinstance(self.reasons_json, str):
+            self.reasons_json = json.loads(self.reasons_json)
+        assert isinstance(self.reasons_json, dict)
+        return self.reasons_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +121,7 @@ _SHEET_COLUMNS = (
     col(ScoreSheet.member_id),
     col(ScoreSheet.status),
     col(ScoreSheet.levels),
-    col(ScoreSheet.reasons),
-    col(ScoreSheet.version),
-    col(ScoreSheet.updated_at),
-    col(ScoreSheet.submitted_at),
+    cast(col(ScoreSheet.reasons), Text),
 )
 _OUTCOME_COLUMNS = (
     col(JointOutcome.id),
@@ -162,6 +159,13 @@ class Round:
     has_panels: bool = False
     panel_of_member: dict[int, int] = field(default_factory=dict)
     panel_of_application: dict[int, int] = field(default_factory=dict)
+    # application id -> its scorers, worked out once (a page asks for them several times
+    # per applicant); `changed` forgets them when a conflict or a reserve is added.
+    _scorers: dict[int, list[ProcedureMember]] = field(default_factory=dict, repr=False)
+
+    def changed(self, application: Application) -> None:
+        assert application.id is not None
+        self._scorers.pop(application.id, None)
 
     def on_panel(self, application: Application, member: ProcedureMember) -> bool:
         """Without panels everyone is; with them, the member sits on the panel the applicant
@@ -178,8 +182,11 @@ class Round:
 
     def scorers(self, application: Application) -> list[ProcedureMember]:
         assert application.id is not None
+        known = self._scorers.get(application.id)
+        if known is not None:
+            return known
         assigned = self.reserves.get(application.id, set())
-        return [
+        known = self._scorers[application.id] = [
             member
             for member in self.members.values()
             if (
@@ -187,6 +194,7 @@ class Round:
             )
             and not self.conflicted(application, member)
         ]
+        return known
 
     def is_scorer(self, application: Application, member: ProcedureMember | None) -> bool:
         return member is not None and any(m.id == member.id for m in self.scorers(application))
