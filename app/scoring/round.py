@@ -54,6 +54,8 @@ class SheetFacts(Protocol):
     def levels(self) -> dict[str, int]: ...
     @property
     def reasons(self) -> dict[str, str]: ...
+    @property
+    def version(self) -> int: ...
 
 
 class OutcomeFacts(Protocol):
@@ -91,6 +93,7 @@ class SheetRow:
     status: str
     levels: dict[str, int]
     reasons_json: str | dict[str, str]
+    version: int
 
     @property
     def reasons(self) -> dict[str, str]:
@@ -122,6 +125,7 @@ _SHEET_COLUMNS = (
     col(ScoreSheet.status),
     col(ScoreSheet.levels),
     cast(col(ScoreSheet.reasons), Text),
+    col(ScoreSheet.version),
 )
 _OUTCOME_COLUMNS = (
     col(JointOutcome.id),
