@@ -103,7 +103,12 @@ def _timed(work: Callable[[], Any], runs: int = 1) -> tuple[float, Any]:
 
 
 def worker(
-    applicants: int, repeat: int, pdf_repeat: int, pages: bool, profile: tuple[str, ...] = ()
+    applicants: int,
+    repeat: int,
+    pdf_repeat: int,
+    pages: bool,
+    profile: tuple[str, ...] = (),
+    bulk: int = 0,
 ) -> dict[str, Any]:
     """Runs in a child process: build, finalise, measure."""
     var_dir = Path(tempfile.mkdtemp(prefix="bench-national-"))
@@ -123,7 +128,7 @@ def worker(
     database = app.state.database
     # Built before the app starts: its clock would open and close the procedure at the
     # (simulated, past) published times while the applicants apply.
-    figures.update(_build_and_finalise(database, settings, applicants))
+    figures.update(_build_and_finalise(database, settings, applicants, bulk))
     with TestClient(app):
         if pages:
             figures["pages"] = _pages(app, database, settings, figures.pop("first"), repeat,
@@ -133,7 +138,9 @@ def worker(
     return figures
 
 
-def _build_and_finalise(database: Any, settings: Any, applicants: int) -> dict[str, Any]:
+def _build_and_finalise(
+    database: Any, settings: Any, applicants: int, bulk: int = 0
+) -> dict[str, Any]:
     from app import demo
     from app.accounts.models import User
     from app.accounts.service import create_user
@@ -169,7 +176,7 @@ def _build_and_finalise(database: Any, settings: Any, applicants: int) -> dict[s
         ]
         now = utcnow()
         people = []
-        for number in range(applicants):
+        for number in range(applicants - bulk if bulk else applicants):
             user = User(email=f"a{number}@example.org", name=f"Kandidaat {number}",
                         email_verified_at=now)  # fmt: skip
             session.add(user)
@@ -186,6 +193,8 @@ def _build_and_finalise(database: Any, settings: Any, applicants: int) -> dict[s
             actor="system", now=now, applicants=tuple(people), ties={},
         )  # fmt: skip
         session.commit()
+        if bulk:
+            _add_rows(session, procedure, bulk, now)
         figures["build_s"] = time.perf_counter() - started
 
         # The finalisation, in order, each once (the writes) or the median of 5 (reads).
@@ -218,6 +227,80 @@ def _build_and_finalise(database: Any, settings: Any, applicants: int) -> dict[s
         figures["first"] = order[0]
         session.commit()
     return figures
+
+
+def _add_rows(session: Any, procedure: Any, count: int, now: Any) -> None:
+    """`count` more invited applicants, as rows (`--bulk`): their accounts, applications
+    (submitted and invited) and 5 submitted sheets each, with the levels and reasons the
+    demo's scorers give (`demo.demo_sheet`). What the letter round, the documents and the
+    audit chain hold of them is left out: the pages and the finalisation do not read it."""
+    from sqlalchemy import insert, select
+
+    from app import demo
+    from app.accounts.models import User
+    from app.applications.models import Application
+    from app.permissions import SCORING_ROLES
+    from app.procedures.models import ProcedureMember
+    from app.procedures.queries import rubric_of
+    from app.scoring.models import ScoreSheet
+
+    rubric = rubric_of(procedure)
+    members = (
+        session.execute(
+            select(ProcedureMember.id).where(
+                ProcedureMember.procedure_id == procedure.id,
+                ProcedureMember.role.in_(sorted(SCORING_ROLES)),  # type: ignore[attr-defined]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    first = (
+        session.execute(select(Application.id).where(Application.procedure_id == procedure.id))
+        .scalars()
+        .all()
+    )
+    start = len(first) + 1
+    numbers = range(start, start + count)
+    session.execute(insert(User), [
+        {"email": f"b{n}@example.org", "name": f"Kandidaat {n}", "email_verified_at": now,
+         "created_at": now, "is_platform_admin": False}
+        for n in numbers
+    ])  # fmt: skip
+    users = dict(session.execute(
+        select(User.email, User.id).where(User.email.like("b%@example.org"))  # type: ignore[attr-defined]
+    ).all())  # fmt: skip
+    session.execute(insert(Application), [
+        {"procedure_id": procedure.id, "applicant_id": users[f"b{n}@example.org"],
+         "reference": f"{procedure.reference}-{n:04d}", "status": "submitted", "answers": {},
+         "created_at": now, "updated_at": now, "submitted_at": now,
+         "letter_round_outcome": "invited", "retention_consent": False}
+        for n in numbers
+    ])  # fmt: skip
+    added = (
+        session.execute(
+            select(Application).where(
+                Application.procedure_id == procedure.id,
+                Application.id.not_in(first),  # type: ignore[union-attr]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    sheets = []
+    for application in added:
+        for member_id in members:
+            given = demo.demo_sheet(application, member_id, rubric)
+            sheets.append({
+                "procedure_id": procedure.id, "application_id": application.id,
+                "member_id": member_id, "status": "submitted",
+                "levels": {k: int(v) for k, v in given.levels.items()},
+                "reasons": given.reasons, "version": 2, "created_at": now,
+                "updated_at": now, "submitted_at": now,
+            })  # fmt: skip
+    for at in range(0, len(sheets), 5000):
+        session.execute(insert(ScoreSheet), sheets[at : at + 5000])
+    session.commit()
 
 
 def _pages(
@@ -317,12 +400,18 @@ def _profiled(request: Callable[[], Any], times: int = 3) -> str:
 
 
 def run_size(
-    applicants: int, repeat: int, pdf_repeat: int, pages: bool, profile: tuple[str, ...] = ()
+    applicants: int,
+    repeat: int,
+    pdf_repeat: int,
+    pages: bool,
+    profile: tuple[str, ...] = (),
+    bulk: int = 0,
 ) -> dict[str, Any]:
     code = (
         f"import sys, json; sys.path.insert(0, {str(ROOT)!r}); "
         "from bench.national_round import worker; "
-        f"print(json.dumps(worker({applicants}, {repeat}, {pdf_repeat}, {pages}, {profile!r})))"
+        f"print(json.dumps(worker({applicants}, {repeat}, {pdf_repeat}, {pages}, {profile!r}, "
+        f"{bulk})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
@@ -351,11 +440,16 @@ def main() -> None:
         "--finalisation-only", type=int, nargs="*", default=[],
         help="sizes built for the finalisation functions only (no pages)",
     )  # fmt: skip
+    parser.add_argument(
+        "--bulk-beyond", type=int, default=0,
+        help="build only this many applicants of each size through the services, the rest as rows",
+    )  # fmt: skip
     args = parser.parse_args()
     results = [
         run_size(
             n, args.repeat, args.pdf_repeat if n <= args.pdf_max else 0, True,
             tuple(args.profile) if n == max(args.sizes) else (),
+            max(0, n - args.bulk_beyond) if args.bulk_beyond else 0,
         )
         for n in args.sizes
     ]  # fmt: skip
