@@ -18,10 +18,14 @@ from app.db import utcnow
 from app.errors import Conflict, DomainError, InvalidInput
 from app.i18n import gettext as _
 from app.lottery import results
+from app.oversight import report_pdf
 from app.procedures import checks, lifecycle
 from app.procedures.models import Procedure
 from app.procedures.queries import lock_procedure
 from app.procedures.vocabulary import Phase
+
+# The phases in which the round report is read: the PDF is made as the round enters them.
+REPORT_READ_IN = frozenset({Phase.DELIBERATION, Phase.RESULTS, Phase.ARCHIVED})
 
 
 def transition(
@@ -69,6 +73,8 @@ def transition(
     told = 0
     if step.action == "publish_results" and settings is not None:
         told = results.tell_results(session, settings, procedure)
+    if procedure.rubric_hash and procedure.phase in REPORT_READ_IN:
+        report_pdf.prepare(session, procedure)  # off the request path, ready when asked
     session.commit()
     return told
 

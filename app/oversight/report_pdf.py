@@ -66,9 +66,7 @@ def ask(
 
 def _ask(session: Session, procedure: Procedure, view: permissions.RoundView, retry: bool) -> Asked:
     language = current_language()
-    head = audit.head(session, procedure.reference)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, "")
-    key = key_of(procedure, head_seq, head_hash, view, language)
+    key, head_seq = _key_now(session, procedure, view, language)
     kept = session.execute(select(ReportPdf).where(col(ReportPdf.key) == key)).scalar()
     if kept is not None and kept.state == "ready":
         return Asked("ready", pdf=kept.data)
@@ -76,31 +74,62 @@ def _ask(session: Session, procedure: Procedure, view: permissions.RoundView, re
         return Asked("rendering")
     if kept is not None and not retry:
         return Asked("failed", error=kept.error)
-    if kept is not None:  # failed: asked again, rendered again
-        error = kept.error
-        session.execute(
-            update(ReportPdf).where(col(ReportPdf.id) == kept.id).values(state="rendering")
-        )
-    else:
-        error = None
-        session.add(ReportPdf(key=key, procedure_id=procedure.id or 0, head_seq=head_seq))
+    error = kept.error if kept is not None else None
     try:
-        session.flush()
-        jobs.defer(
-            session,
-            RENDER,
-            key=key,
-            procedure_id=procedure.id,
-            head_seq=head_seq,
-            hidden=sorted(view.hidden),
-            sealed=sorted(view.sealed),
-            language=language,
-        )
+        _defer(session, procedure, view, language, key, head_seq, again=kept)
         session.commit()
     except IntegrityError:  # another request asked for it at the same moment
         session.rollback()
         return Asked("rendering")
     return Asked("rendering", error=error)
+
+
+def prepare(session: Session, procedure: Procedure) -> None:
+    """Have the PDF made for those who read the whole round (the observer, the admins who
+    are not members), in the language of whoever moved the round on, as soon as it reaches
+    a phase in which the report is read; in the caller's transaction (it commits)."""
+    view, language = permissions.EVERYTHING, current_language()
+    key, head_seq = _key_now(session, procedure, view, language)
+    if session.execute(select(ReportPdf.id).where(col(ReportPdf.key) == key)).first():
+        return
+    _defer(session, procedure, view, language, key, head_seq, again=None)
+
+
+def _key_now(
+    session: Session, procedure: Procedure, view: permissions.RoundView, language: str
+) -> tuple[str, int]:
+    head = audit.head(session, procedure.reference)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, "")
+    return key_of(procedure, head_seq, head_hash, view, language), head_seq
+
+
+def _defer(
+    session: Session,
+    procedure: Procedure,
+    view: permissions.RoundView,
+    language: str,
+    key: str,
+    head_seq: int,
+    *,
+    again: ReportPdf | None,
+) -> None:
+    if again is not None:  # failed: asked again, rendered again
+        session.execute(
+            update(ReportPdf).where(col(ReportPdf.id) == again.id).values(state="rendering")
+        )
+    else:
+        session.add(ReportPdf(key=key, procedure_id=procedure.id or 0, head_seq=head_seq))
+    session.flush()
+    jobs.defer(
+        session,
+        RENDER,
+        key=key,
+        procedure_id=procedure.id,
+        head_seq=head_seq,
+        hidden=sorted(view.hidden),
+        sealed=sorted(view.sealed),
+        language=language,
+    )
 
 
 @jobs.task(RENDER)

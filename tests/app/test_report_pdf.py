@@ -12,9 +12,12 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
+from app.audit import service as audit
+from app.i18n import set_language
 from app.jobs import local
 from app.oversight.models import ReportPdf
 from app.procedures.models import Procedure
+from app.procedures.vocabulary import Phase
 from tests.app.conftest import Browser
 from tests.app.test_jobs import run_jobs
 from tests.app.test_oversight import world
@@ -40,13 +43,15 @@ def test_the_pdf_is_made_by_a_job_and_kept_until_the_round_changes(
     procedure, browsers = world
     observer = browsers["observer"]
     url = f"/procedures/{procedure.reference}/report.pdf"
+    # The move into the deliberation deferred one already, for the head of that moment.
+    before = len(session.execute(select(ReportPdf)).scalars().all())
     first = observer.get(url)
     assert first.status_code == 202 and "is being made" in html.unescape(first.text)
     assert 'hx-get="' + url + '?check=true"' in first.text
     # Asked again before the worker ran: still one job, one row.
     assert observer.get(f"{url}?check=true").status_code == 202
     session.rollback()
-    assert len(session.execute(select(ReportPdf)).scalars().all()) == 1
+    assert len(session.execute(select(ReportPdf)).scalars().all()) == before + 1
 
     run_jobs(app.state.jobs)
     ready = observer.get(f"{url}?check=true")
@@ -84,6 +89,33 @@ def test_a_job_for_a_head_that_moved_on_is_dropped(
     )
     if not app.state.database.is_sqlite:
         pytest.skip("the local queue's bookkeeping; procrastinate runs the same task")
-    assert local.run_pending(app.state.jobs) == 1
+    assert local.run_pending(app.state.jobs) == 2  # this one and the deliberation's
     session.rollback()
     assert session.execute(select(ReportPdf)).scalars().all() == []  # nothing rendered
+
+
+@pytest.mark.skipif(not HAS_PANGO, reason="WeasyPrint needs Pango")
+def test_the_pdf_is_made_as_the_round_enters_a_phase_in_which_it_is_read(
+    factory: Any, session: Session, new_browser: Any, app: Any
+) -> None:
+    """Archiving is a phase change: the PDF of the whole round is deferred with it, so the
+    observer who asks after the worker ran gets it at once."""
+    from app.conduct import transition
+
+    procedure = factory.procedure(phase=Phase.RESULTS, applicants=2)
+    people = factory.committee(procedure)
+    session.rollback()
+    set_language("en")  # the observer reads in English here (the PDF is made in the mover's)
+    transition.transition(session, actor="system", procedure=procedure, action="archive")
+    session.rollback()
+    head = audit.head(session, procedure.reference)
+    assert head is not None
+    [made] = (
+        session.execute(select(ReportPdf).where(ReportPdf.head_seq == head.seq)).scalars().all()
+    )
+    assert made.state == "rendering"
+    run_jobs(app.state.jobs)
+    observer = new_browser()
+    observer.login(people["observer"].email)
+    pdf = observer.get(f"/procedures/{procedure.reference}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
