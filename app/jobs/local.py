@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from croniter import croniter
 from sqlalchemy import select, update
@@ -28,30 +29,37 @@ LEASE = timedelta(minutes=15)
 
 def schedule_due(context: Context, now: datetime | None = None) -> int:
     """Defer each periodic task whose latest due time has no job yet (at start: the latest
-    past one, as the daily purge always ran at start). Returns how many were deferred."""
+    past one, as the daily purge always ran at start). Returns how many were deferred. A
+    read first: usually nothing is due, and the write lock is not taken for nothing."""
     now = now or utcnow()
-    deferred = 0
+    due_keys = {}
     for item in PERIODIC:
         due = croniter(item.cron(context.settings), now).get_prev(datetime)
-        key = f"{item.task}@{due.isoformat()}"
-        with context.database.session(write=True) as session:
-            exists = session.execute(
-                select(col(LocalJob.id)).where(col(LocalJob.periodic_key) == key)
-            ).first()
-            if exists:
-                continue
-            # An older periodic job of this task still waiting is enough (as procrastinate's
-            # queueing lock): a worker that was away does not come back to a pile of them.
-            waiting = session.execute(
-                select(col(LocalJob.id)).where(
-                    col(LocalJob.task) == item.task,
+        due_keys[item.task] = (f"{item.task}@{due.isoformat()}", due)
+    with context.database.session() as session:
+        known = set(
+            session.execute(
+                select(col(LocalJob.periodic_key)).where(
+                    col(LocalJob.periodic_key).in_([key for key, _ in due_keys.values()])
+                )
+            ).scalars()
+        )
+        # An older periodic job of a task still waiting is enough (as procrastinate's
+        # queueing lock): a worker that was away does not come back to a pile of them.
+        waiting = set(
+            session.execute(
+                select(col(LocalJob.task)).where(
                     col(LocalJob.periodic_key).is_not(None),
                     col(LocalJob.state).in_(("todo", "doing")),
                 )
-            ).first()
-            if waiting:
-                continue
-            session.add(LocalJob(task=item.task, args="{}", periodic_key=key, run_after=due))
+            ).scalars()
+        )
+    deferred = 0
+    for task, (key, due) in due_keys.items():
+        if key in known or task in waiting:
+            continue
+        with context.database.session(write=True) as session:
+            session.add(LocalJob(task=task, args="{}", periodic_key=key, run_after=due))
             try:
                 session.commit()
                 deferred += 1
@@ -60,19 +68,27 @@ def schedule_due(context: Context, now: datetime | None = None) -> int:
     return deferred
 
 
+def _due_job(now: datetime) -> Any:
+    return (
+        select(col(LocalJob.id))
+        .where(
+            ((col(LocalJob.state) == "todo") & (col(LocalJob.run_after) <= now))
+            | ((col(LocalJob.state) == "doing") & (col(LocalJob.locked_at) < now - LEASE))
+        )
+        .order_by(col(LocalJob.run_after), col(LocalJob.id))
+        .limit(1)
+    )
+
+
 def claim(context: Context, now: datetime | None = None) -> LocalJob | None:
-    """Take the oldest due job (or one whose worker's lease ran out), or None."""
+    """Take the oldest due job (or one whose worker's lease ran out), or None. A read
+    first: the write lock is taken only when there is a job."""
     now = now or utcnow()
+    with context.database.session() as session:
+        if session.execute(_due_job(now)).scalar() is None:
+            return None
     with context.database.session(write=True) as session:
-        due = session.execute(
-            select(col(LocalJob.id))
-            .where(
-                ((col(LocalJob.state) == "todo") & (col(LocalJob.run_after) <= now))
-                | ((col(LocalJob.state) == "doing") & (col(LocalJob.locked_at) < now - LEASE))
-            )
-            .order_by(col(LocalJob.run_after), col(LocalJob.id))
-            .limit(1)
-        ).scalar()
+        due = session.execute(_due_job(now)).scalar()
         if due is None:
             return None
         taken = session.execute(

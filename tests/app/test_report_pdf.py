@@ -47,7 +47,7 @@ def test_the_pdf_is_made_by_a_job_and_kept_until_the_round_changes(
     before = len(session.execute(select(ReportPdf)).scalars().all())
     first = observer.get(url)
     assert first.status_code == 202 and "is being made" in html.unescape(first.text)
-    assert 'hx-get="' + url + '?check=true"' in first.text
+    assert 'data-hx-get="' + url + '?check=true"' in first.text
     # Asked again before the worker ran: still one job, one row.
     assert observer.get(f"{url}?check=true").status_code == 202
     session.rollback()
