@@ -174,8 +174,12 @@ def cluster(
             port = free_port()
             var_dir = work / f"instance{number + 1}"
             var_dir.mkdir(exist_ok=True)
+            # Keep-alive longer than HAProxy keeps an idle server connection for reuse: with
+            # uvicorn's 5 s, uvicorn could close one just as HAProxy sent a POST on it, and the
+            # client got a disconnect (seen once in CI, before any instance was killed).
             command = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else []),
-                       "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+                       "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                       "--timeout-keep-alive", "75"]  # fmt: skip
             process = start(command, {**env, "VAR_DIR": str(var_dir)}, port,
                             logs / f"instance{number + 1}.log")  # fmt: skip
             started.append(Instance(port, process))
