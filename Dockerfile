@@ -33,4 +33,4 @@ HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os;
 # start without re-importing it. ROLE=worker: the job worker (mail, the published times,
 # the daily purge and checkpoints, the report PDFs), as many as you like, on PostgreSQL.
 ENV ROLE=web
-CMD ["sh", "-c", "if [ \"$ROLE\" = worker ]; then exec python -m app worker; fi; python -m app migrate && exec python -m uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --no-proxy-headers"]
+CMD ["sh", "-c", "if [ \"$ROLE\" = worker ]; then exec python -m app worker; fi; python -m app migrate && exec python -m uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --workers ${WEB_CONCURRENCY} --no-proxy-headers --timeout-keep-alive 75"]
