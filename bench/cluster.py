@@ -196,13 +196,7 @@ def cluster(
         yield result
     finally:
         for process in [*(i.process for i in started), *([balancer] if balancer else [])]:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process, timeout=20)
 
 
 def wait_until_up(balanced: Cluster, timeout: float = 15) -> None:
@@ -234,13 +228,18 @@ def worker(work: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process, timeout=30)
+
+
+def stop(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM, and SIGKILL when it has not ended within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @dataclass
