@@ -96,10 +96,10 @@ def test_the_clock_sends_the_due_reminders(
     moved.starts_at = utcnow() + timedelta(hours=20)
     session.commit()
     if day.reminder_moment(moved) > utcnow():  # before nine: the clock would wait
-        moved.starts_at = datetime.combine(
-            utcnow().astimezone(AMSTERDAM).date() + timedelta(days=1), time(8, 0), AMSTERDAM
-        ).astimezone(UTC)
+        # An interview later this morning instead, whose reminder was due yesterday at nine.
+        moved.starts_at = utcnow() + timedelta(minutes=30)
         session.commit()
+    assert day.reminder_moment(moved) <= utcnow() < moved.starts_at
     taken = follow_the_clock_once(app.state.jobs)
     assert [action for _ref, action in taken] == ["interview_reminder"]
     assert follow_the_clock_once(app.state.jobs) == []  # sent once
