@@ -657,10 +657,11 @@ def score_everyone(
 ) -> None:
     """Every scorer fills in and submits a sheet for each of their applicants."""
     round_ = scoring_round.load_round(session, procedure)
-    for application in round_.applications:
+    applications = scoring_round.invited_applications(session, procedure)
+    for application in applications:
         level: Callable[[Application, int, str], int] = _demo_level
         if procedure.reference in STRONG_FIELD:
-            last = application is round_.applications[-1]
+            last = application is applications[-1]
             level = functools.partial(_strong_field_level, last=last)
         for member in round_.scorers(application):
             if not only(application, member) or round_.sheet(application, member):
@@ -698,7 +699,7 @@ def record_outcomes(session: Session, procedure: Procedure) -> None:
     """The committee takes the median per criterion (rounded up, so always within the
     members' range), the rule's verdict, and writes a reason per criterion."""
     round_ = scoring_round.load_round(session, procedure)
-    for application in round_.applications:
+    for application in scoring_round.invited_applications(session, procedure):
         recorder = next(
             m for m in round_.scorers(application) if round_.records_outcome(application, m)
         )
@@ -770,7 +771,7 @@ def complete_placement(
     stating = deadline - timedelta(days=3)
     candidates = [
         application
-        for application in scoring_round.load_round(session, procedure).applications
+        for application in scoring_round.invited_applications(session, procedure)
         if preferences.choice_for(session, procedure, application, stating) is not None
     ]
     for at, application in enumerate(sorted(candidates, key=lambda a: a.reference)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from app.accounts import mail
 from app.accounts.models import User
@@ -38,6 +38,25 @@ def submitted(session: Session, procedure: Procedure) -> list[tuple[Application,
         .order_by(col(Application.reference))
     ).all()
     return [(application, user) for application, user in rows]
+
+
+def not_invited(session: Session, procedure: Procedure) -> list[Application]:
+    """The submitted applications the letter round did not invite (or has not yet), by
+    reference: without the invited ones, of which a national round has thousands."""
+    return list(
+        session.execute(
+            select(Application)
+            .where(
+                Application.procedure_id == procedure.id,
+                Application.status == ApplicationStatus.SUBMITTED,
+                or_(
+                    col(Application.letter_round_outcome).is_(None),
+                    col(Application.letter_round_outcome) != INVITED,
+                ),
+            )
+            .order_by(col(Application.reference))
+        ).scalars()
+    )
 
 
 def minimum_requirements(session: Session, procedure: Procedure) -> list[Requirement]:

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from app import permissions
 from app.accounts.models import User
 from app.applications import letter_round
 from app.applications.models import Application
+from app.applications.vocabulary import ApplicationStatus
 from app.audit import checkpoint as checkpoints
 from app.audit import service as audit
 from app.audit.service import actor_id, record
@@ -162,7 +164,7 @@ def add_remark(
 
 @dataclass
 class ApplicantReport:
-    application: Application
+    application: scoring_round.ApplicationFacts
     name: str
     letter_round: list[tuple[str, str]]  # requirements not met, with the reason
     scorers: list[str]
@@ -200,7 +202,7 @@ class Report:
     hidden_references: frozenset[str] = frozenset()
     invited: int = 0  # the invited applicants the reader sees (on every page)
     # On the pages (not the PDF): `applicants` is one page of them, found by name or reference.
-    listing: paging.Listing[Application] | None = None
+    listing: paging.Listing[scoring_round.ApplicationFacts] | None = None
 
 
 def report(
@@ -241,8 +243,10 @@ def report(
         if query is not None
         else None
     )
+    reported = page.items if page is not None else visible
+    scoring_round.read_reasons(session, round_, reported if page is not None else None)
     applicants = []
-    for application in page.items if page is not None else visible:
+    for application in reported:
         assert application.id is not None
         sealed = not view.shows_sheets(application.id)
         conflicts = [
@@ -268,14 +272,24 @@ def report(
                 else {},
             )
         )
-    invited_ids = {a.id for a in round_.applications}
-    submitted = letter_round.submitted(session, procedure)
     not_invited = [
         (application, reasons.get(application.id or 0, []))
-        for application, _user in submitted
-        if application.id not in invited_ids and view.shows(application.id)
+        for application in letter_round.not_invited(session, procedure)
+        if view.shows(application.id)
     ]
-    hidden_references = frozenset(a.reference for a, _user in submitted if not view.shows(a.id))
+    hidden_references = (
+        frozenset(
+            session.execute(
+                select(Application.reference).where(
+                    Application.procedure_id == procedure.id,
+                    Application.status == ApplicationStatus.SUBMITTED,
+                    col(Application.id).in_(view.hidden),
+                )
+            ).scalars()
+        )
+        if view.hidden
+        else frozenset()
+    )
     head = audit.head(session, procedure.reference)
     declared_at = {m.id: m.ties_declared_at for m, _u in members}
     references = {a.id: a.reference for a in round_.applications}
@@ -328,12 +342,15 @@ def scores_rows(
     *,
     human: bool = False,
     round_: scoring_round.Round | None = None,
+    cell: Callable[[str], str] = str,
 ) -> list[list[str]]:
     """Every submitted score and every joint outcome, one row per criterion; as `view`
     lets its reader see them. The sign-off hashes the plain form (stable keys, whatever the
     language); `human` is the export a person reads: column names, the rubric's criterion
     titles and yes/no in the reader's language, and for a member's sheet whether its
-    levels are suitable under the rubric's published rule."""
+    levels are suitable under the rubric's published rule. Every text cell is
+    `cell(text)`, worked out once per distinct text (a round has hundreds of thousands of
+    cells, and few texts: a level is digits)."""
     round_ = round_ or scoring_round.load_round(session, procedure)
     rubric = round_.rubric
     language = current_language()
@@ -347,37 +364,34 @@ def scores_rows(
         committee = "committee"
         title = {c.id: c.id for c in rubric.criteria}
         answer = {True: "yes", False: "no"}
+    header, committee = [cell(text) for text in header], cell(committee)
+    answer = {given: cell(text) for given, text in answer.items()}
     rows = [header]
+    criteria = [(c.id, cell(title[c.id])) for c in rubric.criteria]
+    minimum = rubric.suitability.minimum_level
+    scorer = {member_id: cell(round_.name(member)) for member_id, member in round_.members.items()}
     for application in round_.applications:
         assert application.id is not None
         if not view.shows_sheets(application.id):
             continue
+        reference = cell(application.reference)
         for sheet in round_.submitted(application):
-            member = round_.members.get(sheet.member_id)
-            minimum = rubric.suitability.minimum_level
-            by_rule = all(sheet.levels.get(c.id, 0) >= minimum for c in rubric.criteria)
-            for criterion in rubric.criteria:
-                rows.append(
-                    [
-                        application.reference,
-                        round_.name(member) if member else "",
-                        title[criterion.id],
-                        str(sheet.levels.get(criterion.id, "")),
-                        answer[by_rule] if human else "",
-                    ]
-                )
+            name = scorer.get(sheet.member_id, "")
+            levels = sheet.levels
+            by_rule = (
+                answer[all(levels.get(c, 0) >= minimum for c, _t in criteria)] if human else ""
+            )
+            rows += (
+                [reference, name, criterion, str(levels.get(c, "")), by_rule]
+                for c, criterion in criteria
+            )
         outcome = round_.outcomes.get(application.id)
         if outcome is not None:
-            for criterion in rubric.criteria:
-                rows.append(
-                    [
-                        application.reference,
-                        committee,
-                        title[criterion.id],
-                        str(outcome.levels.get(criterion.id, "")),
-                        answer[bool(outcome.suitable)],
-                    ]
-                )
+            levels, suitable = outcome.levels, answer[bool(outcome.suitable)]
+            rows += (
+                [reference, committee, criterion, str(levels.get(c, "")), suitable]
+                for c, criterion in criteria
+            )
     return rows
 
 
@@ -395,6 +409,14 @@ def csv_cell(value: str) -> str:
     return value
 
 
+def csv_field(value: str) -> str:
+    """The value as a field of the scores CSV: csv_cell, then quoted as the csv module
+    quotes it (RFC 4180; a CR in a cell is quoted), by the module itself."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([csv_cell(value), ""])
+    return buffer.getvalue().removesuffix(",\r\n")
+
+
 def scores_csv(
     session: Session,
     procedure: Procedure,
@@ -403,11 +425,10 @@ def scores_csv(
     human: bool = False,
     round_: scoring_round.Round | None = None,
 ) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
-    rows = scores_rows(session, procedure, view, human=human, round_=round_)
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return buffer.getvalue()
+    """The CSV of scores_rows, its fields quoted once per distinct text (csv_field) and
+    its lines joined: what csv.writer writes, in a quarter of its time."""
+    rows = scores_rows(session, procedure, view, human=human, round_=round_, cell=csv_field)
+    return "".join([",".join(row) + "\r\n" for row in rows])
 
 
 def scores_xlsx(
@@ -422,7 +443,10 @@ def scores_xlsx(
     rows = scores_rows(session, procedure, view, human=True, round_=round_)
     return xlsx.workbook(
         _("Scores"),
-        ([int(v) if v.isascii() and v.isdigit() else v for v in row] for row in rows),
+        (
+            [application, scorer, criterion, int(level) if level.isdecimal() else level, by_rule]
+            for application, scorer, criterion, level, by_rule in rows
+        ),
         FORMULA_STARTS,
     )
 

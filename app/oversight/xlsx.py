@@ -60,18 +60,27 @@ _SHEET_END = "</sheetData></worksheet>"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
 def _text(value: str) -> str:
     cleaned = _NOT_XML.sub("", value)
     return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Cells(dict[str | int, str]):
+    """The XML of the cell holding each value asked, made once per distinct value."""
+
+    def __init__(self, formula_starts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.formula_starts = formula_starts
+
+    def __missing__(self, value: str | int) -> str:
+        if isinstance(value, int):
+            cell = f"<c><v>{value}</v></c>"
+        else:
+            style = ' s="1"' if value.startswith(self.formula_starts) else ""
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            cell = f'<c t="inlineStr"{style}><is><t{space}>{_text(value)}</t></is></c>'
+        self[value] = cell
+        return cell
 
 
 def workbook(
@@ -81,26 +90,11 @@ def workbook(
     strings starting with one of `formula_starts` get the quote prefix."""
     name = _text(sheet_name[:31]).replace('"', "&quot;")
     parts = [_SHEET_START]
-    columns: list[str] = []
-    # The cell after its reference, by value: a round's export repeats few values (the
-    # references, the names, the criteria, yes and no) many times.
-    written: dict[str | int, str] = {}
-    for number, row in enumerate(rows, start=1):
-        while len(columns) < len(row):
-            columns.append(_column(len(columns)))
-        cells = []
-        for at, value in enumerate(row):
-            cell = written.get(value)
-            if cell is None:
-                if isinstance(value, int):
-                    cell = f"><v>{value}</v></c>"
-                else:
-                    style = ' s="1"' if value.startswith(formula_starts) else ""
-                    space = ' xml:space="preserve"' if value != value.strip() else ""
-                    cell = f' t="inlineStr"{style}><is><t{space}>{_text(value)}</t></is></c>'
-                written[value] = cell
-            cells.append(f'<c r="{columns[at]}{number}"{cell}')
-        parts.append(f'<row r="{number}">{"".join(cells)}</row>')
+    cells = _Cells(formula_starts)
+    # Rows and cells without their reference (optional in ECMA-376: each follows the one
+    # before), so a row is the cells of its values, each worked out once per distinct value
+    # (a round's export repeats few: the references, the names, the criteria, yes and no).
+    parts += (f"<row>{''.join([cells[value] for value in row])}</row>" for row in rows)
     parts.append(_SHEET_END)
     book = (
         f'{_XML}<workbook xmlns="{_OOXML}spreadsheetml/2006/main" xmlns:r="{_RELATION}">'

@@ -17,7 +17,7 @@ from app.i18n import gettext as _
 from app.procedures.models import ProcedureMember
 from app.procedures.vocabulary import Phase
 from app.scoring.models import MemberConflict, ReserveAssignment, ScoreSheet
-from app.scoring.round import Round
+from app.scoring.round import ApplicationFacts, Round
 from app.scoring.sheets import MAX_NOTE
 from app.scoring.vocabulary import SheetStatus
 
@@ -53,7 +53,7 @@ def declare_conflict(
 def add_conflict(
     session: Session,
     round_: Round,
-    application: Application,
+    application: ApplicationFacts,
     member: ProcedureMember,
     relation: str,
     note: str,
@@ -106,7 +106,7 @@ def add_conflict(
 DECLARATION_PHASES = (Phase.LETTER_ROUND, Phase.INTERVIEWS, Phase.DELIBERATION)
 
 
-def declarable(round_: Round, member: ProcedureMember) -> list[Application]:
+def declarable(round_: Round, member: ProcedureMember) -> list[ApplicationFacts]:
     """The invited applicants a member names in their declaration of ties: all of them but
     those who already declared knowing the member (for whom the member no longer exists
     as a scorer). A reserve member declares for everyone, as they may be assigned anyone."""

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from sqlmodel import Session
 
 from app import forms
@@ -23,7 +24,7 @@ from app.scoring import stats
 from app.scoring.models import (
     JointOutcome,
 )
-from app.scoring.round import Round, is_signed_off, refuse_if_draw_fixes
+from app.scoring.round import ApplicationFacts, Round, is_signed_off, refuse_if_draw_fixes
 from app.scoring.sheets import MAX_MOTIVATION, MAX_REASON, MIN_REASON, reasons_digest
 
 # Deliberation ------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ class CriterionView:
     counts: list[int]
 
 
-def deliberation_figures(round_: Round, application: Application) -> list[CriterionView]:
+def deliberation_figures(round_: Round, application: ApplicationFacts) -> list[CriterionView]:
     language = current_language()
     sheets = round_.submitted(application)
     result = []
@@ -66,48 +67,60 @@ def criterion_figures(
     round_: Round, hidden: frozenset[int] = frozenset()
 ) -> list[CriterionFigures]:
     """Per criterion, over every applicant whose sheets are all in (except `hidden`: the
-    applicants the viewer has a conflict with): the distribution and Krippendorff's alpha."""
+    applicants the viewer has a conflict with): the distribution and Krippendorff's alpha.
+    The levels go into one array (criterion × member × applicant, NaN where a member did
+    not rate) read in one pass over the sheets: a national round has tens of thousands."""
     language = current_language()
-    complete = [
-        (a, round_.submitted(a))
-        for a in round_.applications
-        if a.id not in hidden and round_.all_in(a)
-    ]
+    criteria = {criterion.id: at for at, criterion in enumerate(round_.rubric.criteria)}
+    complete = []
+    for application in round_.applications:
+        if application.id in hidden:
+            continue
+        sheets = round_.submitted(application)
+        if round_.has_quorum(application) and len(sheets) == len(round_.scorers(application)):
+            complete.append(sheets)
+    members = sorted({sheet.member_id for sheets in complete for sheet in sheets})
+    row = {member: at for at, member in enumerate(members)}
+    data = np.full((len(criteria), len(members), len(complete)), np.nan)
+    # One sheet's levels per (member, applicant), set in one assignment.
+    rows, columns, given = [], [], []
+    for column, sheets in enumerate(complete):
+        for sheet in sheets:
+            rows.append(row[sheet.member_id])
+            columns.append(column)
+            levels = sheet.levels
+            given.append([levels.get(criterion, np.nan) for criterion in criteria])
+    if given:
+        data[:, rows, columns] = np.array(given, dtype=float).T
+    max_level = round_.rubric.max_level
     result = []
     for criterion in round_.rubric.criteria:
-        ratings: dict[str, dict[str, int]] = {}
-        levels: list[int] = []
-        for application, sheets in complete:
-            by_member = {
-                str(sheet.member_id): sheet.levels[criterion.id]
-                for sheet in sheets
-                if criterion.id in sheet.levels
-            }
-            ratings[str(application.id)] = by_member
-            levels += by_member.values()
+        levels = data[criteria[criterion.id]]
+        given = levels[~np.isnan(levels)].astype(int)
+        counts = np.bincount(given[(given >= 1) & (given <= max_level)], minlength=max_level + 1)
         result.append(
             CriterionFigures(
                 criterion.id,
                 criterion.name.get(language),
-                stats.distribution(levels, round_.rubric.max_level),
-                stats.agreement(ratings, round_.rubric.max_level),
+                [int(n) for n in counts[1:]],
+                stats.agreement_of(levels, max_level),
             )
         )
     return result
 
 
 def departures(
-    round_: Round, application: Application, levels: Mapping[str, int]
+    round_: Round, application: ApplicationFacts, levels: Mapping[str, int]
 ) -> dict[str, tuple[int, int]]:
     """The criteria whose joint level lies outside the range of the members' levels, with
     that range: the joint outcome then contradicts every sheet and must say why."""
+    sheets = round_.submitted(application)
     result = {}
-    for figure in deliberation_figures(round_, application):
-        level = levels.get(figure.id)
-        if figure.summary is None or level is None:
-            continue
-        if not figure.summary.low <= level <= figure.summary.high:
-            result[figure.id] = (figure.summary.low, figure.summary.high)
+    for criterion in round_.rubric.criteria:
+        given = [s.levels[criterion.id] for s in sheets if criterion.id in s.levels]
+        level = levels.get(criterion.id)
+        if given and level is not None and not min(given) <= level <= max(given):
+            result[criterion.id] = (min(given), max(given))
     return result
 
 

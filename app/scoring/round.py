@@ -8,12 +8,13 @@ applicant declared it when applying or the member declared it later."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import Text, bindparam, cast, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import load_only
@@ -36,6 +37,59 @@ from app.procedures.rubric import Rubric
 from app.procedures.vocabulary import ProcedureRole
 from app.scoring.models import JointOutcome, MemberConflict, ReserveAssignment, ScoreSheet
 from app.scoring.vocabulary import SheetStatus
+
+
+class ApplicationFacts(Protocol):
+    """What the round's pages read of an application: an Application, or its row as
+    load_round reads it for the whole procedure (no ORM object per applicant, and not its
+    letter-round answers, which no round page shows)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def procedure_id(self) -> int: ...
+    @property
+    def applicant_id(self) -> int: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def institution(self) -> str: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def letter_round_outcome(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRow:
+    """An invited application as read for the whole round, read only."""
+
+    id: int
+    procedure_id: int
+    applicant_id: int
+    reference: str
+    status: str
+    institution: str
+    submitted_at: datetime | None
+    withdrawn_at: datetime | None
+    letter_round_outcome: str | None
+
+
+_APPLICATION_COLUMNS = (
+    col(Application.id),
+    col(Application.procedure_id),
+    col(Application.applicant_id),
+    col(Application.reference),
+    col(Application.status),
+    col(Application.institution),
+    col(Application.submitted_at),
+    col(Application.withdrawn_at),
+    col(Application.letter_round_outcome),
+)
 
 
 class SheetFacts(Protocol):
@@ -81,41 +135,71 @@ class OutcomeFacts(Protocol):
     def recorded_at(self) -> datetime: ...
 
 
+def _parsed(value: Any) -> Any:
+    """A JSON column read as text, parsed (orjson: several times faster than json, which
+    counts for the tens of thousands of sheets of a national round)."""
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
 @dataclass(slots=True)
 class SheetRow:
     """A score sheet as read for the whole round, read only: many times cheaper to load than
-    the ORM object (a national round has tens of thousands of sheets). Its reasons, long
-    texts most pages never show, stay JSON until they are read."""
+    the ORM object (a national round has tens of thousands of sheets). Its levels and
+    reasons stay JSON until they are read: the lists read only a sheet's status, and the
+    reasons are long texts most pages never show."""
 
     id: int
     application_id: int
     member_id: int
     status: str
-    levels: dict[str, int]
-    reasons_json: str | dict[str, str]
+    levels_json: str | dict[str, int]
     version: int
+    # Not read with the round (most of its bytes): read_reasons reads them for the
+    # applicants a page shows.
+    reasons_json: str | dict[str, str] | None = None
+
+    @property
+    def levels(self) -> dict[str, int]:
+        self.levels_json = levels = _parsed(self.levels_json)
+        return levels
 
     @property
     def reasons(self) -> dict[str, str]:
-        if isinstance(self.reasons_json, str):
-            self.reasons_json = json.loads(self.reasons_json)
-        assert isinstance(self.reasons_json, dict)
-        return self.reasons_json
+        if self.reasons_json is None:
+            raise LookupError(f"sheet {self.id}: its reasons were not read (read_reasons)")
+        self.reasons_json = reasons = _parsed(self.reasons_json)
+        return reasons
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OutcomeRow:
-    """A joint outcome as read for the whole round, read only."""
+    """A joint outcome as read for the whole round, read only; its JSON columns parsed when
+    first read, as a sheet's."""
 
     id: int
     application_id: int
-    levels: dict[str, int]
+    levels_json: str | dict[str, int]
     suitable: bool
-    pluses: list[int]
-    reasons: dict[str, str]
+    pluses_json: str | list[int]
+    reasons_json: str | dict[str, str]
     motivation: str
     recorded_by: int
     recorded_at: datetime
+
+    @property
+    def levels(self) -> dict[str, int]:
+        self.levels_json = levels = _parsed(self.levels_json)
+        return levels
+
+    @property
+    def pluses(self) -> list[int]:
+        self.pluses_json = pluses = _parsed(self.pluses_json)
+        return pluses
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        self.reasons_json = reasons = _parsed(self.reasons_json)
+        return reasons
 
 
 _SHEET_COLUMNS = (
@@ -123,17 +207,16 @@ _SHEET_COLUMNS = (
     col(ScoreSheet.application_id),
     col(ScoreSheet.member_id),
     col(ScoreSheet.status),
-    col(ScoreSheet.levels),
-    cast(col(ScoreSheet.reasons), Text),
+    cast(col(ScoreSheet.levels), Text),
     col(ScoreSheet.version),
 )
 _OUTCOME_COLUMNS = (
     col(JointOutcome.id),
     col(JointOutcome.application_id),
-    col(JointOutcome.levels),
+    cast(col(JointOutcome.levels), Text),
     col(JointOutcome.suitable),
-    col(JointOutcome.pluses),
-    col(JointOutcome.reasons),
+    cast(col(JointOutcome.pluses), Text),
+    cast(col(JointOutcome.reasons), Text),
     col(JointOutcome.motivation),
     col(JointOutcome.recorded_by),
     col(JointOutcome.recorded_at),
@@ -148,7 +231,7 @@ class Round:
 
     procedure: Procedure
     rubric: Rubric
-    applications: list[Application]
+    applications: list[ApplicationFacts]
     members: dict[int, ProcedureMember]  # the scoring members (member, chair), by id
     users: dict[int, User]  # by user id
     # application id -> member id -> (relation, declared by "applicant" or "member")
@@ -166,12 +249,18 @@ class Round:
     # application id -> its scorers, worked out once (a page asks for them several times
     # per applicant); `changed` forgets them when a conflict or a reserve is added.
     _scorers: dict[int, list[ProcedureMember]] = field(default_factory=dict, repr=False)
+    # Without panels, an applicant with no conflict and no reserve is scored by every
+    # scoring member who is not a reserve: one list for all of them (most of a round).
+    _everyone: list[ProcedureMember] | None = field(default=None, repr=False)
+    # The ids of those lists of scorers: by application id, 0 for `_everyone`.
+    _ids: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
-    def changed(self, application: Application) -> None:
+    def changed(self, application: ApplicationFacts) -> None:
         assert application.id is not None
         self._scorers.pop(application.id, None)
+        self._ids.pop(application.id, None)
 
-    def on_panel(self, application: Application, member: ProcedureMember) -> bool:
+    def on_panel(self, application: ApplicationFacts, member: ProcedureMember) -> bool:
         """Without panels everyone is; with them, the member sits on the panel the applicant
         booked (an applicant without a booking has no panel yet)."""
         if not self.has_panels:
@@ -180,15 +269,23 @@ class Round:
         booked = self.panel_of_application.get(application.id)
         return booked is not None and self.panel_of_member.get(member.id) == booked
 
-    def conflicted(self, application: Application, member: ProcedureMember) -> bool:
+    def conflicted(self, application: ApplicationFacts, member: ProcedureMember) -> bool:
         assert application.id is not None and member.id is not None
         return member.id in self.conflicts.get(application.id, {})
 
-    def scorers(self, application: Application) -> list[ProcedureMember]:
+    def scorers(self, application: ApplicationFacts) -> list[ProcedureMember]:
         assert application.id is not None
         known = self._scorers.get(application.id)
         if known is not None:
             return known
+        if (
+            not self.has_panels
+            and application.id not in self.conflicts
+            and application.id not in self.reserves
+        ):
+            if self._everyone is None:
+                self._everyone = [m for m in self.members.values() if not m.reserve]
+            return self._everyone
         assigned = self.reserves.get(application.id, set())
         known = self._scorers[application.id] = [
             member
@@ -200,33 +297,48 @@ class Round:
         ]
         return known
 
-    def is_scorer(self, application: Application, member: ProcedureMember | None) -> bool:
-        return member is not None and any(m.id == member.id for m in self.scorers(application))
+    def _scorer_ids(self, application: ApplicationFacts) -> list[int]:
+        """The ids of scorers(application), worked out once per list of scorers (reading
+        an ORM object's attribute is slow, and a page asks for every applicant's sheets)."""
+        scorers = self.scorers(application)
+        key = 0 if scorers is self._everyone else application.id
+        assert key is not None
+        ids = self._ids.get(key)
+        if ids is None:
+            ids = self._ids[key] = [m.id for m in scorers if m.id is not None]
+        return ids
 
-    def has_quorum(self, application: Application) -> bool:
+    def is_scorer(self, application: ApplicationFacts, member: ProcedureMember | None) -> bool:
+        return member is not None and member.id in self._scorer_ids(application)
+
+    def has_quorum(self, application: ApplicationFacts) -> bool:
         return len(self.scorers(application)) >= self.procedure.quorum
 
-    def sheet(self, application: Application, member: ProcedureMember) -> SheetFacts | None:
+    def sheet(self, application: ApplicationFacts, member: ProcedureMember) -> SheetFacts | None:
         assert application.id is not None and member.id is not None
         return self.sheets.get((application.id, member.id))
 
-    def submitted(self, application: Application) -> list[SheetFacts]:
+    def submitted(self, application: ApplicationFacts) -> list[SheetFacts]:
         """The submitted sheets of the applicant's current scorers, in member order."""
-        sheets = [self.sheet(application, member) for member in self.scorers(application)]
+        known, at = self.sheets, application.id
+        assert at is not None
+        sheets = [known.get((at, member_id)) for member_id in self._scorer_ids(application)]
         return [s for s in sheets if s is not None and s.status == SheetStatus.SUBMITTED]
 
-    def all_in(self, application: Application) -> bool:
+    def all_in(self, application: ApplicationFacts) -> bool:
         return self.has_quorum(application) and len(self.submitted(application)) == len(
             self.scorers(application)
         )
 
-    def progress(self, application: Application, member: ProcedureMember) -> str:
+    def progress(self, application: ApplicationFacts, member: ProcedureMember) -> str:
         sheet = self.sheet(application, member)
         if sheet is None or sheet.status == SheetStatus.VOID:
             return "not_started"
         return sheet.status
 
-    def records_outcome(self, application: Application, member: ProcedureMember | None) -> bool:
+    def records_outcome(
+        self, application: ApplicationFacts, member: ProcedureMember | None
+    ) -> bool:
         """The chair records the joint outcome; when the chair does not score this applicant
         (a conflict), any of the applicant's scorers does."""
         if member is None or not self.is_scorer(application, member):
@@ -235,7 +347,7 @@ class Round:
             return True
         return not any(m.role == ProcedureRole.CHAIR for m in self.scorers(application))
 
-    def applications_of(self, member: ProcedureMember) -> list[Application]:
+    def applications_of(self, member: ProcedureMember) -> list[ApplicationFacts]:
         return [a for a in self.applications if self.is_scorer(a, member)]
 
     def name(self, member: ProcedureMember) -> str:
@@ -265,16 +377,10 @@ def refuse_if_draw_fixes(session: Session, procedure: Procedure) -> None:
 
 
 def load_round(session: Session, procedure: Procedure, only: Application | None = None) -> Round:
-    """The scoring of `procedure`; with `only`, just what concerns that one applicant."""
-    query = (
-        sa_select(Application, col(User.name))
-        .outerjoin(User, col(User.id) == col(Application.applicant_id))
-        .where(*_invited(procedure))
-    )
-    if only is not None:
-        query = query.where(col(Application.id) == only.id)
-    found = session.execute(query.order_by(col(Application.reference))).all()
-    applications = [application for application, _name in found]
+    """The scoring of `procedure`; with `only`, just what concerns that one applicant.
+    For the whole procedure the applications, sheets and outcomes are read-only rows, and
+    each table is read in one query scoped to the invited applicants by a subquery (no
+    list of thousands of ids to bind)."""
     rows = session.execute(
         select(ProcedureMember, User)
         .join(User, col(User.id) == col(ProcedureMember.user_id))
@@ -286,11 +392,27 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
     ).all()
     members = {member.id: member for member, _user in rows if member.id is not None}
     users = {user.id: user for _member, user in rows if user.id is not None}
+    read = (
+        sa_select(*_APPLICATION_COLUMNS, col(User.name))
+        if only is None
+        else sa_select(Application, col(User.name)).where(col(Application.id) == only.id)
+    )
+    found = session.execute(
+        read.outerjoin(User, col(User.id) == col(Application.applicant_id))
+        .where(*_invited(procedure))
+        .order_by(col(Application.reference))
+    ).all()
+    applications: list[ApplicationFacts] = (
+        [ApplicationRow(*row[:-1]) for row in found] if only is None else [row[0] for row in found]
+    )
     result = Round(procedure, rubric_of(procedure), applications, members, users)
-    result.applicant_names = {a.id: name or "" for a, name in found if a.id is not None}
-    ids = [a.id for a in applications]
-    if not ids:
+    result.applicant_names = {
+        a.id: row[-1] or "" for a, row in zip(applications, found, strict=True) if a.id is not None
+    }
+    if not applications:
         return result
+    one = applications[0].id if only is not None else None
+    invited = sa_select(col(Application.id)).where(*_invited(procedure))
     seated = session.execute(
         select(PanelMember.member_id, PanelMember.panel_id)
         .join(Panel, col(Panel.id) == col(PanelMember.panel_id))
@@ -303,21 +425,25 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
             InterviewSlot, col(InterviewSlot.id) == col(Booking.slot_id)
         )
         booked = booked.where(
-            col(Booking.application_id) == ids[0]
-            if only is not None
+            col(Booking.application_id) == one
+            if one is not None
             else Booking.procedure_id == procedure.id
         )
         result.panel_of_application = {int(a): int(p) for a, p in session.execute(booked).all()}
 
     def scoped(*columns: Any) -> list[Any]:
-        column = columns[1] if len(columns) > 1 else columns[0]
-        filter_ = column == ids[0] if only is not None else column.in_(ids)
+        """`columns` of a table whose second column (the first with one) is the
+        application's id, for the round's applicants."""
+        on = columns[1] if len(columns) > 1 else columns[0]
+        filter_ = on == one if one is not None else on.in_(invited)
         return list(session.execute(sa_select(*columns).where(filter_)).all())
 
-    declared = sa_select(
-        col(Declaration.application_id), col(Declaration.member_id), col(Declaration.relation)
-    ).where(col(Declaration.application_id).in_(ids))
-    for application_id, member_id, relation in session.execute(declared).all():
+    for _id, application_id, member_id, relation in scoped(
+        col(Declaration.id),
+        col(Declaration.application_id),
+        col(Declaration.member_id),
+        col(Declaration.relation),
+    ):
         result.conflicts.setdefault(application_id, {})[member_id] = (relation, "applicant")
     for _id, application_id, member_id, relation in scoped(
         col(MemberConflict.id),
@@ -332,14 +458,14 @@ def load_round(session: Session, procedure: Procedure, only: Application | None 
         col(ReserveAssignment.member_id),
     ):
         result.reserves.setdefault(application_id, set()).add(member_id)
-    if only is not None:
+    if one is not None:
         # One applicant: the ORM objects, which the conflict and outcome forms change.
         for sheet in session.execute(
-            select(ScoreSheet).where(col(ScoreSheet.application_id) == ids[0])
+            select(ScoreSheet).where(col(ScoreSheet.application_id) == one)
         ).scalars():
             result.sheets[(sheet.application_id, sheet.member_id)] = sheet
         for outcome in session.execute(
-            select(JointOutcome).where(col(JointOutcome.application_id) == ids[0])
+            select(JointOutcome).where(col(JointOutcome.application_id) == one)
         ).scalars():
             result.outcomes[outcome.application_id] = outcome
         return result
@@ -476,6 +602,42 @@ def _invited(procedure: Procedure) -> Any:
         col(Application.procedure_id) == procedure.id,
         col(Application.status) == ApplicationStatus.SUBMITTED,
         col(Application.letter_round_outcome) == INVITED,
+    )
+
+
+def read_reasons(
+    session: Session, round_: Round, applications: Sequence[ApplicationFacts] | None = None
+) -> None:
+    """Read the reasons of the sheets of `applications` (all of the round's when None)
+    into the round, where load_round left them out: a page shows the reasons of one page
+    of applicants, and they are most of the bytes of a round's sheets."""
+    unread = {
+        sheet.id: sheet
+        for sheet in round_.sheets.values()
+        if isinstance(sheet, SheetRow) and sheet.reasons_json is None
+    }
+    if not unread:
+        return
+    ids = None if applications is None else [a.id for a in applications]
+    if ids == []:
+        return
+    query = sa_select(col(ScoreSheet.id), cast(col(ScoreSheet.reasons), Text)).where(
+        col(ScoreSheet.procedure_id) == round_.procedure.id
+    )
+    if ids is not None:
+        query = query.where(col(ScoreSheet.application_id).in_(ids))
+    for sheet_id, reasons in session.execute(query).all():
+        if (sheet := unread.get(sheet_id)) is not None:
+            sheet.reasons_json = reasons
+
+
+def invited_applications(session: Session, procedure: Procedure) -> list[Application]:
+    """The invited applications as ORM objects, in the round's order: for code that changes
+    them one by one (the demo's committee), where the round holds read-only rows."""
+    return list(
+        session.execute(
+            select(Application).where(*_invited(procedure)).order_by(col(Application.reference))
+        ).scalars()
     )
 
 

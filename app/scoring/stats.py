@@ -90,18 +90,30 @@ def agreement(ratings: Mapping[str, Mapping[str, int]], max_level: int) -> Agree
     `ratings` maps each applicant to {member: level}; a member who did not rate an
     applicant is missing data, which alpha allows for.
     """
-    units = [unit for unit, by_member in ratings.items() if len(by_member) >= 2]
-    raters = sorted({member for unit in units for member in ratings[unit]})
-    count = sum(len(ratings[unit]) for unit in units)
-    if len(units) < 2 or len(raters) < 2:
-        return Agreement(None, len(units), count)
-    data = np.full((len(raters), len(units)), np.nan)
-    for column, unit in enumerate(units):
-        for member, level in ratings[unit].items():
-            data[raters.index(member), column] = level
-    values = {int(v) for v in data[~np.isnan(data)]}
-    if len(values) < 2:
-        return Agreement(None, len(units), count)
+    raters = sorted({member for by_member in ratings.values() for member in by_member})
+    row = {member: at for at, member in enumerate(raters)}
+    data = np.full((len(raters), len(ratings)), np.nan)
+    for column, by_member in enumerate(ratings.values()):
+        for member, level in by_member.items():
+            data[row[member], column] = level
+    return agreement_of(data, max_level)
+
+
+def agreement_of(data: np.ndarray, max_level: int) -> Agreement:
+    """Krippendorff's alpha (ordinal) for one criterion, from its reliability data: one row
+    per member, one column per applicant, NaN where the member did not rate the applicant.
+    Only applicants with two ratings or more count, and the members who rated one of them."""
+    rated = ~np.isnan(data)
+    pairable = rated.sum(axis=0) >= 2
+    data, rated = data[:, pairable], rated[:, pairable]
+    raters = rated.any(axis=1)
+    data = data[raters]
+    units, count = data.shape[1], int(rated.sum())
+    if units < 2 or data.shape[0] < 2:
+        return Agreement(None, units, count)
+    present = data[rated[raters]]
+    if present.min() == present.max():
+        return Agreement(None, units, count)
     alpha = float(
         krippendorff.alpha(
             reliability_data=data,
@@ -109,4 +121,4 @@ def agreement(ratings: Mapping[str, Mapping[str, int]], max_level: int) -> Agree
             value_domain=list(range(1, max_level + 1)),
         )
     )
-    return Agreement(None if math.isnan(alpha) else alpha, len(units), count)
+    return Agreement(None if math.isnan(alpha) else alpha, units, count)

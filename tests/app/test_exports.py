@@ -110,3 +110,28 @@ def test_every_download_names_its_file(
     own.get("/lang/en?next=/")
     export = own.get("/account/export")
     assert export.headers["content-disposition"] == 'attachment; filename="my-data.zip"'
+
+
+def test_the_csv_is_what_the_csv_module_writes(factory: Factory, session: Session) -> None:
+    """scores_csv quotes each distinct text once and joins the lines itself: byte for byte
+    what csv.writer makes of the rows (the sign-off hashes it), whatever the names hold."""
+    from app.oversight.service import csv_cell, scores_csv, scores_rows
+
+    procedure = factory.procedure(phase=Phase.DELIBERATION, applicants=2, extra_members=3)
+    scorers = session.execute(
+        select(User)
+        .join(ProcedureMember, col(ProcedureMember.user_id) == col(User.id))
+        .where(ProcedureMember.procedure_id == procedure.id, ProcedureMember.role != "observer")
+    ).scalars()
+    odd = ['De Vries, "Anna"', "regel\neen", "cr\rin", " spaties ", "", "=1+1"]
+    for user, name in zip(scorers, odd, strict=True):
+        user.name = name
+    session.commit()
+    for human in (False, True):
+        expected = io.StringIO()
+        rows = scores_rows(session, procedure, human=human)
+        assert len(rows) > 1 + 6
+        csv.writer(expected, lineterminator="\r\n").writerows(
+            [csv_cell(v) for v in row] for row in rows
+        )
+        assert scores_csv(session, procedure, human=human) == expected.getvalue()
