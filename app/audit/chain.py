@@ -35,6 +35,11 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# Values that hold no float, passed over without a call (a draw's record lists thousands
+# of references).
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _reject_floats(value: Any) -> None:
     # A float has no single canonical spelling across languages; the chain holds none.
     if isinstance(value, float):
@@ -43,10 +48,12 @@ def _reject_floats(value: Any) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError("audit data keys must be strings")
-            _reject_floats(item)
+            if type(item) not in _SCALARS:
+                _reject_floats(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            _reject_floats(item)
+            if type(item) not in _SCALARS:
+                _reject_floats(item)
 
 
 def format_time(moment: datetime) -> str:

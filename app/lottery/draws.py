@@ -37,12 +37,16 @@ def candidates(
     round when the caller has it, else from the outcomes alone (one query, no sheets)."""
     if round_ is None:
         weights = {c.id: c.weight for c in rubric_of(procedure).criteria}
+        parsed = scoring_round.parsed
+        unweighted = all(weight == 1 for weight in weights.values())  # a sum, then
         return [
             rankinglib.Candidate(
                 reference,
                 suitable,
-                sum(weights.get(key, 1) * level for key, level in levels.items()),
-                len(pluses or []),
+                sum(parsed(levels).values())
+                if unweighted
+                else sum([weights.get(key, 1) * level for key, level in parsed(levels).items()]),
+                len(parsed(pluses) or []),
             )
             for reference, levels, suitable, pluses in session.execute(
                 scoring_round.invited_outcomes(procedure)

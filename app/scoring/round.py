@@ -135,7 +135,7 @@ class OutcomeFacts(Protocol):
     def recorded_at(self) -> datetime: ...
 
 
-def _parsed(value: Any) -> Any:
+def parsed(value: Any) -> Any:
     """A JSON column read as text, parsed (orjson: several times faster than json, which
     counts for the tens of thousands of sheets of a national round)."""
     return orjson.loads(value) if isinstance(value, str) else value
@@ -160,14 +160,14 @@ class SheetRow:
 
     @property
     def levels(self) -> dict[str, int]:
-        self.levels_json = levels = _parsed(self.levels_json)
+        self.levels_json = levels = parsed(self.levels_json)
         return levels
 
     @property
     def reasons(self) -> dict[str, str]:
         if self.reasons_json is None:
             raise LookupError(f"sheet {self.id}: its reasons were not read (read_reasons)")
-        self.reasons_json = reasons = _parsed(self.reasons_json)
+        self.reasons_json = reasons = parsed(self.reasons_json)
         return reasons
 
 
@@ -188,17 +188,17 @@ class OutcomeRow:
 
     @property
     def levels(self) -> dict[str, int]:
-        self.levels_json = levels = _parsed(self.levels_json)
+        self.levels_json = levels = parsed(self.levels_json)
         return levels
 
     @property
     def pluses(self) -> list[int]:
-        self.pluses_json = pluses = _parsed(self.pluses_json)
+        self.pluses_json = pluses = parsed(self.pluses_json)
         return pluses
 
     @property
     def reasons(self) -> dict[str, str]:
-        self.reasons_json = reasons = _parsed(self.reasons_json)
+        self.reasons_json = reasons = parsed(self.reasons_json)
         return reasons
 
 
@@ -643,13 +643,14 @@ def invited_applications(session: Session, procedure: Procedure) -> list[Applica
 
 def invited_outcomes(procedure: Procedure) -> Any:
     """The query of every invited applicant's reference with its joint outcome's levels,
-    verdict and pluses, by reference: what the ranking reads, without the round."""
+    verdict and pluses, by reference: what the ranking reads, without the round. The levels
+    and pluses come as JSON text (parse them with `parsed`)."""
     return (
         sa_select(
             col(Application.reference),
-            col(JointOutcome.levels),
+            cast(col(JointOutcome.levels), Text),
             col(JointOutcome.suitable),
-            col(JointOutcome.pluses),
+            cast(col(JointOutcome.pluses), Text),
         )
         .join(JointOutcome, col(JointOutcome.application_id) == col(Application.id))
         .where(*_invited(procedure))

@@ -21,7 +21,7 @@ from app.audit.models import AuditEntry
 from app.lottery import draw as drawlib
 from app.lottery.models import Draw
 from app.procedures.models import Organisation, Procedure
-from app.procedures.vocabulary import Phase
+from app.procedures.vocabulary import Phase, RankingRule
 from app.scoring import deliberation as scoring_deliberation
 from app.scoring import round as scoring_round
 from app.scoring.models import JointOutcome
@@ -592,3 +592,45 @@ def test_the_public_count_of_applicants_leaves_out_who_withdrew(
         world.browsers["staff"].get(f"/procedures/{world.procedure.reference}").text
     )
     assert "<dt>Applicants</dt><dd>5</dd>" in page
+
+
+def test_the_ranking_weighs_the_criteria_as_the_rubric_says(
+    factory: Factory, session: Session
+) -> None:
+    """A rubric that weighs its first criterion three times, ranked by score: the candidate
+    strong there is placed, though the other has more points unweighted; from the outcomes
+    alone (the ranking and the draw) as from the whole round (the results pages)."""
+    from app.lottery import draws
+
+    procedure = factory.procedure(phase=Phase.DELIBERATION, applicants=2)
+    content = json.loads(json.dumps(procedure.rubric_content))
+    content["criteria"][0]["weight"] = 3
+    procedure.rubric_content = content
+    procedure.rubric_hash = hashlib.sha256(json.dumps(content).encode()).hexdigest()
+    procedure.places = 1
+    procedure.ranking_rule = RankingRule.SCORE_THEN_LOTTERY
+    session.commit()
+    round_ = scoring_round.load_round(session, procedure)
+    chair = next(m for m in round_.members.values() if m.role == "chair")
+    first, *others = [c.id for c in round_.rubric.criteria]
+    strong, broad = round_.applications
+    for application, top, rest in ((strong, "5", "3"), (broad, "3", "4")):
+        scoring_deliberation.record_outcome(
+            session, round_=round_, application=application, member=chair,
+            levels={first: top, **{c: rest for c in others}}, suitable="yes",
+            motivation="Zo besproken en afgesproken, met redenen per criterium.",
+            reasons={c.id: "Zo besproken en afgesproken." for c in round_.rubric.criteria},
+        )  # fmt: skip
+    session.commit()
+    unweighted = {strong.reference: 5 + 3 * len(others), broad.reference: 3 + 4 * len(others)}
+    assert unweighted[broad.reference] > unweighted[strong.reference]
+    expected = {strong.reference: 15 + 3 * len(others), broad.reference: 9 + 4 * len(others)}
+    alone = {c.reference: c.total for c in draws.candidates(session, procedure)}
+    whole = scoring_round.load_round(session, procedure)
+    assert (
+        alone
+        == expected
+        == {c.reference: c.total for c in draws.candidates(session, procedure, whole)}
+    )
+    ranked = draws.rank(session, procedure)
+    assert (ranked.placed, ranked.below) == ([strong.reference], [[broad.reference]])
