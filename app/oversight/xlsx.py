@@ -4,14 +4,16 @@ write-only mode, writes at about 50 µs each. Pure code.
 
 Whole numbers are number cells; every other value an inline string cell, which Excel and
 LibreOffice never evaluate; a string that a spreadsheet would read as a formula when
-someone edits the cell also gets the quote-prefix style, so it stays text then too."""
+someone edits the cell also gets the quote-prefix style, so it stays text then too. The
+caller makes the cells (text_cell, number_cell), each distinct one once: a round's rows
+repeat few values."""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _OOXML = "http://schemas.openxmlformats.org/"
@@ -65,36 +67,26 @@ def _text(value: str) -> str:
     return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _Cells(dict[str | int, str]):
-    """The XML of the cell holding each value asked, made once per distinct value."""
-
-    def __init__(self, formula_starts: tuple[str, ...]) -> None:
-        super().__init__()
-        self.formula_starts = formula_starts
-
-    def __missing__(self, value: str | int) -> str:
-        if isinstance(value, int):
-            cell = f"<c><v>{value}</v></c>"
-        else:
-            style = ' s="1"' if value.startswith(self.formula_starts) else ""
-            space = ' xml:space="preserve"' if value != value.strip() else ""
-            cell = f'<c t="inlineStr"{style}><is><t{space}>{_text(value)}</t></is></c>'
-        self[value] = cell
-        return cell
+def text_cell(value: str, formula_starts: tuple[str, ...]) -> str:
+    """The XML of an inline string cell holding `value`, with the quote-prefix style when
+    it starts with one of `formula_starts`."""
+    style = ' s="1"' if value.startswith(formula_starts) else ""
+    space = ' xml:space="preserve"' if value != value.strip() else ""
+    return f'<c t="inlineStr"{style}><is><t{space}>{_text(value)}</t></is></c>'
 
 
-def workbook(
-    sheet_name: str, rows: Iterable[Sequence[str | int]], formula_starts: tuple[str, ...]
-) -> bytes:
-    """The workbook of one sheet `sheet_name` (at most 31 characters) holding `rows`;
-    strings starting with one of `formula_starts` get the quote prefix."""
+def number_cell(value: int) -> str:
+    return f"<c><v>{value}</v></c>"
+
+
+def workbook(sheet_name: str, rows: Iterable[str]) -> bytes:
+    """The workbook of one sheet `sheet_name` (at most 31 characters) holding `rows`, each
+    the cells of one row (made by text_cell and number_cell) written one after the other."""
     name = _text(sheet_name[:31]).replace('"', "&quot;")
     parts = [_SHEET_START]
-    cells = _Cells(formula_starts)
     # Rows and cells without their reference (optional in ECMA-376: each follows the one
-    # before), so a row is the cells of its values, each worked out once per distinct value
-    # (a round's export repeats few: the references, the names, the criteria, yes and no).
-    parts += (f"<row>{''.join([cells[value] for value in row])}</row>" for row in rows)
+    # before), so a row is just its cells.
+    parts += (f"<row>{row}</row>" for row in rows)
     parts.append(_SHEET_END)
     book = (
         f'{_XML}<workbook xmlns="{_OOXML}spreadsheetml/2006/main" xmlns:r="{_RELATION}">'
