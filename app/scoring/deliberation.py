@@ -72,13 +72,11 @@ def criterion_figures(
     not rate) read in one pass over the sheets: a national round has tens of thousands."""
     language = current_language()
     criteria = {criterion.id: at for at, criterion in enumerate(round_.rubric.criteria)}
-    complete = []
-    for application in round_.applications:
-        if application.id in hidden:
-            continue
-        sheets = round_.submitted(application)
-        if round_.has_quorum(application) and len(sheets) == len(round_.scorers(application)):
-            complete.append(sheets)
+    complete = [
+        sheets
+        for application in round_.applications
+        if application.id not in hidden and (sheets := round_.all_sheets(application)) is not None
+    ]
     members = sorted({sheet.member_id for sheets in complete for sheet in sheets})
     row = {member: at for at, member in enumerate(members)}
     data = np.full((len(criteria), len(members), len(complete)), np.nan)

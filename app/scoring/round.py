@@ -326,9 +326,13 @@ class Round:
         return [s for s in sheets if s is not None and s.status == SheetStatus.SUBMITTED]
 
     def all_in(self, application: ApplicationFacts) -> bool:
-        return self.has_quorum(application) and len(self.submitted(application)) == len(
-            self.scorers(application)
-        )
+        return self.all_sheets(application) is not None
+
+    def all_sheets(self, application: ApplicationFacts) -> list[SheetFacts] | None:
+        """The submitted sheets when every scorer's is in and there is a quorum, else None."""
+        sheets = self.submitted(application)
+        complete = self.has_quorum(application) and len(sheets) == len(self.scorers(application))
+        return sheets if complete else None
 
     def progress(self, application: ApplicationFacts, member: ProcedureMember) -> str:
         sheet = self.sheet(application, member)
